@@ -1,0 +1,57 @@
+"""The chat data model shared by storage, the session and the widgets.
+
+Plain dataclasses with no Qt, so storage, export and the backend can be used
+from the command line and tested without a display.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """Who wrote a message; the values are the Gemini API's own role names."""
+
+    USER = "user"
+    MODEL = "model"
+
+
+class Status(StrEnum):
+    """Where a message is in its life.
+
+    `STREAMING` is only ever seen while an answer arrives; a message still
+    `STREAMING` at start-up was cut off by a crash and becomes `INTERRUPTED`.
+    """
+
+    COMPLETE = "complete"
+    STREAMING = "streaming"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"
+
+
+def utc_now() -> str:
+    """Timestamps are ISO 8601 in UTC with milliseconds, so they sort as text."""
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(slots=True)
+class Chat:
+    id: int
+    title: str
+    created_at: str
+    updated_at: str
+    model: str
+    system_instruction: str | None = None
+
+
+@dataclass(slots=True)
+class Message:
+    id: int
+    chat_id: int
+    role: Role
+    text: str
+    status: Status
+    created_at: str
+    error: str | None = None

@@ -1,0 +1,315 @@
+"""The conversation controller: one object between the widgets and the world.
+
+`ChatSession` owns the open chat and every answer being generated. It saves
+the question before the request goes out, saves the answer as it streams (at
+least every 250 ms, by appending, never rewriting), and tells the widgets what
+happened through signals. Widgets never touch the store or the network; the
+store and the backend never touch a widget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from gemchat.core.backend import GeminiBackend, GenerationRequest
+from gemchat.core.errors import CUT_OFF_REASONS, ErrorKind, GemchatError
+from gemchat.core.messages import Chat, Message, Role, Status
+from gemchat.settings import Settings
+from gemchat.storage.worker import StoreWorker
+
+log = logging.getLogger(__name__)
+
+FLUSH_INTERVAL = 0.25  # seconds; bounds what a crash can lose of an answer
+
+
+def title_from(text: str, max_chars: int = 48) -> str:
+    """A chat's first title: the first words of its first question."""
+    words = " ".join(text.split())
+    if len(words) <= max_chars:
+        return words
+    cut = words[:max_chars].rsplit(" ", 1)[0] or words[:max_chars]
+    return cut + "…"
+
+
+class Generation(QObject):
+    """One answer being generated.
+
+    Signals:
+        chunk(str): a piece of the answer arrived (before any pacing).
+        retrying(float, str): the request failed before any text; retried after
+            that many seconds, for that reason.
+        finished(object): the final `Message`, status complete or interrupted.
+        failed(object): the final `Message`, status error, `error` says why.
+    """
+
+    chunk = Signal(str)
+    retrying = Signal(float, str)
+    finished = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, chat_id: int, message: Message, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.chat_id = chat_id
+        self.message_id = message.id
+        self._parts: list[str] = []
+        self.received_first = False
+
+    @property
+    def text(self) -> str:
+        """Everything received so far (joined on demand; only read when a chat is reopened)."""
+        return "".join(self._parts)
+
+    def _add(self, text: str) -> None:
+        self._parts.append(text)
+        self.received_first = True
+        self.chunk.emit(text)
+
+
+class ChatSession(QObject):
+    """Owns the current chat and the streams of all chats.
+
+    Signals:
+        chat_opened(object, object, object): `Chat | None` (None for a new, unsaved
+            chat), its messages, and the `Generation` still running in it, if any.
+        chat_changed(object): a `Chat` whose title or activity changed.
+        message_added(object): a user `Message` was saved and belongs to the open chat.
+        generation_started(object): a `Generation` began in the open chat.
+        problem(str): something outside any answer failed (storage); for the status bar.
+    """
+
+    chat_opened = Signal(object, object, object)
+    chat_changed = Signal(object)
+    message_added = Signal(object)
+    generation_started = Signal(object)
+    problem = Signal(str)
+
+    def __init__(
+        self,
+        db: StoreWorker,
+        settings: Settings,
+        backend_factory: Callable[[], GeminiBackend | None],
+        model_override: str | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._db = db
+        self._store = db.store
+        self._settings = settings
+        self._backend_factory = backend_factory
+        self._model_override = model_override
+        self._chat: Chat | None = None
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._generations: dict[int, Generation] = {}
+        self._other_tasks: set[asyncio.Task[object]] = set()
+        self._send_lock = asyncio.Lock()
+
+    # -- state -----------------------------------------------------------------
+
+    @property
+    def chat(self) -> Chat | None:
+        return self._chat
+
+    def is_generating(self, chat_id: int | None = None) -> bool:
+        chat_id = chat_id if chat_id is not None else (self._chat.id if self._chat else None)
+        return chat_id is not None and chat_id in self._tasks
+
+    def active_generation(self) -> Generation | None:
+        return self._generations.get(self._chat.id) if self._chat else None
+
+    # -- opening chats ---------------------------------------------------------
+
+    async def open_chat(self, chat_id: int) -> None:
+        chat = await self._db.run(self._store.get_chat, chat_id)
+        if chat is None:
+            await self.new_chat()
+            return
+        messages = await self._db.run(self._store.messages, chat_id)
+        self._chat = chat
+        self.chat_opened.emit(chat, messages, self._generations.get(chat_id))
+
+    async def open_last_chat(self) -> None:
+        """At start-up: the chat with the newest activity, or a new one."""
+        chat_id = await self._db.run(self._store.last_chat_id)
+        if chat_id is None:
+            await self.new_chat()
+        else:
+            await self.open_chat(chat_id)
+
+    async def new_chat(self) -> None:
+        """A fresh chat; it is saved with its first message, so empty chats never pile up."""
+        self._chat = None
+        self.chat_opened.emit(None, [], None)
+
+    # -- sending ---------------------------------------------------------------
+
+    def send(self, text: str) -> bool:
+        """Sends a question in the open chat; whitespace-only text is refused."""
+        if not text.strip():
+            return False
+        self._spawn(self._send(text))
+        return True
+
+    def stop(self) -> bool:
+        """Stops the answer being generated in the open chat; its text is kept."""
+        task = self._tasks.get(self._chat.id) if self._chat else None
+        if task is None:
+            return False
+        task.cancel()
+        return True
+
+    def retry(self) -> bool:
+        """Asks again for an answer to the last question of the open chat."""
+        if self._chat is None or self.is_generating():
+            return False
+        self._spawn(self._retry(self._chat.id))
+        return True
+
+    async def _send(self, text: str) -> None:
+        async with self._send_lock:
+            chat = self._chat
+            if chat is None:
+                model = self._model_override or self._settings.model
+                chat = await self._db.run(
+                    self._store.create_chat, model, title_from(text),
+                    self._settings.system_instruction or None,
+                )
+                self._chat = chat
+                self.chat_changed.emit(chat)
+            await self._stop_and_wait(chat.id)
+            question = await self._db.run(self._store.add_message, chat.id, Role.USER, text)
+            if self._chat is not None and self._chat.id == chat.id:
+                self.message_added.emit(question)
+            await self._start_generation(chat)
+
+    async def _retry(self, chat_id: int) -> None:
+        async with self._send_lock:
+            chat = await self._db.run(self._store.get_chat, chat_id)
+            if chat is None or chat_id in self._tasks:
+                return
+            await self._start_generation(chat)
+
+    async def _stop_and_wait(self, chat_id: int) -> None:
+        task = self._tasks.get(chat_id)
+        if task is not None:
+            task.cancel()
+            await asyncio.wait([task])
+
+    async def _start_generation(self, chat: Chat) -> None:
+        history = await self._db.run(self._store.messages, chat.id)
+        placeholder = await self._db.run(
+            self._store.add_message, chat.id, Role.MODEL, "", Status.STREAMING
+        )
+        generation = Generation(chat.id, placeholder, parent=self)
+        self._generations[chat.id] = generation
+        request = GenerationRequest(
+            model=chat.model, history=history, system_instruction=chat.system_instruction
+        )
+        task = asyncio.ensure_future(self._generate(generation, request))
+        self._tasks[chat.id] = task
+        task.add_done_callback(lambda t, cid=chat.id: self._forget(cid, t))
+        if self._chat is not None and self._chat.id == chat.id:
+            self.generation_started.emit(generation)
+
+    def _forget(self, chat_id: int, task: asyncio.Task[None]) -> None:
+        generation = None
+        if self._tasks.get(chat_id) is task:
+            del self._tasks[chat_id]
+            generation = self._generations.pop(chat_id, None)
+        if task.cancelled() and generation is not None:
+            # Cancelled before it ever ran: nothing arrived, but the placeholder must not stay 'streaming'.
+            self._db.submit(self._store.finish_message, generation.message_id, Status.INTERRUPTED)
+        if generation is not None:
+            generation.deleteLater()
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("generation task failed", exc_info=exc)
+            self.problem.emit(f"An answer could not be saved: {exc}")
+
+    async def _generate(self, generation: Generation, request: GenerationRequest) -> None:
+        """Streams one answer into the store and the signals; never raises but for bugs."""
+        message_id = generation.message_id
+        pending: list[str] = []
+        last_flush = time.monotonic()
+        flush_timer: asyncio.TimerHandle | None = None
+        loop = asyncio.get_running_loop()
+
+        def flush() -> None:
+            nonlocal last_flush, flush_timer
+            if flush_timer is not None:
+                flush_timer.cancel()
+                flush_timer = None
+            if pending:
+                self._db.submit(self._store.append_to_message, message_id, "".join(pending))
+                pending.clear()
+            last_flush = time.monotonic()
+
+        status, error, problem = Status.COMPLETE, None, None
+        try:
+            backend = self._backend_factory()
+            if backend is None:
+                raise GemchatError(
+                    ErrorKind.AUTH, "No Gemini API key is set. Add one (File → API key…) and retry."
+                )
+            async with contextlib.aclosing(backend.stream(request)) as events:
+                async for event in events:
+                    if event.retry_in is not None:
+                        reason = event.error.message if event.error else ""
+                        generation.retrying.emit(event.retry_in, reason)
+                        continue
+                    if event.text:
+                        generation._add(event.text)
+                        pending.append(event.text)
+                        waited = time.monotonic() - last_flush
+                        if waited >= FLUSH_INTERVAL:
+                            flush()
+                        elif flush_timer is None:
+                            flush_timer = loop.call_later(FLUSH_INTERVAL - waited, flush)
+                    if event.error is not None:
+                        problem = event.error
+                    elif event.finish_reason in CUT_OFF_REASONS:
+                        status = Status.INTERRUPTED
+        except asyncio.CancelledError:
+            status = Status.INTERRUPTED
+        except GemchatError as exc:
+            problem = exc
+        finally:
+            flush()
+        if problem is not None:
+            log.warning("answer failed: %s (%s)", problem.kind, problem.detail)
+            status, error = Status.ERROR, problem.message
+        final = await self._db.run(self._store.finish_message, message_id, status, error)
+        chat = await self._db.run(self._store.get_chat, generation.chat_id)
+        if chat is not None:
+            self.chat_changed.emit(chat)
+        if status is Status.ERROR:
+            generation.failed.emit(final)
+        else:
+            generation.finished.emit(final)
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def _spawn(self, coro: "asyncio.Future[object] | object") -> None:
+        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        self._other_tasks.add(task)
+        task.add_done_callback(self._other_done)
+
+    def _other_done(self, task: asyncio.Task[object]) -> None:
+        self._other_tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("chat action failed", exc_info=exc)
+            self.problem.emit(f"Something went wrong: {exc}")
+
+    async def shutdown(self) -> None:
+        """Stops every stream, saving what arrived as interrupted; call before the loop ends."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        if self._other_tasks:
+            await asyncio.wait(list(self._other_tasks), timeout=5)

@@ -1,0 +1,56 @@
+"""Every keyboard shortcut of gemchat, in one table.
+
+Menus, the window's actions and the documentation are all generated from this
+table, so a shortcut is changed in one place and can never be listed wrong.
+Qt's standard keys are used where Qt has one, so platforms get their own
+conventions, with the plain sequence as a fallback where a platform has none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QKeySequence
+
+StandardKey = QKeySequence.StandardKey
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """Attributes:
+        name: the action's id, used by the window to find its slot.
+        label: the menu text.
+        keys: standard keys and/or portable sequences ("Ctrl+N"), first is primary.
+    """
+
+    name: str
+    label: str
+    keys: tuple[StandardKey | str, ...]
+
+    def sequences(self) -> list[QKeySequence]:
+        """The key sequences on this platform, without empty or repeated ones."""
+        seen: list[QKeySequence] = []
+        for key in self.keys:
+            found = QKeySequence.keyBindings(key) if isinstance(key, StandardKey) else [QKeySequence(key)]
+            for sequence in found:
+                if not sequence.isEmpty() and sequence not in seen:
+                    seen.append(sequence)
+        return seen
+
+
+KEYMAP: tuple[Binding, ...] = (
+    Binding("new_chat", "&New Chat", (StandardKey.New, "Ctrl+N")),
+    Binding("quit", "&Quit", (StandardKey.Quit, "Ctrl+Q")),
+    Binding("stop", "&Stop Answer", (StandardKey.Cancel, "Esc")),
+    Binding("retry", "&Retry", ("Ctrl+R",)),
+    Binding("focus_composer", "Focus &Message Box", ("Shift+Esc",)),
+    Binding("api_key", "API &Key…", ()),
+    Binding("typing_effect", "&Typing Effect", ()),
+)
+
+
+def binding(name: str) -> Binding:
+    for entry in KEYMAP:
+        if entry.name == name:
+            return entry
+    raise KeyError(name)

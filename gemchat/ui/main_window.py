@@ -1,0 +1,272 @@
+"""The main window: conversation above, message box below, menus from the keymap."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gemchat.core.messages import Chat, Message
+from gemchat.session import ChatSession, Generation
+from gemchat.settings import Settings
+from gemchat.ui.api_key_dialog import ApiKeyDialog
+from gemchat.ui.chat_view import ChatView
+from gemchat.ui.composer import Composer
+from gemchat.ui.keymap import KEYMAP
+from gemchat.ui.typing import TypingEffect
+
+APP_NAME = "gemchat"
+
+
+class MainWindow(QMainWindow):
+    """Signals:
+        close_requested(): the user asked to quit; the app shuts down, then closes us.
+        api_key_entered(str): the user pasted a key in the key dialog.
+        settings_changed(): a setting was changed from the window.
+    """
+
+    close_requested = Signal()
+    api_key_entered = Signal(str)
+    settings_changed = Signal()
+
+    def __init__(
+        self,
+        session: ChatSession,
+        settings: Settings,
+        icon: QIcon | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._settings = settings
+        self._may_close = False
+        self._attached: Generation | None = None
+        self.setWindowTitle(APP_NAME)
+        if icon is not None:
+            self.setWindowIcon(icon)
+        self.resize(900, 720)
+
+        self.view = ChatView()
+        self.composer = Composer()
+        self.composer.setMaximumHeight(160)
+        self.send_button = QPushButton("Send")
+        self.send_button.setEnabled(False)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setVisible(False)
+        self.activity = QLabel()
+        self.activity.setObjectName("activity")
+        self.activity.setVisible(False)
+        self.typing = TypingEffect(settings.typing_speed, settings.typing_effect, parent=self)
+        self._dots = 0
+        self._thinking_timer = QTimer(self)
+        self._thinking_timer.setInterval(400)
+        self._thinking_timer.timeout.connect(self._on_thinking_timer_timeout)
+
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addStretch(1)
+        row = QHBoxLayout()
+        row.addWidget(self.composer, 1)
+        row.addLayout(buttons)
+        layout = QVBoxLayout()
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.activity)
+        layout.addLayout(row)
+        central = QWidget()
+        central.setLayout(layout)
+        self.setCentralWidget(central)
+
+        self.actions_by_name = self._build_actions()
+        self._build_menus()
+
+        self.composer.submitted.connect(self._on_composer_submitted)
+        self.composer.emptied.connect(lambda blank: self.send_button.setEnabled(not blank))
+        self.send_button.clicked.connect(self.composer.submit)
+        self.stop_button.clicked.connect(self.stop)
+        self.view.retry_requested.connect(self._on_view_retry_requested)
+        self.view.user_scrolled.connect(self.typing.flush)
+        self.typing.revealed.connect(self._on_typing_revealed)
+        session.chat_opened.connect(self._on_session_chat_opened)
+        session.chat_changed.connect(self._on_session_chat_changed)
+        session.message_added.connect(self._on_session_message_added)
+        session.generation_started.connect(self._on_session_generation_started)
+        session.problem.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.composer.setFocus()
+
+    # -- actions -----------------------------------------------------------------
+
+    def _build_actions(self) -> dict[str, QAction]:
+        slots: dict[str, Callable[[], object]] = {
+            "new_chat": self.new_chat,
+            "quit": self.close,
+            "stop": self.stop,
+            "retry": self.retry,
+            "focus_composer": self.composer.setFocus,
+            "api_key": self.ask_api_key,
+            "typing_effect": lambda: None,
+        }
+        actions: dict[str, QAction] = {}
+        for entry in KEYMAP:
+            action = QAction(entry.label, self)
+            action.setShortcuts(entry.sequences())
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(slots[entry.name])
+            self.addAction(action)
+            actions[entry.name] = action
+        typing = actions["typing_effect"]
+        typing.setCheckable(True)
+        typing.setChecked(self._settings.typing_effect)
+        typing.toggled.connect(self._on_typing_effect_toggled)
+        return actions
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        menus = {
+            "&File": ("new_chat", "api_key", None, "quit"),
+            "&Chat": ("stop", "retry", "focus_composer"),
+            "&View": ("typing_effect",),
+        }
+        for title, names in menus.items():
+            menu = bar.addMenu(title)
+            for name in names:
+                if name is None:
+                    menu.addSeparator()
+                else:
+                    menu.addAction(self.actions_by_name[name])
+
+    def new_chat(self) -> None:
+        self._session._spawn(self._session.new_chat())
+
+    def stop(self) -> None:
+        if self._session.stop():
+            self.typing.flush()
+
+    def retry(self) -> None:
+        if not self._session.retry():
+            self.statusBar().showMessage("Nothing to retry.", 3000)
+
+    def ask_api_key(self) -> None:
+        dialog = ApiKeyDialog(self)
+        if dialog.exec() and dialog.key():
+            self.api_key_entered.emit(dialog.key())
+
+    # -- session events --------------------------------------------------------------
+
+    def _on_composer_submitted(self, text: str) -> None:
+        self.view.scroll_to_bottom()
+        self._session.send(text)
+
+    def _on_session_chat_opened(self, chat: Chat | None, messages: list[Message],
+                                generation: Generation | None) -> None:
+        self._detach()
+        live = {generation.message_id: generation.text} if generation else {}
+        self.view.show_messages(messages, live)
+        self._set_title(chat)
+        if generation is not None:
+            self._attach(generation, resume=True)
+        self.composer.setFocus()
+
+    def _on_session_chat_changed(self, chat: Chat) -> None:
+        current = self._session.chat
+        if current is not None and current.id == chat.id:
+            self._set_title(chat)
+
+    def _on_session_message_added(self, message: Message) -> None:
+        self.view.add_message(message)
+
+    def _on_session_generation_started(self, generation: Generation) -> None:
+        self._detach()
+        self.view.begin_answer(generation.message_id)
+        self._attach(generation)
+
+    def _attach(self, generation: Generation, resume: bool = False) -> None:
+        self._attached = generation
+        generation.chunk.connect(self.typing.feed)
+        generation.retrying.connect(self._on_generation_retrying)
+        generation.finished.connect(self._on_generation_ended)
+        generation.failed.connect(self._on_generation_ended)
+        self.stop_button.setVisible(True)
+        if resume:
+            self.view.resume_answer(generation.message_id)
+        if not generation.received_first:
+            self._set_activity("Gemini is thinking")
+            self._thinking_timer.start()
+
+    def _detach(self) -> None:
+        generation, self._attached = self._attached, None
+        self.typing.reset()
+        self._set_activity(None)
+        self.stop_button.setVisible(False)
+        if generation is not None:
+            for signal, slot in (
+                (generation.chunk, self.typing.feed),
+                (generation.retrying, self._on_generation_retrying),
+                (generation.finished, self._on_generation_ended),
+                (generation.failed, self._on_generation_ended),
+            ):
+                signal.disconnect(slot)
+
+    def _on_typing_revealed(self, text: str) -> None:
+        if self._thinking_timer.isActive():
+            self._set_activity(None)
+        self.view.append_to_answer(text)
+
+    def _on_generation_retrying(self, seconds: float, reason: str) -> None:
+        self._set_activity(f"{reason} Retrying in {seconds:.0f} s")
+
+    def _on_generation_ended(self, message: Message) -> None:
+        self.typing.flush()
+        self.view.end_answer(message)
+        self._detach()
+
+    def _on_view_retry_requested(self, message_id: int) -> None:
+        self.retry()
+
+    def _on_typing_effect_toggled(self, on: bool) -> None:
+        self._settings.typing_effect = on
+        self.typing.enabled = on
+        if not on:
+            self.typing.flush()
+        self.settings_changed.emit()
+
+    # -- bits ---------------------------------------------------------------------------
+
+    def _set_title(self, chat: Chat | None) -> None:
+        title = chat.title if chat is not None and chat.title else "New chat"
+        self.setWindowTitle(f"{title} — {APP_NAME}")
+
+    def _set_activity(self, text: str | None) -> None:
+        if text is None:
+            self._thinking_timer.stop()
+            self.activity.setVisible(False)
+            self.activity.clear()
+        else:
+            self._activity_text = text
+            self._dots = 0
+            self.activity.setText(text + "…")
+            self.activity.setVisible(True)
+
+    def _on_thinking_timer_timeout(self) -> None:
+        self._dots = (self._dots + 1) % 4
+        self.activity.setText(self._activity_text + "." * self._dots)
+
+    def allow_close(self) -> None:
+        self._may_close = True
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self._may_close:
+            event.accept()
+            return
+        event.ignore()
+        self.close_requested.emit()
