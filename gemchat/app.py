@@ -1,0 +1,314 @@
+"""The composition root: command line, Qt application, asyncio loop, wiring.
+
+Everything is built here and passed in through constructors; nothing in the
+package builds its own collaborators or keeps a global. `build_app` is what
+both `main` and the tests use, so the tests exercise the real wiring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import logging.handlers
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from gemchat import __version__
+from gemchat.paths import data_dir, database_path, log_path, settings_path
+
+if TYPE_CHECKING:
+    from gemchat.core.backend import GeminiBackend
+    from gemchat.core.credentials import KeyStore
+    from gemchat.session import ChatSession
+    from gemchat.settings import Settings
+    from gemchat.storage.worker import StoreWorker
+    from gemchat.ui.main_window import MainWindow
+
+log = logging.getLogger("gemchat")
+
+
+COMMANDS = ("export", "import")
+_OPTIONS_WITH_VALUE = ("--data-dir", "--model", "--format", "--chat")
+
+
+def _data_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir", metavar="DIR",
+        help="where chats, settings and logs are kept (default: the OS's user data "
+             "directory; GEMCHAT_DATA_DIR also sets it)",
+    )
+
+
+def _first_positional(argv: Sequence[str]) -> str | None:
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--":
+            return None
+        elif arg in _OPTIONS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """`gemchat [PROMPT]` opens the window; `gemchat export|import` are tools.
+
+    Two parsers, because argparse cannot tell an optional prompt from a sub-command.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _first_positional(argv) in COMMANDS:
+        tools = argparse.ArgumentParser(prog="gemchat")
+        commands = tools.add_subparsers(dest="command", required=True)
+        export = commands.add_parser("export", help="write chats to stdout")
+        _data_dir_option(export)
+        export.add_argument("--format", choices=("json", "markdown"), default="json")
+        export.add_argument("--chat", type=int, metavar="ID", help="only this chat")
+        imp = commands.add_parser("import", help="add chats from an export file")
+        _data_dir_option(imp)
+        imp.add_argument("file", metavar="FILE", help="JSON written by `gemchat export` (- for stdin)")
+        return tools.parse_args(argv)
+    gui = argparse.ArgumentParser(
+        prog="gemchat",
+        usage="gemchat [--data-dir DIR] [--model NAME] [PROMPT]\n"
+              "       gemchat export [--data-dir DIR] [--format json|markdown] [--chat ID]\n"
+              "       gemchat import [--data-dir DIR] FILE",
+        description="A desktop chat app for Google's Gemini models.",
+        epilog="The API key comes from GOOGLE_API_KEY / GEMINI_API_KEY or the system keyring. "
+               "GOOGLE_GEMINI_BASE_URL sends requests through a proxy or gateway.",
+    )
+    gui.add_argument("--version", action="version", version=f"gemchat {__version__}")
+    _data_dir_option(gui)
+    gui.add_argument("--model", metavar="NAME", help="model for new chats in this run")
+    gui.add_argument("prompt", nargs="?", metavar="PROMPT", help="open a new chat and send this message")
+    args = gui.parse_args(argv)
+    args.command = None
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    directory = data_dir(args.data_dir)
+    if args.command == "export":
+        return _export(directory, args.format, args.chat)
+    if args.command == "import":
+        return _import(directory, args.file)
+    return run_gui(directory, args.model, args.prompt)
+
+
+# -- command-line tools ---------------------------------------------------------
+
+
+def _export(directory: Path, fmt: str, chat_id: int | None) -> int:
+    from gemchat.storage.errors import StorageError
+    from gemchat.storage.exchange import export_json, export_markdown
+    from gemchat.storage.store import ChatStore
+
+    try:
+        store = ChatStore.open(database_path(directory))
+    except StorageError as exc:
+        print(f"gemchat: {exc}", file=sys.stderr)
+        return 1
+    try:
+        text = (export_json if fmt == "json" else export_markdown)(store, chat_id)
+    except LookupError:
+        print(f"gemchat: no chat with id {chat_id}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def _import(directory: Path, file: str) -> int:
+    from gemchat.storage.errors import ImportFormatError, StorageError
+    from gemchat.storage.exchange import import_json
+    from gemchat.storage.store import ChatStore
+
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"gemchat: cannot read {file}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        store = ChatStore.open(database_path(directory))
+    except StorageError as exc:
+        print(f"gemchat: {exc}", file=sys.stderr)
+        return 1
+    try:
+        ids = import_json(store, text)
+    except ImportFormatError as exc:
+        print(f"gemchat: {file} was not imported: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"Imported {len(ids)} chat{'s' if len(ids) != 1 else ''}.", file=sys.stderr)
+    return 0
+
+
+# -- the window -------------------------------------------------------------------
+
+
+def setup_logging(directory: Path) -> None:
+    """A rotating log in the data directory; message text never goes in it."""
+    path = log_path(directory)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+        )
+    except OSError:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    for noisy in ("httpx", "httpx2", "httpcore", "google_genai"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@dataclass
+class GemchatApp:
+    """Everything `build_app` wires together; the tests drive the app through it."""
+
+    directory: Path
+    settings: Settings
+    db: StoreWorker
+    key_store: KeyStore
+    session: ChatSession | None = None
+    window: MainWindow | None = None
+    backend: GeminiBackend | None = None
+    recovered: int = 0
+
+    def current_backend(self) -> GeminiBackend | None:
+        return self.backend
+
+
+def build_app(directory: Path, model: str | None = None, key_store: KeyStore | None = None) -> GemchatApp:
+    """Opens the store and builds the session and the window (not shown).
+
+    Needs a running QApplication and a qasync loop set as the current loop.
+    Raises `StorageError` when the database cannot be opened.
+    """
+    from gemchat.core.backend import GeminiBackend
+    from gemchat.core.credentials import KeyStore, resolve_key
+    from gemchat.session import ChatSession
+    from gemchat.settings import Settings
+    from gemchat.storage.store import ChatStore
+    from gemchat.storage.worker import StoreWorker
+    from gemchat.ui.icons import app_icon
+    from gemchat.ui.main_window import MainWindow
+
+    settings = Settings.load(settings_path(directory))
+    store = ChatStore.open(database_path(directory))
+    recovered = store.recover_streaming()
+    db = StoreWorker(store)
+    keys = key_store if key_store is not None else KeyStore()
+    holder = GemchatApp(directory, settings, db, keys, recovered=recovered)
+
+    def make_backend(key: str) -> GeminiBackend:
+        return GeminiBackend(api_key=key, read_timeout=settings.read_timeout)
+
+    if key := resolve_key(keys):
+        holder.backend = make_backend(key)
+    session = ChatSession(db, settings, holder.current_backend, model_override=model)
+    window = MainWindow(session, settings, icon=app_icon())
+    holder.session, holder.window = session, window
+
+    def on_key_entered(key: str) -> None:
+        if holder.backend is None:
+            holder.backend = make_backend(key)
+        else:
+            holder.backend.set_api_key(key)
+        asyncio.ensure_future(_save_key(keys, key, window))
+
+    window.api_key_entered.connect(on_key_entered)
+    window.settings_changed.connect(lambda: settings.save(settings_path(directory)))
+    if recovered:
+        window.statusBar().showMessage(
+            f"{recovered} answer{'s were' if recovered > 1 else ' was'} cut off when gemchat "
+            "last stopped; the text that arrived is kept.", 15000)
+    return holder
+
+
+async def _save_key(keys: KeyStore, key: str, window: MainWindow) -> None:
+    from gemchat.core.credentials import KeyringUnavailable
+
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.run_in_executor(None, keys.save, key)
+        window.statusBar().showMessage("API key saved in the system keyring.", 5000)
+    except KeyringUnavailable as exc:
+        window.statusBar().showMessage(str(exc), 15000)
+
+
+async def run_app(app: GemchatApp, prompt: str | None = None) -> None:
+    """Runs until the user quits, then shuts down in order: streams, network, database."""
+    window, session = app.window, app.session
+    assert window is not None and session is not None
+    quit_requested = asyncio.Event()
+    window.close_requested.connect(quit_requested.set)
+    window.show()
+    window.composer.setFocus()
+    # Warm the SDK import off the UI thread while the user types.
+    asyncio.get_running_loop().run_in_executor(None, _import_sdk)
+    if prompt:
+        await session.new_chat()
+        session.send(prompt)
+    else:
+        await session.open_last_chat()
+    if app.backend is None:
+        window.ask_api_key()
+    await quit_requested.wait()
+    await shutdown(app)
+
+
+async def shutdown(app: GemchatApp) -> None:
+    assert app.session is not None and app.window is not None
+    await app.session.shutdown()
+    if app.backend is not None:
+        await app.backend.aclose()
+    await asyncio.get_running_loop().run_in_executor(None, app.db.close)
+    app.window.allow_close()
+    app.window.close()
+
+
+def _import_sdk() -> None:
+    try:
+        import google.genai  # noqa: F401
+    except Exception:  # the first request will report it properly
+        log.exception("importing google-genai failed")
+
+
+def run_gui(directory: Path, model: str | None, prompt: str | None) -> int:
+    from gemchat.platform_check import display_problem
+
+    if problem := display_problem():
+        print(problem, file=sys.stderr)
+        return 2
+    import qasync
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from gemchat.storage.errors import StorageError
+
+    setup_logging(directory)
+    qt_app = QApplication.instance() or QApplication([sys.argv[0]])
+    qt_app.setApplicationName("gemchat")
+    qt_app.setApplicationDisplayName("gemchat")
+    qt_app.setDesktopFileName("gemchat")
+    qt_app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(qt_app)
+    asyncio.set_event_loop(loop)
+    try:
+        app = build_app(directory, model)
+    except StorageError as exc:
+        QMessageBox.critical(None, "gemchat", f"gemchat cannot open its database:\n{exc}")
+        return 1
+    with loop:
+        loop.run_until_complete(run_app(app, prompt))
+    return 0

@@ -1,0 +1,84 @@
+"""Shared fixtures: an asyncio loop on Qt's event loop, the fake Gemini server, an app.
+
+pytest-qt does not run asyncio (pytest-qt issue #448), so `qloop` sets a
+`qasync.QEventLoop` on the test's QApplication, as qasync's own tests do, and
+`run` drives a coroutine on it while Qt events are processed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable, Coroutine, Iterator, TypeVar
+
+# Before Qt is imported anywhere: tests need no screen, and never a real service.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+for _var in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL", "GEMCHAT_DATA_DIR"):
+    os.environ.pop(_var, None)
+
+import keyring
+import pytest
+import qasync
+
+from tests.fakes.gemini_server import FakeGemini
+from tests.fakes.memory_keyring import MemoryKeyring
+
+TEST_KEY = "test-key-123456"
+T = TypeVar("T")
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    yield ring
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def qloop(qapp: Any) -> Iterator[qasync.QEventLoop]:
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    yield loop
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.wait(pending, timeout=5))
+    asyncio.set_event_loop(None)
+
+
+def run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], timeout: float = 15.0) -> T:
+    """Runs `coro` on the Qt-driven loop, Qt events included, with a time limit."""
+    return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+
+async def until(predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
+    """Waits, letting the loop run, until `predicate()` is true."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def gemini() -> Iterator[FakeGemini]:
+    with FakeGemini(api_key=TEST_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def gemini_env(gemini: FakeGemini, monkeypatch: pytest.MonkeyPatch) -> FakeGemini:
+    """The app's environment pointing at the fake server, as a user's proxy setting would."""
+    monkeypatch.setenv("GEMINI_API_KEY", TEST_KEY)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", gemini.base_url)
+    return gemini
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
