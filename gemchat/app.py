@@ -309,6 +309,35 @@ def run_gui(directory: Path, model: str | None, prompt: str | None) -> int:
     except StorageError as exc:
         QMessageBox.critical(None, "gemchat", f"gemchat cannot open its database:\n{exc}")
         return 1
+    notifier = _quit_on_signals(app)
     with loop:
         loop.run_until_complete(run_app(app, prompt))
+    del notifier
     return 0
+
+
+def _quit_on_signals(app: GemchatApp) -> object:
+    """Ctrl+C in the terminal and SIGTERM quit like Ctrl+Q, saving what is streaming.
+
+    Python runs signal handlers only between bytecodes, and an idle Qt loop runs
+    none; a wake-up socket watched by Qt gets Python running at once.
+    """
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
+    notifier.activated.connect(lambda *_: reader.recv(64))
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        assert app.window is not None
+        app.window.close_requested.emit()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
+    return (notifier, reader, writer)
