@@ -76,6 +76,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     gui = argparse.ArgumentParser(
         prog="gemchat",
         usage="gemchat [--data-dir DIR] [--model NAME] [PROMPT]\n"
+              "       gemchat --self-test | --version\n"
               "       gemchat export [--data-dir DIR] [--format json|markdown] [--chat ID]\n"
               "       gemchat import [--data-dir DIR] FILE",
         description="A desktop chat app for Google's Gemini models.",
@@ -86,6 +87,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     _data_dir_option(gui)
     gui.add_argument("--model", metavar="NAME", help="model for new chats in this run")
     gui.add_argument("prompt", nargs="?", metavar="PROMPT", help="open a new chat and send this message")
+    gui.add_argument(
+        "--self-test", action="store_true",
+        help="open the window offscreen, stream one answer from a built-in loopback server, "
+             "exit 0 if it arrived whole (proves a packaged build works)",
+    )
     args = gui.parse_args(argv)
     args.command = None
     return args
@@ -93,6 +99,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if getattr(args, "self_test", False):
+        from gemchat.selftest import run_self_test
+
+        return run_self_test()
     directory = data_dir(args.data_dir)
     if args.command == "export":
         return _export(directory, args.format, args.chat)

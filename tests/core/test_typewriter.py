@@ -46,7 +46,7 @@ def test_never_more_than_max_lag_behind_the_network() -> None:
     arrived_at: list[float] = []
     for t, text in arrivals:
         arrived_at.extend([t] * len(text))
-    lags = [r - a for r, a in zip(revealed_at, arrived_at)]
+    lags = [r - a for r, a in zip(revealed_at, arrived_at, strict=False)]
     assert len(revealed_at) == len(arrived_at)
     assert max(lags) <= 1.0 + 1 / 30
 

@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from gemchat.app import GemchatApp, build_app, run_app
-from gemchat.core.messages import Status
 from gemchat.paths import database_path
 from gemchat.ui.api_key_dialog import ApiKeyDialog
 from tests.conftest import TEST_KEY, run, until
