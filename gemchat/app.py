@@ -206,7 +206,7 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
     Raises `StorageError` when the database cannot be opened.
     """
     from gemchat.core.backend import GeminiBackend
-    from gemchat.core.credentials import KeyStore, resolve_key
+    from gemchat.core.credentials import KeyStore, key_from_env, resolve_key
     from gemchat.session import ChatSession
     from gemchat.settings import Settings
     from gemchat.storage.store import ChatStore
@@ -224,10 +224,19 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
     def make_backend(key: str) -> GeminiBackend:
         return GeminiBackend(api_key=key, read_timeout=settings.read_timeout)
 
+    def key_status() -> str:
+        from gemchat.core.credentials import key_from_env
+
+        if key_from_env():
+            return "Set by the environment (GOOGLE_API_KEY / GEMINI_API_KEY)."
+        if holder.backend is not None:
+            return "Set (kept in the system keyring)." if keys.load() else "Set for this session only."
+        return "No key set."
+
     if key := resolve_key(keys):
         holder.backend = make_backend(key)
     session = ChatSession(db, settings, holder.current_backend, model_override=model)
-    window = MainWindow(session, settings, icon=app_icon())
+    window = MainWindow(session, settings, icon=app_icon(), key_status=key_status)
     holder.session, holder.window = session, window
 
     def on_key_entered(key: str) -> None:
@@ -238,7 +247,23 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
         asyncio.ensure_future(_save_key(keys, key, window))
 
     window.api_key_entered.connect(on_key_entered)
-    window.settings_changed.connect(lambda: settings.save(settings_path(directory)))
+    def on_settings_changed() -> None:
+        if holder.backend is not None:
+            holder.backend.read_timeout = settings.read_timeout
+        try:
+            settings.save(settings_path(directory))
+        except OSError as exc:
+            window.statusBar().showMessage(f"Settings could not be saved: {exc}", 10000)
+
+    def on_forget_key() -> None:
+        keys.delete()
+        if key_from_env() is None and holder.backend is not None:
+            old, holder.backend = holder.backend, None
+            asyncio.ensure_future(old.aclose())
+
+    window.settings_changed.connect(on_settings_changed)
+    window.forget_key_requested.connect(on_forget_key)
+    window.apply_settings()
     if recovered:
         window.statusBar().showMessage(
             f"{recovered} answer{'s were' if recovered > 1 else ' was'} cut off when gemchat "

@@ -122,6 +122,13 @@ class ChatSession(QObject):
     def active_generation(self) -> Generation | None:
         return self._generations.get(self._chat.id) if self._chat else None
 
+    async def list_models(self) -> list[str]:
+        """Models the API lists for chat; raises when there is no key or no answer."""
+        backend = self._backend_factory()
+        if backend is None:
+            raise GemchatError(ErrorKind.AUTH, "No API key is set.")
+        return await backend.list_models()
+
     # -- opening chats ---------------------------------------------------------
 
     async def open_chat(self, chat_id: int) -> None:
@@ -208,7 +215,11 @@ class ChatSession(QObject):
         generation = Generation(chat.id, placeholder, parent=self)
         self._generations[chat.id] = generation
         request = GenerationRequest(
-            model=chat.model, history=history, system_instruction=chat.system_instruction
+            model=chat.model,
+            history=history,
+            system_instruction=chat.system_instruction,
+            thinking_level=self._settings.thinking_level,
+            temperature=self._settings.temperature,
         )
         task = asyncio.ensure_future(self._generate(generation, request))
         self._tasks[chat.id] = task

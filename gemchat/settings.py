@@ -18,6 +18,10 @@ from gemchat.core.backend import DEFAULT_MODEL
 log = logging.getLogger(__name__)
 
 
+THINKING_LEVELS = ("", "minimal", "low", "medium", "high")
+THEMES = ("system", "light", "dark")
+
+
 @dataclass(slots=True)
 class Settings:
     """Attributes:
@@ -26,6 +30,9 @@ class Settings:
         typing_speed: characters per second of the typing effect when not behind.
         read_timeout: seconds without data before a stream is given up.
         system_instruction: default system instruction for new chats.
+        thinking_level: "" leaves it to the model; else one of minimal/low/medium/high.
+        temperature: None sends none (Gemini 3.6 deprecated the sampling parameters).
+        theme: system, light or dark.
     """
 
     model: str = DEFAULT_MODEL
@@ -33,6 +40,9 @@ class Settings:
     typing_speed: float = 250.0
     read_timeout: float = 60.0
     system_instruction: str = ""
+    thinking_level: str = ""
+    temperature: float | None = None
+    theme: str = "system"
 
     @classmethod
     def load(cls, path: Path) -> "Settings":
@@ -46,16 +56,11 @@ class Settings:
         settings = cls()
         if isinstance(raw, dict):
             for f in fields(cls):
-                value = raw.get(f.name)
-                default = getattr(settings, f.name)
-                if isinstance(default, bool):
-                    ok = isinstance(value, bool)
-                elif isinstance(default, float):
-                    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
-                else:
-                    ok = isinstance(value, type(default))
-                if ok:
-                    setattr(settings, f.name, float(value) if isinstance(default, float) else value)
+                if f.name in raw and _valid(f.name, raw[f.name]):
+                    value = raw[f.name]
+                    if isinstance(value, int) and not isinstance(value, bool) and f.name != "model":
+                        value = float(value)
+                    setattr(settings, f.name, value)
         return settings
 
     def save(self, path: Path) -> None:
@@ -64,3 +69,24 @@ class Settings:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
         os.replace(tmp, path)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+_VALIDATORS = {
+    "model": lambda v: isinstance(v, str) and bool(v.strip()),
+    "typing_effect": lambda v: isinstance(v, bool),
+    "typing_speed": lambda v: _number(v) and 5 <= v <= 100_000,
+    "read_timeout": lambda v: _number(v) and 1 <= v <= 3600,
+    "system_instruction": lambda v: isinstance(v, str),
+    "thinking_level": lambda v: v in THINKING_LEVELS,
+    "temperature": lambda v: v is None or (_number(v) and 0 <= v <= 2),
+    "theme": lambda v: v in THEMES,
+}
+
+
+def _valid(name: str, value: object) -> bool:
+    """Hand-edited or old files may hold anything; a bad value keeps the default."""
+    return bool(_VALIDATORS[name](value))

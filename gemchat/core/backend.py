@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Sequence
 
 from gemchat.core.errors import (
@@ -60,7 +60,9 @@ class GenerationRequest:
     model: str
     history: Sequence[Message]
     system_instruction: str | None = None
-    generation_config: dict[str, Any] = field(default_factory=dict)
+    thinking_level: str = ""
+    temperature: float | None = None
+    include_thoughts: bool = False
 
 
 def build_contents(history: Sequence[Message]) -> list[dict[str, Any]]:
@@ -171,8 +173,17 @@ class GeminiBackend:
         from google.genai import errors as genai_errors
         from google.genai import types
 
+        thinking = None
+        if request.thinking_level or request.include_thoughts:
+            thinking = types.ThinkingConfig(
+                thinking_level=request.thinking_level.upper() or None,
+                include_thoughts=request.include_thoughts or None,
+            )
+        # Only what the user set is sent: newer models reject sampling parameters.
         config = types.GenerateContentConfig(
-            system_instruction=request.system_instruction or None, **request.generation_config
+            system_instruction=request.system_instruction or None,
+            temperature=request.temperature,
+            thinking_config=thinking,
         )
         iterator = None
         try:

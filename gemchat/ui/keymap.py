@@ -45,7 +45,15 @@ KEYMAP: tuple[Binding, ...] = (
     Binding("retry", "&Retry", ("Ctrl+R",)),
     Binding("focus_composer", "Focus &Message Box", ("Shift+Esc",)),
     Binding("api_key", "API &Key…", ()),
+    Binding("settings", "&Settings…", (StandardKey.Preferences, "Ctrl+,")),
     Binding("typing_effect", "&Typing Effect", ()),
+    Binding("shortcuts", "&Keyboard Shortcuts", ("Ctrl+/", StandardKey.HelpContents, "F1")),
+)
+
+# Keys handled inside a widget rather than by a window action, listed for the cheat sheet.
+EXTRA_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Send message", ("Enter",)),
+    ("New line in message", ("Shift+Enter",)),
 )
 
 

@@ -19,6 +19,9 @@ from gemchat.core.messages import Chat, Message
 from gemchat.session import ChatSession, Generation
 from gemchat.settings import Settings
 from gemchat.ui.api_key_dialog import ApiKeyDialog
+from gemchat.ui.cheat_sheet import CheatSheet
+from gemchat.ui.settings_dialog import SettingsDialog
+from gemchat.ui.theme import apply_theme
 from gemchat.ui.chat_view import ChatView
 from gemchat.ui.composer import Composer
 from gemchat.ui.keymap import KEYMAP
@@ -36,6 +39,7 @@ class MainWindow(QMainWindow):
 
     close_requested = Signal()
     api_key_entered = Signal(str)
+    forget_key_requested = Signal()
     settings_changed = Signal()
 
     def __init__(
@@ -43,12 +47,15 @@ class MainWindow(QMainWindow):
         session: ChatSession,
         settings: Settings,
         icon: QIcon | None = None,
+        key_status: Callable[[], str] = lambda: "",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._session = session
         self._settings = settings
+        self._key_status = key_status
         self._may_close = False
+        self._settings_dialog: SettingsDialog | None = None
         self._attached: Generation | None = None
         self.setWindowTitle(APP_NAME)
         if icon is not None:
@@ -114,7 +121,9 @@ class MainWindow(QMainWindow):
             "retry": self.retry,
             "focus_composer": self.composer.setFocus,
             "api_key": self.ask_api_key,
+            "settings": self.open_settings,
             "typing_effect": lambda: None,
+            "shortcuts": self.show_shortcuts,
         }
         actions: dict[str, QAction] = {}
         for entry in KEYMAP:
@@ -133,9 +142,10 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         menus = {
-            "&File": ("new_chat", "api_key", None, "quit"),
+            "&File": ("new_chat", None, "settings", "api_key", None, "quit"),
             "&Chat": ("stop", "retry", "focus_composer"),
             "&View": ("typing_effect",),
+            "&Help": ("shortcuts",),
         }
         for title, names in menus.items():
             menu = bar.addMenu(title)
@@ -155,6 +165,34 @@ class MainWindow(QMainWindow):
     def retry(self) -> None:
         if not self._session.retry():
             self.statusBar().showMessage("Nothing to retry.", 3000)
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self._settings, self._key_status(), self._session.list_models, self)
+        dialog.change_key_requested.connect(self.ask_api_key)
+        dialog.forget_key_requested.connect(self.forget_key_requested)
+        dialog.forget_key_requested.connect(lambda: dialog.key_label.setText(self._key_status()))
+        dialog.change_key_requested.connect(lambda: dialog.key_label.setText(self._key_status()))
+        self._settings_dialog = dialog
+        if dialog.exec():
+            dialog.apply_to(self._settings)
+            self.apply_settings()
+            self.settings_changed.emit()
+        self._settings_dialog = None
+
+    def apply_settings(self) -> None:
+        """Makes the window follow the settings object after it changed."""
+        self.typing.enabled = self._settings.typing_effect
+        self.typing.set_speed(self._settings.typing_speed)
+        if not self._settings.typing_effect:
+            self.typing.flush()
+        action = self.actions_by_name["typing_effect"]
+        action.blockSignals(True)
+        action.setChecked(self._settings.typing_effect)
+        action.blockSignals(False)
+        apply_theme(self._settings.theme)
+
+    def show_shortcuts(self) -> None:
+        CheatSheet(self).exec()
 
     def ask_api_key(self) -> None:
         dialog = ApiKeyDialog(self)

@@ -1,0 +1,39 @@
+"""Every shortcut on one page, generated from the keymap so it can never be wrong."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+from gemchat.ui.keymap import KEYMAP, EXTRA_KEYS
+
+
+def cheat_sheet_html() -> str:
+    rows = []
+    for entry in KEYMAP:
+        keys = [s.toString(QKeySequence.SequenceFormat.NativeText) for s in entry.sequences()]
+        if keys:
+            rows.append((entry.label.replace("&", ""), keys))
+    rows.extend((label, list(keys)) for label, keys in EXTRA_KEYS)
+    body = "".join(
+        f"<tr><td style='padding:3px 18px 3px 0'>{html.escape(label.rstrip('…'))}</td>"
+        f"<td>{' or '.join(f'<b>{html.escape(k)}</b>' for k in keys)}</td></tr>"
+        for label, keys in rows
+    )
+    return f"<h3>Keyboard shortcuts</h3><table>{body}</table>"
+
+
+class CheatSheet(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts — gemchat")
+        self.browser = QTextBrowser()
+        self.browser.setHtml(cheat_sheet_html())
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser)
+        layout.addWidget(buttons)
+        self.resize(480, 560)

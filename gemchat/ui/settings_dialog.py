@@ -1,0 +1,153 @@
+"""Preferences (Ctrl+,). Changes apply when the dialog is accepted, without a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Awaitable, Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gemchat.settings import THEMES, THINKING_LEVELS, Settings
+
+log = logging.getLogger(__name__)
+
+
+class SettingsDialog(QDialog):
+    """Signals:
+        change_key_requested(): the user wants to paste another API key.
+        forget_key_requested(): the user wants the stored key removed from the keyring.
+    """
+
+    change_key_requested = Signal()
+    forget_key_requested = Signal()
+
+    def __init__(
+        self,
+        settings: Settings,
+        key_status: str,
+        load_models: Callable[[], Awaitable[list[str]]] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings — gemchat")
+        self._settings = settings
+        self._tasks: set[asyncio.Task[None]] = set()
+
+        self.key_label = QLabel(key_status)
+        change_key = QPushButton("Change key…")
+        change_key.clicked.connect(self.change_key_requested)
+        forget_key = QPushButton("Forget stored key")
+        forget_key.clicked.connect(self.forget_key_requested)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.key_label, 1)
+        key_row.addWidget(change_key)
+        key_row.addWidget(forget_key)
+
+        self.model = QComboBox()
+        self.model.setEditable(True)
+        self.model.addItem(settings.model)
+        self.model.setCurrentText(settings.model)
+        self.model.setToolTip("Model for new chats; the list comes from the Gemini API.")
+        self.thinking = QComboBox()
+        for level in THINKING_LEVELS:
+            self.thinking.addItem(level.capitalize() if level else "Model default", level)
+        self.thinking.setCurrentIndex(THINKING_LEVELS.index(settings.thinking_level))
+        self.set_temperature = QCheckBox("Send a temperature")
+        self.set_temperature.setToolTip(
+            "Off by default: Gemini 3.6 models deprecated sampling parameters; only set it for models that accept it."
+        )
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(0.0, 2.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setValue(settings.temperature if settings.temperature is not None else 1.0)
+        self.set_temperature.setChecked(settings.temperature is not None)
+        self.temperature.setEnabled(settings.temperature is not None)
+        self.set_temperature.toggled.connect(self.temperature.setEnabled)
+        temp_row = QHBoxLayout()
+        temp_row.addWidget(self.set_temperature)
+        temp_row.addWidget(self.temperature, 1)
+        self.system_instruction = QPlainTextEdit(settings.system_instruction)
+        self.system_instruction.setPlaceholderText("Default system instruction for new chats (optional)")
+        self.system_instruction.setMaximumHeight(90)
+        self.typing_effect = QCheckBox("Typing effect (off: text appears as it arrives)")
+        self.typing_effect.setChecked(settings.typing_effect)
+        self.typing_speed = QSpinBox()
+        self.typing_speed.setRange(20, 5000)
+        self.typing_speed.setSuffix(" characters/s")
+        self.typing_speed.setValue(int(settings.typing_speed))
+        self.read_timeout = QSpinBox()
+        self.read_timeout.setRange(5, 600)
+        self.read_timeout.setSuffix(" s")
+        self.read_timeout.setValue(int(settings.read_timeout))
+        self.theme = QComboBox()
+        for theme in THEMES:
+            self.theme.addItem(theme.capitalize(), theme)
+        self.theme.setCurrentIndex(THEMES.index(settings.theme))
+
+        form = QFormLayout()
+        form.addRow("API key:", key_row)
+        form.addRow("Default model:", self.model)
+        form.addRow("Thinking level:", self.thinking)
+        form.addRow("Temperature:", temp_row)
+        form.addRow("System instruction:", self.system_instruction)
+        form.addRow("", self.typing_effect)
+        form.addRow("Typing speed:", self.typing_speed)
+        form.addRow("Give up after silence of:", self.read_timeout)
+        form.addRow("Theme:", self.theme)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.resize(560, 0)
+        if load_models is not None:
+            task = asyncio.ensure_future(self._fill_models(load_models))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _fill_models(self, load_models: Callable[[], Awaitable[list[str]]]) -> None:
+        try:
+            names = await load_models()
+        except Exception as exc:  # the list is a convenience; typing a name still works
+            log.info("could not list models: %s", type(exc).__name__)
+            self.model.setToolTip("Could not load the model list; type a model name.")
+            return
+        current = self.model.currentText()
+        self.model.clear()
+        self.model.addItems(sorted(set(names) | {current}))
+        self.model.setCurrentText(current)
+
+    def apply_to(self, settings: Settings) -> None:
+        """Copies the dialog's values into `settings`."""
+        settings.model = self.model.currentText().strip() or settings.model
+        settings.thinking_level = self.thinking.currentData()
+        settings.temperature = self.temperature.value() if self.set_temperature.isChecked() else None
+        settings.system_instruction = self.system_instruction.toPlainText().strip()
+        settings.typing_effect = self.typing_effect.isChecked()
+        settings.typing_speed = float(self.typing_speed.value())
+        settings.read_timeout = float(self.read_timeout.value())
+        settings.theme = self.theme.currentData()
+
+    def done(self, result: int) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        super().done(result)
