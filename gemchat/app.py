@@ -297,6 +297,7 @@ async def run_app(app: GemchatApp, prompt: str | None = None) -> None:
         session.send(prompt)
     else:
         await session.open_last_chat()
+    await session.refresh_chats()
     if app.backend is None:
         window.ask_api_key()
     await quit_requested.wait()

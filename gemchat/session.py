@@ -26,6 +26,18 @@ from gemchat.storage.worker import StoreWorker
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 0.25  # seconds; bounds what a crash can lose of an answer
+UNDO_SECONDS = 8.0  # how long a deleted chat can be brought back
+TITLE_PROMPT = (
+    "Write a title of at most six words for a conversation that starts with the message below. "
+    "Answer with the title only: no quotes, no punctuation at the end.\n\nMessage:\n"
+)
+
+
+def clean_title(raw: str, max_chars: int = 60) -> str:
+    """A model's title answer, trimmed to one plain line."""
+    line = next((ln for ln in raw.strip().splitlines() if ln.strip()), "")
+    line = line.strip().strip("\"'“”‘’*#").strip().rstrip(".")
+    return title_from(line, max_chars) if line else ""
 
 
 def title_from(text: str, max_chars: int = 48) -> str:
@@ -78,6 +90,8 @@ class ChatSession(QObject):
         chat_opened(object, object, object): `Chat | None` (None for a new, unsaved
             chat), its messages, and the `Generation` still running in it, if any.
         chat_changed(object): a `Chat` whose title or activity changed.
+        chats_listed(object): every chat, newest activity first (deleted ones hidden).
+        chat_deleted(int, str): a chat was deleted (id, title); `undo_delete` brings it back.
         message_added(object): a user `Message` was saved and belongs to the open chat.
         generation_started(object): a `Generation` began in the open chat.
         problem(str): something outside any answer failed (storage); for the status bar.
@@ -85,6 +99,8 @@ class ChatSession(QObject):
 
     chat_opened = Signal(object, object, object)
     chat_changed = Signal(object)
+    chats_listed = Signal(object)
+    chat_deleted = Signal(int, str)
     message_added = Signal(object)
     generation_started = Signal(object)
     problem = Signal(str)
@@ -108,6 +124,10 @@ class ChatSession(QObject):
         self._generations: dict[int, Generation] = {}
         self._other_tasks: set[asyncio.Task[object]] = set()
         self._send_lock = asyncio.Lock()
+        self._chats: list[Chat] = []
+        self._pending_deletes: dict[int, asyncio.TimerHandle] = {}
+        self._deleted_order: list[int] = []
+        self._titled: set[int] = set()
 
     # -- state -----------------------------------------------------------------
 
@@ -133,7 +153,7 @@ class ChatSession(QObject):
 
     async def open_chat(self, chat_id: int) -> None:
         chat = await self._db.run(self._store.get_chat, chat_id)
-        if chat is None:
+        if chat is None or chat_id in self._pending_deletes:
             await self.new_chat()
             return
         messages = await self._db.run(self._store.messages, chat_id)
@@ -152,6 +172,95 @@ class ChatSession(QObject):
         """A fresh chat; it is saved with its first message, so empty chats never pile up."""
         self._chat = None
         self.chat_opened.emit(None, [], None)
+
+    # -- the list of chats ----------------------------------------------------------
+
+    @property
+    def chats(self) -> list[Chat]:
+        return list(self._chats)
+
+    async def refresh_chats(self) -> None:
+        chats = await self._db.run(self._store.list_chats)
+        self._chats = [c for c in chats if c.id not in self._pending_deletes]
+        self.chats_listed.emit(self.chats)
+
+    def _changed(self, chat: Chat) -> None:
+        self.chat_changed.emit(chat)
+        self._spawn(self.refresh_chats())
+
+    def switch_by(self, step: int) -> None:
+        """Opens the chat `step` places down (negative: up) the list, wrapping around."""
+        ids = [c.id for c in self._chats]
+        if not ids:
+            return
+        current = self._chat.id if self._chat else None
+        index = ids.index(current) + step if current in ids else (0 if step > 0 else -1)
+        self._spawn(self.open_chat(ids[index % len(ids)]))
+
+    def switch_to(self, position: int) -> None:
+        """Opens the chat at that place in the list (0-based); the last one for 8 or more and out of range."""
+        if self._chats:
+            self._spawn(self.open_chat(self._chats[min(position, len(self._chats) - 1)].id))
+
+    def rename_chat(self, chat_id: int, title: str) -> None:
+        title = " ".join(title.split())
+        if title:
+            self._titled.add(chat_id)
+            self._spawn(self._rename(chat_id, title))
+
+    async def _rename(self, chat_id: int, title: str) -> None:
+        await self._db.run(self._store.set_title, chat_id, title)
+        chat = await self._db.run(self._store.get_chat, chat_id)
+        if chat is not None:
+            if self._chat is not None and self._chat.id == chat_id:
+                self._chat = chat
+            self._changed(chat)
+
+    def delete_chat(self, chat_id: int) -> None:
+        """Hides the chat at once and deletes it after `UNDO_SECONDS` unless undone."""
+        if chat_id in self._pending_deletes:
+            return
+        title = next((c.title for c in self._chats if c.id == chat_id), "")
+        task = self._tasks.get(chat_id)
+        if task is not None:
+            task.cancel()
+        ids = [c.id for c in self._chats]
+        loop = asyncio.get_event_loop()
+        self._pending_deletes[chat_id] = loop.call_later(
+            UNDO_SECONDS, lambda: self._spawn(self._delete_now(chat_id))
+        )
+        self._deleted_order.append(chat_id)
+        self._chats = [c for c in self._chats if c.id != chat_id]
+        self.chats_listed.emit(self.chats)
+        self.chat_deleted.emit(chat_id, title)
+        if self._chat is not None and self._chat.id == chat_id:
+            rest = [i for i in ids if i != chat_id]
+            if rest:
+                position = min(ids.index(chat_id), len(rest) - 1)
+                self._spawn(self.open_chat(rest[position]))
+            else:
+                self._spawn(self.new_chat())
+
+    def undo_delete(self) -> bool:
+        """Brings back the most recently deleted chat, if it is still within the undo time."""
+        while self._deleted_order:
+            chat_id = self._deleted_order.pop()
+            handle = self._pending_deletes.pop(chat_id, None)
+            if handle is not None:
+                handle.cancel()
+                self._spawn(self._restore(chat_id))
+                return True
+        return False
+
+    async def _restore(self, chat_id: int) -> None:
+        await self.refresh_chats()
+        await self.open_chat(chat_id)
+
+    async def _delete_now(self, chat_id: int) -> None:
+        if self._pending_deletes.pop(chat_id, None) is None:
+            return
+        await self._stop_and_wait(chat_id)
+        await self._db.run(self._store.delete_chat, chat_id)
 
     # -- sending ---------------------------------------------------------------
 
@@ -187,7 +296,7 @@ class ChatSession(QObject):
                     self._settings.system_instruction or None,
                 )
                 self._chat = chat
-                self.chat_changed.emit(chat)
+                self._changed(chat)
             await self._stop_and_wait(chat.id)
             question = await self._db.run(self._store.add_message, chat.id, Role.USER, text)
             if self._chat is not None and self._chat.id == chat.id:
@@ -296,11 +405,35 @@ class ChatSession(QObject):
         final = await self._db.run(self._store.finish_message, message_id, status, error)
         chat = await self._db.run(self._store.get_chat, generation.chat_id)
         if chat is not None:
-            self.chat_changed.emit(chat)
+            if self._chat is not None and self._chat.id == chat.id:
+                self._chat = chat
+            self._changed(chat)
+            if status is Status.COMPLETE and chat.id not in self._titled:
+                self._titled.add(chat.id)
+                self._spawn(self._make_title(chat, request))
         if status is Status.ERROR:
             generation.failed.emit(final)
         else:
             generation.finished.emit(final)
+
+    async def _make_title(self, chat: Chat, request: GenerationRequest) -> None:
+        """After the first answer, a short title from the model, in the background.
+
+        The first words of the question stay the title when this fails or the
+        user renamed the chat meanwhile.
+        """
+        first = next((m for m in request.history if m.role is Role.USER), None)
+        backend = self._backend_factory()
+        if first is None or backend is None or chat.title != title_from(first.text):
+            return
+        try:
+            title = clean_title(await backend.generate_text(chat.model, TITLE_PROMPT + first.text[:2000]))
+        except GemchatError as exc:
+            log.info("no title from the model: %s", exc.kind)
+            return
+        current = await self._db.run(self._store.get_chat, chat.id)
+        if title and current is not None and current.title == chat.title:
+            await self._rename(chat.id, title)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -316,7 +449,13 @@ class ChatSession(QObject):
             self.problem.emit(f"Something went wrong: {exc}")
 
     async def shutdown(self) -> None:
-        """Stops every stream, saving what arrived as interrupted; call before the loop ends."""
+        """Stops every stream, saving what arrived as interrupted; call before the loop ends.
+
+        Chats deleted within the undo time are deleted now.
+        """
+        for chat_id, handle in list(self._pending_deletes.items()):
+            handle.cancel()
+            self._spawn(self._delete_now(chat_id))
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()

@@ -48,6 +48,12 @@ KEYMAP: tuple[Binding, ...] = (
     Binding("settings", "&Settings…", (StandardKey.Preferences, "Ctrl+,")),
     Binding("typing_effect", "&Typing Effect", ()),
     Binding("shortcuts", "&Keyboard Shortcuts", ("Ctrl+/", StandardKey.HelpContents, "F1")),
+    Binding("rename_chat", "Re&name Chat", ("F2",)),
+    Binding("delete_chat", "&Delete Chat", ("Ctrl+Shift+Backspace",)),
+    Binding("undo_delete", "&Undo Delete", ("Ctrl+Shift+Z",)),
+    Binding("next_chat", "Ne&xt Chat", ("Ctrl+Tab", StandardKey.NextChild, "Ctrl+PgDown")),
+    Binding("previous_chat", "Pre&vious Chat", ("Ctrl+Shift+Tab", StandardKey.PreviousChild, "Ctrl+PgUp")),
+    *(Binding(f"chat_{n}", f"Chat {n}", (f"Ctrl+{n}",)) for n in range(1, 10)),
 )
 
 # Keys handled inside a widget rather than by a window action, listed for the cheat sheet.

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QSplitter,
     QLabel,
     QMainWindow,
     QPushButton,
@@ -16,11 +17,12 @@ from PySide6.QtWidgets import (
 )
 
 from gemchat.core.messages import Chat, Message
-from gemchat.session import ChatSession, Generation
+from gemchat.session import UNDO_SECONDS, ChatSession, Generation
 from gemchat.settings import Settings
 from gemchat.ui.api_key_dialog import ApiKeyDialog
 from gemchat.ui.cheat_sheet import CheatSheet
 from gemchat.ui.settings_dialog import SettingsDialog
+from gemchat.ui.sidebar import Sidebar
 from gemchat.ui.theme import apply_theme
 from gemchat.ui.chat_view import ChatView
 from gemchat.ui.composer import Composer
@@ -90,9 +92,22 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.activity)
         layout.addLayout(row)
-        central = QWidget()
-        central.setLayout(layout)
-        self.setCentralWidget(central)
+        conversation = QWidget()
+        conversation.setLayout(layout)
+        self.sidebar = Sidebar()
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(conversation)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([230, 670])
+        self.setCentralWidget(self.splitter)
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setFlat(True)
+        self.undo_button.setVisible(False)
+        self.statusBar().addPermanentWidget(self.undo_button)
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.timeout.connect(self._hide_undo)
 
         self.actions_by_name = self._build_actions()
         self._build_menus()
@@ -109,6 +124,12 @@ class MainWindow(QMainWindow):
         session.message_added.connect(self._on_session_message_added)
         session.generation_started.connect(self._on_session_generation_started)
         session.problem.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        session.chats_listed.connect(self._on_session_chats_listed)
+        session.chat_deleted.connect(self._on_session_chat_deleted)
+        self.sidebar.chat_selected.connect(lambda chat_id: self._session._spawn(self._session.open_chat(chat_id)))
+        self.sidebar.rename_requested.connect(self._session.rename_chat)
+        self.sidebar.delete_requested.connect(self._session.delete_chat)
+        self.undo_button.clicked.connect(self.undo_delete)
         self.composer.setFocus()
 
     # -- actions -----------------------------------------------------------------
@@ -124,6 +145,12 @@ class MainWindow(QMainWindow):
             "settings": self.open_settings,
             "typing_effect": lambda: None,
             "shortcuts": self.show_shortcuts,
+            "rename_chat": self.sidebar.rename_current,
+            "delete_chat": self.delete_current_chat,
+            "undo_delete": self.undo_delete,
+            "next_chat": lambda: self._session.switch_by(1),
+            "previous_chat": lambda: self._session.switch_by(-1),
+            **{f"chat_{n}": (lambda n=n: self._session.switch_to(n - 1)) for n in range(1, 10)},
         }
         actions: dict[str, QAction] = {}
         for entry in KEYMAP:
@@ -143,7 +170,8 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         menus = {
             "&File": ("new_chat", None, "settings", "api_key", None, "quit"),
-            "&Chat": ("stop", "retry", "focus_composer"),
+            "&Chat": ("stop", "retry", "focus_composer", None, "rename_chat", "delete_chat",
+                      "undo_delete", None, "next_chat", "previous_chat"),
             "&View": ("typing_effect",),
             "&Help": ("shortcuts",),
         }
@@ -165,6 +193,29 @@ class MainWindow(QMainWindow):
     def retry(self) -> None:
         if not self._session.retry():
             self.statusBar().showMessage("Nothing to retry.", 3000)
+
+    def delete_current_chat(self) -> None:
+        chat = self._session.chat
+        if chat is not None:
+            self._session.delete_chat(chat.id)
+
+    def undo_delete(self) -> None:
+        if self._session.undo_delete():
+            self._hide_undo()
+            self.statusBar().showMessage("Chat restored.", 3000)
+
+    def _on_session_chat_deleted(self, _chat_id: int, title: str) -> None:
+        self.statusBar().showMessage(f"Deleted “{title or 'New chat'}”.")
+        self.undo_button.setVisible(True)
+        self._undo_timer.start(int(UNDO_SECONDS * 1000))
+
+    def _hide_undo(self) -> None:
+        self.undo_button.setVisible(False)
+        self.statusBar().clearMessage()
+
+    def _on_session_chats_listed(self, chats: list[Chat]) -> None:
+        current = self._session.chat
+        self.sidebar.set_chats(chats, current.id if current else None)
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self._settings, self._key_status(), self._session.list_models, self)
@@ -211,6 +262,7 @@ class MainWindow(QMainWindow):
         live = {generation.message_id: generation.text} if generation else {}
         self.view.show_messages(messages, live)
         self._set_title(chat)
+        self.sidebar.select_chat(chat.id if chat else None)
         if generation is not None:
             self._attach(generation, resume=True)
         self.composer.setFocus()
