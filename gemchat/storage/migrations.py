@@ -1,0 +1,111 @@
+"""The database schema, as an ordered list of migrations.
+
+The schema version lives in SQLite's `user_version`. Each migration runs in
+one transaction together with the version bump, so a crash mid-upgrade leaves
+the previous version intact; before any upgrade of an existing database the
+file is copied aside (SQLite's backup API, consistent even in WAL mode), so an
+upgrade can never be what loses a user's history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+from typing import Callable
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _v1_chats_and_messages(conn: sqlite3.Connection) -> None:
+    """Chats, their messages, and the parts of answers still streaming.
+
+    An answer is saved while it streams by appending rows to `message_parts`
+    (constant cost per save); they are folded into `messages.text` once, when
+    the answer ends or, after a crash, at the next start.
+    """
+    _run(
+        conn,
+        """
+        CREATE TABLE chats (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            model TEXT NOT NULL,
+            system_instruction TEXT
+        );
+        CREATE INDEX chats_by_activity ON chats(updated_at DESC, id DESC);
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+            role TEXT NOT NULL CHECK (role IN ('user', 'model')),
+            text TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL CHECK (status IN ('complete', 'streaming', 'interrupted', 'error')),
+            error TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX messages_by_chat ON messages(chat_id, id);
+        CREATE TABLE message_parts (
+            seq INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            text TEXT NOT NULL
+        );
+        CREATE INDEX message_parts_by_message ON message_parts(message_id, seq);
+        """
+    )
+
+
+def _run(conn: sqlite3.Connection, script: str) -> None:
+    """Runs each statement of `script` inside the caller's transaction.
+
+    Not `executescript`, which commits the open transaction first.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement: {statement!r}")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_chats_and_messages,)
+LATEST = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def backup_path(path: Path, version: int) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return path.with_name(f"{path.name}.v{version}-{stamp}.bak")
+
+
+def migrate(conn: sqlite3.Connection, path: Path | None) -> Path | None:
+    """Brings the schema to `LATEST`; returns the backup made first, if any.
+
+    `conn` must be in autocommit mode (isolation_level=None). `path` None (an
+    in-memory database) skips the backup.
+    """
+    version = schema_version(conn)
+    if version >= LATEST:
+        return None
+    backup = None
+    if version > 0 and path is not None:
+        backup = backup_path(path, version)
+        with sqlite3.connect(backup) as target:
+            conn.backup(target)
+        target.close()
+    for number in range(version + 1, LATEST + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[number - 1](conn)
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return backup

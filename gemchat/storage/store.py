@@ -1,0 +1,333 @@
+"""ChatStore: the only code that writes SQL.
+
+One SQLite file in WAL mode. Every method is a short transaction, called from
+the one database thread (`StoreWorker`) while the app runs, or directly by the
+command-line tools. Failures that are the machine's (disk full, read-only
+directory, damaged file) come out as `StorageError`; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from gemchat.core.messages import Chat, Message, Role, Status, utc_now
+from gemchat.storage import migrations
+from gemchat.storage.errors import CorruptDatabase, NewerDatabase, StorageError
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+_CHAT_COLUMNS = "id, title, created_at, updated_at, model, system_instruction"
+_MESSAGE_COLUMNS = "id, chat_id, role, text, status, created_at, error"
+# SQLite reports these for damaged files, whatever the operation.
+_CORRUPT_CODES = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
+
+
+def _clean(text: str) -> str:
+    """Text SQLite can store as UTF-8: lone surrogates (Qt's clipboard can hand them over) become U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _chat(row: Sequence[Any]) -> Chat:
+    return Chat(id=row[0], title=row[1], created_at=row[2], updated_at=row[3], model=row[4],
+                system_instruction=row[5])
+
+
+def _message(row: Sequence[Any]) -> Message:
+    return Message(id=row[0], chat_id=row[1], role=Role(row[2]), text=row[3], status=Status(row[4]),
+                   created_at=row[5], error=row[6])
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    name = getattr(exc, "sqlite_errorname", "")
+    return name in _CORRUPT_CODES or "not a database" in str(exc) or "malformed" in str(exc)
+
+
+class ChatStore:
+    """Chats and messages in SQLite.
+
+    Attributes:
+        path: the database file (None for an in-memory store).
+        backup: the copy made before a schema upgrade at open, if one was made.
+        moved_aside: where a damaged database was moved at open, if it was.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
+        self._conn = conn
+        self.path = path
+        self.backup: Path | None = None
+        self.moved_aside: Path | None = None
+
+    # -- opening -----------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | None, recover_corrupt: bool = False) -> "ChatStore":
+        """Opens (creating or upgrading) the database at `path`; None opens one in memory.
+
+        With `recover_corrupt`, a damaged file is renamed aside with a timestamp
+        (never deleted) and a fresh database is started; `moved_aside` says where.
+        """
+        try:
+            return cls._open(path)
+        except CorruptDatabase:
+            if not recover_corrupt or path is None:
+                raise
+            aside = _move_aside(path)
+            store = cls._open(path)
+            store.moved_aside = aside
+            log.error("damaged database moved to %s", aside)
+            return store
+
+    @classmethod
+    def _open(cls, path: Path | None) -> "ChatStore":
+        target = ":memory:" if path is None else str(path)
+        try:
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False,
+                                   timeout=BUSY_TIMEOUT_MS / 1000)
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"cannot open {target}: {exc}") from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            version = migrations.schema_version(conn)
+            if version > migrations.LATEST:
+                raise NewerDatabase(
+                    f"{target} was written by a newer gemchat (schema {version}, this one knows "
+                    f"{migrations.LATEST}); update gemchat to open it."
+                )
+            if path is not None:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    log.warning("journal mode is %s, not WAL", mode)
+                # WAL + NORMAL survives an application crash (kill -9); only power loss may lose the last commits.
+                conn.execute("PRAGMA synchronous = NORMAL")
+            store = cls(conn, path)
+            store.backup = migrations.migrate(conn, path)
+            if version:
+                # A damaged page shows up here rather than later in a write.
+                conn.execute("SELECT count(*) FROM chats").fetchone()
+            return store
+        except StorageError:
+            conn.close()
+            raise
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if _is_corruption(exc) and path is not None:
+                raise CorruptDatabase(path, str(exc)) from exc
+            raise StorageError(f"cannot open {target}: {exc}") from exc
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        except sqlite3.Error as exc:
+            log.warning("closing the database failed: %s", exc)
+
+    # -- transactions --------------------------------------------------------------
+
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise StorageError(str(exc)) from exc
+
+    class _Transaction:
+        def __init__(self, store: "ChatStore") -> None:
+            self._conn = store._conn
+
+        def __enter__(self) -> sqlite3.Connection:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StorageError(str(exc)) from exc
+            return self._conn
+
+        def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+            if kind is None:
+                try:
+                    self._conn.execute("COMMIT")
+                    return
+                except sqlite3.OperationalError as commit_error:
+                    self._conn.execute("ROLLBACK")
+                    raise StorageError(str(commit_error)) from commit_error
+            self._conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise StorageError(str(exc)) from exc
+
+    def transaction(self) -> "ChatStore._Transaction":
+        """All or nothing: `with store.transaction() as conn: ...`."""
+        return ChatStore._Transaction(self)
+
+    # -- chats ---------------------------------------------------------------------
+
+    def create_chat(self, model: str, title: str = "", system_instruction: str | None = None,
+                    created_at: str | None = None) -> Chat:
+        now = created_at or utc_now()
+        cursor = self._write(
+            "INSERT INTO chats (title, created_at, updated_at, model, system_instruction) VALUES (?, ?, ?, ?, ?)",
+            (_clean(title), now, now, model, _clean(system_instruction) if system_instruction else None),
+        )
+        return Chat(cursor.lastrowid or 0, _clean(title), now, now, model, system_instruction or None)
+
+    def get_chat(self, chat_id: int) -> Chat | None:
+        row = self._conn.execute(f"SELECT {_CHAT_COLUMNS} FROM chats WHERE id = ?", (chat_id,)).fetchone()
+        return _chat(row) if row else None
+
+    def list_chats(self) -> list[Chat]:
+        """Every chat, newest activity first."""
+        rows = self._conn.execute(f"SELECT {_CHAT_COLUMNS} FROM chats ORDER BY updated_at DESC, id DESC")
+        return [_chat(row) for row in rows]
+
+    def chat_ids(self) -> list[int]:
+        """Every chat's id, oldest first."""
+        return [row[0] for row in self._conn.execute("SELECT id FROM chats ORDER BY created_at, id")]
+
+    def last_chat_id(self) -> int | None:
+        row = self._conn.execute("SELECT id FROM chats ORDER BY updated_at DESC, id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def set_title(self, chat_id: int, title: str) -> None:
+        self._write("UPDATE chats SET title = ? WHERE id = ?", (_clean(title), chat_id))
+
+    def set_chat_model(self, chat_id: int, model: str) -> None:
+        self._write("UPDATE chats SET model = ? WHERE id = ?", (model, chat_id))
+
+    def delete_chat(self, chat_id: int) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "DELETE FROM message_parts WHERE message_id IN (SELECT id FROM messages WHERE chat_id = ?)",
+                (chat_id,),
+            )
+            conn.execute("DELETE FROM messages WHERE chat_id = ?", (chat_id,))
+            conn.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
+
+    # -- messages ------------------------------------------------------------------------
+
+    def add_message(self, chat_id: int, role: Role, text: str, status: Status = Status.COMPLETE,
+                    error: str | None = None, created_at: str | None = None) -> Message:
+        """Saves a message and marks its chat as active; committed when this returns."""
+        now = created_at or utc_now()
+        text = _clean(text)
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO messages (chat_id, role, text, status, error, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (chat_id, role.value, text, status.value, error, now),
+            )
+            conn.execute("UPDATE chats SET updated_at = max(updated_at, ?) WHERE id = ?", (now, chat_id))
+        return Message(cursor.lastrowid or 0, chat_id, role, text, status, now, error)
+
+    def append_to_message(self, message_id: int, text: str) -> None:
+        """Saves more of a streaming answer: one small row, whatever the answer's length."""
+        if text:
+            self._write("INSERT INTO message_parts (message_id, text) VALUES (?, ?)", (message_id, _clean(text)))
+
+    def finish_message(self, message_id: int, status: Status, error: str | None = None) -> Message:
+        """Ends a streaming answer: its parts become its text, and its status is set."""
+        with self.transaction() as conn:
+            self._fold_parts(conn, message_id)
+            conn.execute(
+                "UPDATE messages SET status = ?, error = ? WHERE id = ?",
+                (status.value, error if status is Status.ERROR else None, message_id),
+            )
+            row = conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)).fetchone()
+        if row is None:
+            raise LookupError(f"no message {message_id}")
+        return _message(row)
+
+    @staticmethod
+    def _fold_parts(conn: sqlite3.Connection, message_id: int) -> None:
+        parts = [p for (p,) in conn.execute(
+            "SELECT text FROM message_parts WHERE message_id = ? ORDER BY seq", (message_id,))]
+        if parts:
+            conn.execute("UPDATE messages SET text = text || ? WHERE id = ?", ("".join(parts), message_id))
+            conn.execute("DELETE FROM message_parts WHERE message_id = ?", (message_id,))
+
+    def messages(self, chat_id: int) -> list[Message]:
+        """A chat's messages in order; a streaming answer includes the parts saved so far."""
+        rows = self._conn.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? ORDER BY id", (chat_id,)
+        ).fetchall()
+        result = [_message(row) for row in rows]
+        for message in result:
+            if message.status is Status.STREAMING:
+                message.text += "".join(p for (p,) in self._conn.execute(
+                    "SELECT text FROM message_parts WHERE message_id = ? ORDER BY seq", (message.id,)))
+        return result
+
+    def get_message(self, message_id: int) -> Message | None:
+        row = self._conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return _message(row) if row else None
+
+    def delete_message(self, message_id: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM message_parts WHERE message_id = ?", (message_id,))
+            conn.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+
+    def recover_streaming(self) -> int:
+        """At start-up: answers left streaming by a crash keep what was saved and become interrupted."""
+        with self.transaction() as conn:
+            ids = [i for (i,) in conn.execute("SELECT id FROM messages WHERE status = 'streaming'")]
+            for message_id in ids:
+                self._fold_parts(conn, message_id)
+            conn.execute("UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'")
+        return len(ids)
+
+    # -- bulk ---------------------------------------------------------------------------
+
+    def import_chats(self, chats: Iterable[tuple[Chat, list[Message]]]) -> list[int]:
+        """Adds whole chats in one transaction: all of them or, on any failure, none."""
+        ids: list[int] = []
+        with self.transaction() as conn:
+            for chat, messages in chats:
+                cursor = conn.execute(
+                    "INSERT INTO chats (title, created_at, updated_at, model, system_instruction) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (_clean(chat.title), chat.created_at, chat.updated_at, chat.model,
+                     _clean(chat.system_instruction) if chat.system_instruction else None),
+                )
+                chat_id = cursor.lastrowid
+                conn.executemany(
+                    "INSERT INTO messages (chat_id, role, text, status, error, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(chat_id, m.role.value, _clean(m.text), m.status.value, m.error, m.created_at)
+                     for m in messages],
+                )
+                ids.append(chat_id or 0)
+        return ids
+
+    def iter_chats(self, chat_id: int | None = None) -> Iterator[tuple[Chat, list[Message]]]:
+        """Chats with their messages, oldest first (or only `chat_id`); for export."""
+        ids = self.chat_ids() if chat_id is None else [chat_id]
+        for cid in ids:
+            chat = self.get_chat(cid)
+            if chat is None:
+                raise LookupError(f"no chat {cid}")
+            yield chat, self.messages(cid)
+
+
+def _move_aside(path: Path) -> Path:
+    """Renames a damaged database and its WAL files to `NAME.damaged-TIMESTAMP`."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while aside.exists():
+        aside = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+        n += 1
+    try:
+        os.replace(path, aside)
+        for suffix in ("-wal", "-shm"):
+            extra = path.with_name(path.name + suffix)
+            if extra.exists():
+                os.replace(extra, aside.with_name(aside.name + suffix))
+    except OSError as exc:
+        raise StorageError(f"{path} is damaged and could not be moved aside: {exc}") from exc
+    return aside

@@ -1,0 +1,841 @@
+"""A loopback stand-in for Google's Gemini REST API (v1beta), for tests and manual runs.
+
+The real `google-genai` SDK talks to it unchanged (point `HttpOptions.base_url`
+at `FakeGemini.base_url`), so the app's whole network path, HTTP client
+included, is exercised without the internet. Faults are injected at the wire
+level (slow first byte, abrupt close, stall, broken event, Google's error
+bodies) because that is where the real service fails, and the SDK's own
+reaction to them is part of what the app must cope with.
+
+Stdlib only, so it runs anywhere the tests run. It binds 127.0.0.1 and never
+makes an outgoing connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import secrets
+import socket
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable, Literal, Sequence
+from urllib.parse import parse_qsl, urlsplit
+
+__all__ = ["FakeGemini", "Reply", "RecordedRequest", "MODELS", "echo_reply"]
+
+DEFAULT_MODEL_VERSION = "gemini-3.6-flash"
+_LOOPBACK = "127.0.0.1"
+_API_VERSIONS = ("v1beta", "v1", "v1alpha")
+# Every wait in the server is cut into slices this long, so stop() and
+# release() are noticed quickly whatever the configured delays are.
+_TICK = 0.02
+# Upper bound for anything a reply asks the server to wait for.
+_MAX_WAIT = 300.0
+_MAX_BODY = 32 * 1024 * 1024
+
+RequestKind = Literal["stream", "generate", "count", "list", "get", "other"]
+
+MODELS: list[dict[str, Any]] = [
+    {
+        "name": "models/gemini-3.6-flash",
+        "version": "3.6",
+        "displayName": "Gemini 3.6 Flash",
+        "description": "Fast and versatile multimodal model for everyday tasks.",
+        "inputTokenLimit": 1048576,
+        "outputTokenLimit": 65536,
+        "supportedGenerationMethods": ["generateContent", "countTokens", "createCachedContent", "batchGenerateContent"],
+        "temperature": 1.0,
+        "topP": 0.95,
+        "topK": 64,
+        "maxTemperature": 2.0,
+        "thinking": True,
+    },
+    {
+        "name": "models/gemini-3.6-pro",
+        "version": "3.6",
+        "displayName": "Gemini 3.6 Pro",
+        "description": "Most capable model for complex reasoning and coding.",
+        "inputTokenLimit": 1048576,
+        "outputTokenLimit": 65536,
+        "supportedGenerationMethods": ["generateContent", "countTokens", "createCachedContent", "batchGenerateContent"],
+        "temperature": 1.0,
+        "topP": 0.95,
+        "topK": 64,
+        "maxTemperature": 2.0,
+        "thinking": True,
+    },
+    {
+        "name": "models/gemini-embedding-001",
+        "version": "001",
+        "displayName": "Gemini Embedding 001",
+        "description": "Obtain a distributed representation of a text.",
+        "inputTokenLimit": 2048,
+        "outputTokenLimit": 1,
+        "supportedGenerationMethods": ["embedContent", "countTextTokens", "countTokens", "asyncBatchEmbedContent"],
+    },
+]
+
+_FALLBACK_PARAGRAPH = (
+    "This is the fake Gemini server talking. It streams this paragraph in small pieces so "
+    "that the typing effect, scrolling and the stop button can be tried by hand without a "
+    "network. Markdown works too: **bold**, *italic*, `code`, and a list:\n\n"
+    "- one\n- two\n- three\n\n"
+    "```python\nprint('hello from the fake server')\n```\n"
+)
+
+
+# --------------------------------------------------------------------------- replies
+
+
+def _split(text: str, size: int) -> list[str]:
+    size = max(1, size)
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def _error_body(code: int, status: str, message: str, details: Sequence[dict[str, Any]] | None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message, "status": status}
+    if details is not None:
+        error["details"] = list(details)
+    return {"error": error}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer to a generate request, built with the class methods.
+
+    A frozen value so a test can enqueue the same Reply twice without the
+    server's bookkeeping leaking between uses.
+    """
+
+    kind: Literal["text", "blocked", "error"]
+    chunks: tuple[str, ...] = ()
+    chunk_delay: float = 0.0
+    first_byte_delay: float = 0.0
+    finish_reason: str = "STOP"
+    usage: dict[str, Any] | None = None
+    model_version: str = DEFAULT_MODEL_VERSION
+    drop_after: int | None = None
+    stall_after: int | None = None
+    stall_seconds: float = 30.0
+    malformed_after: int | None = None
+    thoughts: tuple[str, ...] = ()
+    block_reason: str = "SAFETY"
+    status_code: int = 200
+    error_json: dict[str, Any] | None = None
+
+    # -- constructors
+
+    @classmethod
+    def text(
+        cls,
+        chunks: list[str] | str,
+        *,
+        chunk_delay: float = 0.0,
+        first_byte_delay: float = 0.0,
+        finish_reason: str = "STOP",
+        usage: dict[str, Any] | None = None,
+        model_version: str = DEFAULT_MODEL_VERSION,
+        drop_after: int | None = None,
+        stall_after: int | None = None,
+        stall_seconds: float = 30.0,
+        malformed_after: int | None = None,
+        thoughts: list[str] | None = None,
+    ) -> Reply:
+        """An answer streamed as `chunks`; the fault options count events, thoughts included."""
+        pieces = _split(chunks, 40) if isinstance(chunks, str) else list(chunks)
+        return cls(
+            kind="text",
+            chunks=tuple(pieces),
+            chunk_delay=chunk_delay,
+            first_byte_delay=first_byte_delay,
+            finish_reason=finish_reason,
+            usage=usage,
+            model_version=model_version,
+            drop_after=drop_after,
+            stall_after=stall_after,
+            stall_seconds=stall_seconds,
+            malformed_after=malformed_after,
+            thoughts=tuple(thoughts or ()),
+        )
+
+    @classmethod
+    def blocked(cls, block_reason: str = "SAFETY", *, first_byte_delay: float = 0.0) -> Reply:
+        """The prompt itself was refused: promptFeedback and no candidates, as the service does."""
+        return cls(kind="blocked", block_reason=block_reason, first_byte_delay=first_byte_delay)
+
+    @classmethod
+    def error(
+        cls,
+        code: int,
+        status: str,
+        message: str,
+        details: list[dict[str, Any]] | None = None,
+        *,
+        first_byte_delay: float = 0.0,
+    ) -> Reply:
+        """Any error in Google's `{"error": {...}}` shape, sent before any stream starts."""
+        return cls(
+            kind="error",
+            status_code=code,
+            error_json=_error_body(code, status, message, details),
+            first_byte_delay=first_byte_delay,
+        )
+
+    @classmethod
+    def invalid_key(cls) -> Reply:
+        return cls.error(
+            400,
+            "INVALID_ARGUMENT",
+            "API key not valid. Please pass a valid API key.",
+            [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "API_KEY_INVALID",
+                    "domain": "googleapis.com",
+                    "metadata": {"service": "generativelanguage.googleapis.com"},
+                },
+                {
+                    "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
+                    "locale": "en-US",
+                    "message": "API key not valid. Please pass a valid API key.",
+                },
+            ],
+        )
+
+    @classmethod
+    def quota(cls, retry_delay: str | None = "2s", *, model: str = DEFAULT_MODEL_VERSION) -> Reply:
+        """429 as the free tier sends it; `retry_delay=None` leaves out the RetryInfo."""
+        details: list[dict[str, Any]] = [
+            {
+                "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                "violations": [
+                    {
+                        "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                        "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                        "quotaDimensions": {"location": "global", "model": model},
+                        "quotaValue": "10",
+                    }
+                ],
+            },
+            {
+                "@type": "type.googleapis.com/google.rpc.Help",
+                "links": [
+                    {
+                        "description": "Learn more about Gemini API quotas",
+                        "url": "https://ai.google.dev/gemini-api/docs/rate-limits",
+                    }
+                ],
+            },
+        ]
+        if retry_delay is not None:
+            details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay})
+        return cls.error(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "You exceeded your current quota, please check your plan and billing details. For more "
+            "information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.",
+            details,
+        )
+
+    @classmethod
+    def internal(cls) -> Reply:
+        return cls.error(
+            500,
+            "INTERNAL",
+            "An internal error has occurred. Please retry or report in "
+            "https://developers.generativeai.google/guide/troubleshooting",
+        )
+
+    @classmethod
+    def unavailable(cls) -> Reply:
+        return cls.error(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
+
+    @classmethod
+    def model_not_found(cls, model: str) -> Reply:
+        name = model if model.startswith("models/") else f"models/{model}"
+        return cls.error(
+            404,
+            "NOT_FOUND",
+            f"{name} is not found for API version v1beta, or is not supported for generateContent. "
+            "Call ListModels to see the list of available models and their supported methods.",
+        )
+
+    @classmethod
+    def permission_denied(cls, message: str = "The caller does not have permission") -> Reply:
+        return cls.error(403, "PERMISSION_DENIED", message)
+
+    @property
+    def full_text(self) -> str:
+        return "".join(self.chunks)
+
+
+# --------------------------------------------------------------------------- requests
+
+
+@dataclass
+class RecordedRequest:
+    """What the client sent, kept so tests can assert on the wire payload itself."""
+
+    method: str
+    path: str
+    model: str | None
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    kind: RequestKind
+    received_at: float = field(default_factory=time.monotonic)
+
+
+def _text_of_parts(content: Any) -> str:
+    if not isinstance(content, dict):
+        return ""
+    return "".join(p["text"] for p in content.get("parts") or [] if isinstance(p, dict) and isinstance(p.get("text"), str))
+
+
+def last_user_text(request: RecordedRequest) -> str:
+    """The newest user turn's text, which is what an echo reply should repeat."""
+    body = request.body if isinstance(request.body, dict) else {}
+    for content in reversed(body.get("contents") or []):
+        if isinstance(content, dict) and content.get("role", "user") == "user":
+            text = _text_of_parts(content)
+            if text:
+                return text
+    return ""
+
+
+def _token_count(text_length: int) -> int:
+    return text_length // 4 + 1
+
+
+def prompt_tokens(body: Any) -> int:
+    """A deterministic stand-in for the tokenizer: about four characters a token."""
+    if not isinstance(body, dict):
+        return 1
+    contents = list(body.get("contents") or [])
+    generate_request = body.get("generateContentRequest")  # countTokens may wrap the request
+    if isinstance(generate_request, dict):
+        contents += list(generate_request.get("contents") or [])
+    total = sum(len(_text_of_parts(c)) for c in contents)
+    total += len(_text_of_parts(body.get("systemInstruction")))
+    return _token_count(total)
+
+
+def echo_reply(request: RecordedRequest, *, chunk_size: int = 4, chunk_delay: float = 0.0) -> Reply:
+    """The default answer: deterministic and derived from the prompt, so tests can predict it."""
+    said = last_user_text(request)
+    text = f"You said: {said}" if said else _FALLBACK_PARAGRAPH
+    return Reply.text(_split(text, chunk_size), chunk_delay=chunk_delay)
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+class _Aborted(Exception):
+    """The connection must end now (drop fault, or the server is stopping)."""
+
+
+_PATH = re.compile(r"^/(?P<version>v1beta|v1|v1alpha)/models(?:/(?P<model>[^/:]+)(?::(?P<action>[A-Za-z]+))?)?/?$")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    fake: FakeGemini
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Own thread tracking (ThreadingMixIn keeps none for daemon threads), so
+        # stop() can close live connections and join their threads.
+        thread = threading.Thread(
+            target=self._serve_connection, args=(request, client_address), daemon=True, name="fake-gemini-conn"
+        )
+        self.fake._track(request, thread)
+        thread.start()
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            self.fake._untrack(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients going away mid-reply is routine in fault tests; keep stderr quiet.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (OSError, _Aborted)) or self.fake._stopping.is_set():
+            return
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "scaffolding on HTTPServer2"
+    sys_version = ""
+    timeout = 120  # an idle keep-alive connection cannot pin a thread forever
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+    # -- routing
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def _dispatch(self, method: str) -> None:
+        fake = self.server.fake
+        try:
+            raw = self._read_body()
+            split = urlsplit(self.path)
+            match = _PATH.match(split.path)
+            model = match["model"] if match else None
+            action = match["action"] if match else None
+            kind: RequestKind = "other"
+            if match and method == "GET" and model is None:
+                kind = "list"
+            elif match and method == "GET" and action is None:
+                kind = "get"
+            elif match and method == "POST" and model:
+                kind = {"streamGenerateContent": "stream", "generateContent": "generate", "countTokens": "count"}.get(
+                    action or "", "other"
+                )  # type: ignore[assignment]
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = None
+            recorded = RecordedRequest(
+                method=method,
+                path=split.path,
+                model=model,
+                query=dict(parse_qsl(split.query, keep_blank_values=True)),
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=body,
+                kind=kind,
+            )
+            fake._record(recorded)
+
+            if fake.api_key is not None and recorded.headers.get("x-goog-api-key") != fake.api_key:
+                self._send_error_reply(Reply.invalid_key())
+            elif kind in ("stream", "generate"):
+                if raw and body is None:
+                    self._send_error_reply(Reply.error(400, "INVALID_ARGUMENT", "Invalid JSON payload received."))
+                    return
+                reply = fake._next_reply(recorded)
+                if kind == "stream":
+                    self._serve_stream(reply, recorded)
+                else:
+                    self._serve_generate(reply, recorded)
+            elif kind == "count":
+                self._send_json(200, {"totalTokens": prompt_tokens(body)})
+            elif kind == "list":
+                self._send_json(200, {"models": [dict(m) for m in fake.models]})
+            elif kind == "get":
+                found = next((m for m in fake.models if m["name"] == f"models/{model}"), None)
+                if found is None:
+                    self._send_error_reply(
+                        Reply.error(404, "NOT_FOUND", f"models/{model} is not found for API version {match['version']}.")  # type: ignore[index]
+                    )
+                else:
+                    self._send_json(200, dict(found))
+            else:
+                self._send_error_reply(
+                    Reply.error(404, "NOT_FOUND", f"The requested URL {split.path} was not found on this server.")
+                )
+        except (_Aborted, OSError):
+            self._abort()
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            parts: list[bytes] = []
+            size_total = 0
+            while size_total <= _MAX_BODY:
+                size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    break
+                parts.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+                size_total += size
+            return b"".join(parts)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(min(length, _MAX_BODY)) if length > 0 else b""
+
+    # -- plain responses
+
+    def _send_json(self, code: int, payload: Any) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Vary", "Origin, X-Origin, Referer")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_error_reply(self, reply: Reply) -> None:
+        self.server.fake._pause(reply.first_byte_delay)
+        self._send_json(reply.status_code, reply.error_json)
+
+    # -- generate
+
+    def _serve_generate(self, reply: Reply, request: RecordedRequest) -> None:
+        """The whole answer as one JSON document; faults are mapped to their unary forms."""
+        fake = self.server.fake
+        if reply.kind == "error":
+            self._send_error_reply(reply)
+            return
+        fake._pause(reply.first_byte_delay)
+        if reply.kind == "blocked":
+            self._send_json(200, _blocked_event(reply, request))
+            return
+        if reply.stall_after is not None:
+            fake._stall(reply.stall_seconds)
+        payload = _whole_response(reply, request)
+        if reply.malformed_after is not None:
+            data = b"{not json"
+        else:
+            data = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if reply.drop_after is not None:
+            # Promise the whole body, deliver half: a protocol error, as for streams.
+            self.wfile.write(data[: len(data) // 2])
+            raise _Aborted
+        self.wfile.write(data)
+
+    # -- stream
+
+    def _serve_stream(self, reply: Reply, request: RecordedRequest) -> None:
+        fake = self.server.fake
+        if reply.kind == "error":
+            self._send_error_reply(reply)
+            return
+        fake._pause(reply.first_byte_delay)
+        events = [_blocked_event(reply, request)] if reply.kind == "blocked" else _stream_events(reply, request)
+
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Disposition", "attachment")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Vary", "Origin, X-Origin, Referer")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        self.wfile.flush()
+
+        for index in range(len(events) + 1):
+            if reply.drop_after == index:
+                raise _Aborted
+            if reply.stall_after == index:
+                fake._stall(reply.stall_seconds)
+            if reply.malformed_after == index:
+                self._write_chunk(b"data: {not json\r\n\r\n")
+                break
+            if index == len(events):
+                break
+            if index > 0:
+                fake._pause(reply.chunk_delay)
+            self._write_chunk(b"data: " + json.dumps(events[index]).encode() + b"\r\n\r\n")
+            fake._count_event()
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def _abort(self) -> None:
+        """Ends the connection without a terminating chunk: a truncated body for the client."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
+            self.connection.close()
+        except OSError:
+            pass
+
+
+def _usage(reply: Reply, request: RecordedRequest) -> dict[str, Any]:
+    if reply.usage is not None:
+        return dict(reply.usage)
+    prompt = prompt_tokens(request.body)
+    usage: dict[str, Any] = {"promptTokenCount": prompt}
+    if reply.kind == "text":
+        answer = _token_count(len(reply.full_text))
+        usage["candidatesTokenCount"] = answer
+        total = prompt + answer
+        if reply.thoughts:
+            thoughts = _token_count(sum(len(t) for t in reply.thoughts))
+            usage["thoughtsTokenCount"] = thoughts
+            total += thoughts
+        usage["totalTokenCount"] = total
+    else:
+        usage["totalTokenCount"] = prompt
+    usage["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": prompt}]
+    return usage
+
+
+def _response_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _stream_events(reply: Reply, request: RecordedRequest) -> list[dict[str, Any]]:
+    response_id = _response_id()
+
+    def event(parts: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "candidates": [{"content": {"parts": parts, "role": "model"}, "index": 0}],
+            "modelVersion": reply.model_version,
+            "responseId": response_id,
+        }
+
+    events = [event([{"text": t, "thought": True}]) for t in reply.thoughts]
+    events += [event([{"text": c}]) for c in (reply.chunks or ("",))]
+    last = events[-1]
+    last["candidates"][0]["finishReason"] = reply.finish_reason
+    last["usageMetadata"] = _usage(reply, request)
+    return events
+
+
+def _whole_response(reply: Reply, request: RecordedRequest) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = []
+    if reply.thoughts:
+        parts.append({"text": "".join(reply.thoughts), "thought": True})
+    parts.append({"text": reply.full_text})
+    return {
+        "candidates": [
+            {"content": {"parts": parts, "role": "model"}, "finishReason": reply.finish_reason, "index": 0}
+        ],
+        "usageMetadata": _usage(reply, request),
+        "modelVersion": reply.model_version,
+        "responseId": _response_id(),
+    }
+
+
+def _blocked_event(reply: Reply, request: RecordedRequest) -> dict[str, Any]:
+    return {
+        "promptFeedback": {"blockReason": reply.block_reason},
+        "usageMetadata": _usage(reply, request),
+        "modelVersion": reply.model_version,
+        "responseId": _response_id(),
+    }
+
+
+# --------------------------------------------------------------------------- the server
+
+
+class FakeGemini:
+    """The fake service: a ThreadingHTTPServer on 127.0.0.1 in a daemon thread.
+
+    Replies are scripted per test with `enqueue`; when none is queued,
+    `default_reply` answers so tests that only care about the app still get a
+    predictable echo.
+    """
+
+    def __init__(self, api_key: str | None = None, *, port: int = 0) -> None:
+        self.api_key = api_key
+        self.port = port
+        self.models: list[dict[str, Any]] = [dict(m) for m in MODELS]
+        self.default_reply: Callable[[RecordedRequest], Reply] = echo_reply
+        self._replies: deque[Reply] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._cond = threading.Condition()
+        self._release_generation = 0
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._connections: dict[Any, threading.Thread] = {}
+        self._events_sent = 0
+
+    # -- lifecycle
+
+    def start(self) -> FakeGemini:
+        if self._server is not None:
+            raise RuntimeError("FakeGemini already started")
+        self._stopping.clear()
+        server = _Server((_LOOPBACK, self.port), _Handler)
+        server.fake = self
+        self._server = server
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="fake-gemini"
+        )
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Ends stalls, closes every socket and joins the threads, all within `timeout`."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        deadline = time.monotonic() + timeout
+        self._stopping.set()
+        with self._cond:
+            self._cond.notify_all()
+        server.shutdown()  # returns within one poll interval
+        server.server_close()
+        with self._cond:
+            live = dict(self._connections)
+        for sock in live:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            try:
+                sock.close()
+            except OSError:
+                pass
+        for conn_thread in [thread, *live.values()]:
+            if conn_thread is not None and conn_thread.is_alive():
+                conn_thread.join(max(0.0, deadline - time.monotonic()))
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> FakeGemini:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FakeGemini is not started")
+        return f"http://{_LOOPBACK}:{self.port}"
+
+    # -- scripting
+
+    def enqueue(self, reply: Reply, *more: Reply) -> None:
+        for item in (reply, *more):
+            if not isinstance(item, Reply):
+                raise TypeError(f"expected a Reply, got {type(item).__name__}")
+        with self._cond:
+            self._replies.extend((reply, *more))
+
+    def release(self) -> None:
+        """Ends the stalls in progress now; later stalls still stall."""
+        with self._cond:
+            self._release_generation += 1
+            self._cond.notify_all()
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._cond:
+            return list(self._requests)
+
+    @property
+    def pending_replies(self) -> int:
+        with self._cond:
+            return len(self._replies)
+
+    @property
+    def events_sent(self) -> int:
+        """Server-sent events written so far, over all streams (what a client may have seen)."""
+        with self._cond:
+            return self._events_sent
+
+    def wait_for_requests(self, n: int, timeout: float = 5.0) -> list[RecordedRequest]:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self._requests) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"{len(self._requests)} of {n} requests arrived within {timeout}s")
+                self._cond.wait(min(left, 0.1))
+            return list(self._requests)
+
+    # -- used by the handler
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._cond:
+            self._requests.append(request)
+            self._cond.notify_all()
+
+    def _next_reply(self, request: RecordedRequest) -> Reply:
+        with self._cond:
+            if self._replies:
+                return self._replies.popleft()
+        return self.default_reply(request)
+
+    def _count_event(self) -> None:
+        with self._cond:
+            self._events_sent += 1
+
+    def _track(self, sock: Any, thread: threading.Thread) -> None:
+        with self._cond:
+            self._connections[sock] = thread
+
+    def _untrack(self, sock: Any) -> None:
+        with self._cond:
+            self._connections.pop(sock, None)
+
+    def _pause(self, seconds: float) -> None:
+        """Sleeps, but not past stop()."""
+        if seconds <= 0:
+            return
+        if self._stopping.wait(min(seconds, _MAX_WAIT)):
+            raise _Aborted
+
+    def _stall(self, seconds: float) -> None:
+        """Waits `seconds`, or until release() or stop()."""
+        deadline = time.monotonic() + min(max(seconds, 0.0), _MAX_WAIT)
+        with self._cond:
+            generation = self._release_generation
+            while self._release_generation == generation and not self._stopping.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(min(left, _TICK * 5))
+        if self._stopping.is_set():
+            raise _Aborted
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Serve a fake Gemini API on 127.0.0.1 for manual runs.")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--chunk-delay", type=float, default=0.03, help="seconds between events")
+    parser.add_argument("--chunk-size", type=int, default=12, help="characters per event")
+    parser.add_argument("--reply-file", type=Path, help="answer every prompt with this file's text")
+    parser.add_argument("--api-key", help="reject requests whose x-goog-api-key differs")
+    args = parser.parse_args(argv)
+
+    fixed = args.reply_file.read_text(encoding="utf-8") if args.reply_file else None
+
+    def reply(request: RecordedRequest) -> Reply:
+        if fixed is not None:
+            return Reply.text(_split(fixed, args.chunk_size), chunk_delay=args.chunk_delay)
+        return echo_reply(request, chunk_size=args.chunk_size, chunk_delay=args.chunk_delay)
+
+    server = FakeGemini(api_key=args.api_key, port=args.port)
+    server.default_reply = reply
+    server.start()
+    print(server.base_url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
