@@ -214,6 +214,10 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
     from gemchat.ui.icons import app_icon
     from gemchat.ui.main_window import MainWindow
 
+    from PySide6.QtWidgets import QApplication
+
+    # The loop, not the last window, decides when the app ends: shutdown saves streams first.
+    QApplication.instance().setQuitOnLastWindowClosed(False)  # type: ignore[union-attr]
     settings = Settings.load(settings_path(directory))
     store = ChatStore.open(database_path(directory))
     recovered = store.recover_streaming()
@@ -337,7 +341,6 @@ def run_gui(directory: Path, model: str | None, prompt: str | None) -> int:
     qt_app.setApplicationName("gemchat")
     qt_app.setApplicationDisplayName("gemchat")
     qt_app.setDesktopFileName("gemchat")
-    qt_app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     try:

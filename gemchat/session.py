@@ -128,6 +128,7 @@ class ChatSession(QObject):
         self._pending_deletes: dict[int, asyncio.TimerHandle] = {}
         self._deleted_order: list[int] = []
         self._titled: set[int] = set()
+        self._closing = False
 
     # -- state -----------------------------------------------------------------
 
@@ -317,6 +318,8 @@ class ChatSession(QObject):
             await asyncio.wait([task])
 
     async def _start_generation(self, chat: Chat) -> None:
+        if self._closing:
+            return  # the question is saved; the app is quitting, so no answer is asked for
         history = await self._db.run(self._store.messages, chat.id)
         placeholder = await self._db.run(
             self._store.add_message, chat.id, Role.MODEL, "", Status.STREAMING
@@ -453,6 +456,7 @@ class ChatSession(QObject):
 
         Chats deleted within the undo time are deleted now.
         """
+        self._closing = True
         for chat_id, handle in list(self._pending_deletes.items()):
             handle.cancel()
             self._spawn(self._delete_now(chat_id))
@@ -463,3 +467,7 @@ class ChatSession(QObject):
             await asyncio.wait(tasks)
         if self._other_tasks:
             await asyncio.wait(list(self._other_tasks), timeout=5)
+        if late := list(self._tasks.values()):  # started while the first ones were stopping
+            for task in late:
+                task.cancel()
+            await asyncio.wait(late)

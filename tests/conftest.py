@@ -38,16 +38,49 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(previous)
 
 
+class AppLikeLoop(qasync.QEventLoop):
+    """qasync's loop as the app runs it: asyncio sees it running whenever Qt dispatches events.
+
+    The app runs one `run_until_complete` for its whole life. A test runs many
+    short ones, and between them Qt still dispatches events (qtbot's waits,
+    pytest-qt's processEvents after each phase, and qasync's own final
+    processEvents after each run). Callbacks dispatched then would find no
+    running loop, which anyio (under the SDK's HTTP client) treats as fatal;
+    keeping the loop registered as running makes those moments behave as in
+    the app.
+    """
+
+    def run_until_complete(self, future: Any) -> Any:
+        future = asyncio.ensure_future(future, loop=self)
+
+        def stop(_future: object) -> None:
+            self.stop()
+
+        future.add_done_callback(stop)
+        try:
+            self.run_forever()
+        finally:
+            future.remove_done_callback(stop)
+            asyncio.events._set_running_loop(self)
+        if not future.done():
+            raise RuntimeError("Event loop stopped before Future completed.")
+        return future.result()
+
+
 @pytest.fixture
 def qloop(qapp: Any) -> Iterator[qasync.QEventLoop]:
-    loop = qasync.QEventLoop(qapp, already_running=False)
+    loop = AppLikeLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
+    asyncio.events._set_running_loop(loop)
     yield loop
     pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
     for task in pending:
         task.cancel()
     if pending:
         loop.run_until_complete(asyncio.wait(pending, timeout=5))
+    # Joins the default executor's QThreads: Qt aborts the process if one is destroyed running.
+    loop.close()
+    asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)
 
 

@@ -218,17 +218,35 @@ class MainWindow(QMainWindow):
         self.sidebar.set_chats(chats, current.id if current else None)
 
     def open_settings(self) -> None:
+        """Non-blocking (`open`, not `exec`): a nested event loop inside a running
+        asyncio task would stall every other task until the dialog closes."""
+        if self._settings_dialog is not None:
+            self._settings_dialog.raise_()
+            return
         dialog = SettingsDialog(self._settings, self._key_status(), self._session.list_models, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.change_key_requested.connect(self.ask_api_key)
         dialog.forget_key_requested.connect(self.forget_key_requested)
-        dialog.forget_key_requested.connect(lambda: dialog.key_label.setText(self._key_status()))
-        dialog.change_key_requested.connect(lambda: dialog.key_label.setText(self._key_status()))
+        dialog.forget_key_requested.connect(self._refresh_key_label)
+        self.api_key_entered.connect(self._refresh_key_label)
+        dialog.accepted.connect(lambda: self._on_settings_accepted(dialog))
+        dialog.finished.connect(self._on_settings_dialog_finished)
         self._settings_dialog = dialog
-        if dialog.exec():
-            dialog.apply_to(self._settings)
-            self.apply_settings()
-            self.settings_changed.emit()
-        self._settings_dialog = None
+        dialog.open()
+
+    def _on_settings_accepted(self, dialog: SettingsDialog) -> None:
+        dialog.apply_to(self._settings)
+        self.apply_settings()
+        self.settings_changed.emit()
+
+    def _on_settings_dialog_finished(self) -> None:
+        dialog, self._settings_dialog = self._settings_dialog, None
+        if dialog is not None:
+            self.api_key_entered.disconnect(self._refresh_key_label)
+
+    def _refresh_key_label(self, *_: object) -> None:
+        if self._settings_dialog is not None:
+            self._settings_dialog.key_label.setText(self._key_status())
 
     def apply_settings(self) -> None:
         """Makes the window follow the settings object after it changed."""
@@ -243,12 +261,15 @@ class MainWindow(QMainWindow):
         apply_theme(self._settings.theme)
 
     def show_shortcuts(self) -> None:
-        CheatSheet(self).exec()
+        sheet = CheatSheet(self)
+        sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        sheet.open()
 
     def ask_api_key(self) -> None:
         dialog = ApiKeyDialog(self)
-        if dialog.exec() and dialog.key():
-            self.api_key_entered.emit(dialog.key())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: dialog.key() and self.api_key_entered.emit(dialog.key()))
+        dialog.open()
 
     # -- session events --------------------------------------------------------------
 

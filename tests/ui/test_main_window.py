@@ -41,13 +41,37 @@ def rows(data_dir: Path, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
+def last_stream(gemini: FakeGemini):
+    """The last streamed request (chat titles are asked for with separate, non-streaming calls)."""
+    return [r for r in gemini.requests if r.kind == "stream"][-1]
+
+
 def type_and_send(qtbot, app: GemchatApp, text: str) -> None:
+    """Types `text` and presses Enter; `wait_answer_done` then waits for the answer it asks for."""
+    ended = _answers_ended(app)
+    app._expected_answers = len(ended) + 1  # type: ignore[attr-defined]
     qtbot.keyClicks(app.window.composer, text)
     qtbot.keyClick(app.window.composer, Qt.Key.Key_Return)
 
 
+def _answers_ended(app: GemchatApp) -> list[object]:
+    """Every answer that has ended in the open window, counted from the session's own signals."""
+    if not hasattr(app, "_ended"):
+        ended: list[object] = []
+        app._ended = ended  # type: ignore[attr-defined]
+
+        def on_started(generation) -> None:
+            generation.finished.connect(ended.append)
+            generation.failed.connect(ended.append)
+
+        app.session.generation_started.connect(on_started)
+    return app._ended  # type: ignore[attr-defined]
+
+
 def wait_answer_done(qloop, app: GemchatApp, timeout: float = 10) -> None:
-    run(qloop, until(lambda: not app.session.is_generating() and app.window.view.answer_id is None,
+    expected = getattr(app, "_expected_answers", 1)
+    ended = _answers_ended(app)
+    run(qloop, until(lambda: len(ended) >= expected and app.window.view.answer_id is None,
                      timeout, "answer finished"), timeout + 5)
 
 
@@ -89,10 +113,10 @@ def test_shift_enter_adds_a_line_and_enter_sends_both_lines(live: GemchatApp, ge
     qtbot.keyClick(live.window.composer, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
     qtbot.keyClicks(live.window.composer, "line two")
     assert live.window.composer.toPlainText() == "line one\nline two"
+    live._expected_answers = 1
     qtbot.keyClick(live.window.composer, Qt.Key.Key_Return)
-    gemini.wait_for_requests(1)
     wait_answer_done(qloop, live)
-    assert gemini.requests[-1].body["contents"][-1]["parts"][0]["text"] == "line one\nline two"
+    assert last_stream(gemini).body["contents"][-1]["parts"][0]["text"] == "line one\nline two"
 
 
 def test_whitespace_only_message_is_not_sent(live: GemchatApp, gemini: FakeGemini, qloop, qtbot) -> None:
@@ -125,7 +149,7 @@ def test_ctrl_n_opens_a_fresh_chat_and_the_old_one_is_kept(live: GemchatApp, gem
     type_and_send(qtbot, live, "second chat")
     wait_answer_done(qloop, live)
     assert rows(data_dir, "select title from chats order by id") == [("first chat",), ("second chat",)]
-    assert len(gemini.requests[-1].body["contents"]) == 1  # no history from the other chat
+    assert len(last_stream(gemini).body["contents"]) == 1  # no history from the other chat
 
 
 def test_follow_up_carries_the_history(live: GemchatApp, gemini: FakeGemini, qloop, qtbot) -> None:
@@ -134,7 +158,7 @@ def test_follow_up_carries_the_history(live: GemchatApp, gemini: FakeGemini, qlo
     wait_answer_done(qloop, live)
     type_and_send(qtbot, live, "Population?")
     wait_answer_done(qloop, live)
-    contents = gemini.requests[-1].body["contents"]
+    contents = last_stream(gemini).body["contents"]
     assert [(c["role"], c["parts"][0]["text"]) for c in contents] == [
         ("user", "Capital of France?"), ("model", "Paris."), ("user", "Population?"),
     ]
@@ -149,11 +173,12 @@ def test_network_drop_shows_an_error_with_retry_and_retry_answers(
     shown = live.window.view.toPlainText()
     assert "Half an" in shown and "connection to Gemini was lost" in shown and "Retry" in shown
     assert rows(data_dir, "select text, status from messages where role='model'") == [("Half an ", "error")]
+    live._expected_answers += 1
     qtbot.keyClick(live.window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     run(qloop, until(lambda: "Whole answer" in live.window.view.toPlainText(), 5))
     wait_answer_done(qloop, live)
     assert rows(data_dir, "select status from messages where role='model' order by id") == [("error",), ("complete",)]
-    assert [c["role"] for c in gemini.requests[-1].body["contents"]] == ["user"]
+    assert [c["role"] for c in last_stream(gemini).body["contents"]] == ["user"]
 
 
 def test_typing_effect_off_shows_chunks_as_they_arrive(live: GemchatApp, gemini: FakeGemini, qloop, qtbot) -> None:
