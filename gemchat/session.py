@@ -54,6 +54,7 @@ class Generation(QObject):
 
     Signals:
         chunk(str): a piece of the answer arrived (before any pacing).
+        thought(str): a piece of the model's thought summary arrived (thinking models).
         retrying(float, str): the request failed before any text; retried after
             that many seconds, for that reason.
         finished(object): the final `Message`, status complete or interrupted.
@@ -61,6 +62,7 @@ class Generation(QObject):
     """
 
     chunk = Signal(str)
+    thought = Signal(str)
     retrying = Signal(float, str)
     finished = Signal(object)
     failed = Signal(object)
@@ -384,6 +386,8 @@ class ChatSession(QObject):
                         reason = event.error.message if event.error else ""
                         generation.retrying.emit(event.retry_in, reason)
                         continue
+                    if event.thought:
+                        generation.thought.emit(event.thought)
                     if event.text:
                         generation._add(event.text)
                         pending.append(event.text)
