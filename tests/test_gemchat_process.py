@@ -175,7 +175,8 @@ def test_real_x_window_types_sends_streams_and_quits_with_ctrl_q(tmp_path: Path,
                                       timeout=30).stdout.strip()
 
             window = wait_for(lambda: xdo("search", "--name", "gemchat").split("\n")[0], 30, "window")
-            xdo("windowactivate", "--sync", window)
+            # No window manager on Xvfb: give the window the X focus directly, as a WM would.
+            xdo("windowfocus", "--sync", window)
             time.sleep(0.5)
             xdo("type", "--delay", "20", "Hi there")
             xdo("key", "Return")

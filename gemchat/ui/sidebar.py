@@ -48,6 +48,8 @@ class Sidebar(QListWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setUniformItemSizes(False)
         self.setMinimumWidth(180)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._current: int | None = None
         self._filling = False
         self.currentItemChanged.connect(self._on_current_item_changed)

@@ -330,6 +330,10 @@ def prompt_tokens(body: Any) -> int:
 def echo_reply(request: RecordedRequest, *, chunk_size: int = 4, chunk_delay: float = 0.0) -> Reply:
     """The default answer: deterministic and derived from the prompt, so tests can predict it."""
     said = last_user_text(request)
+    if request.kind == "generate" and said:
+        # Non-streaming calls are the app's small side requests (chat titles): answer like one.
+        last_line = said.strip().splitlines()[-1]
+        return Reply.text([" ".join(last_line.split()[:5]).capitalize()])
     text = f"You said: {said}" if said else _FALLBACK_PARAGRAPH
     return Reply.text(_split(text, chunk_size), chunk_delay=chunk_delay)
 
