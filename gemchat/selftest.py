@@ -1,0 +1,344 @@
+"""`gemchat --self-test`: proves a build works, packaged or not, with no network and no user data.
+
+A frozen app can start and still be broken: a hidden import PyInstaller
+missed, a Qt plugin or a certificate file left out only fails when that code
+path runs. So the self-test runs the real thing end to end, the way a user's
+first message goes: the real window (offscreen unless QT_QPA_PLATFORM says
+otherwise), built by the same `build_app` and run by the same `run_app` as
+`gemchat`, sends one question through the message box, and the real
+google-genai SDK streams the answer over HTTP from a loopback server started
+here (`gemchat.loopback_gemini`). It passes when the answer arrived whole, in
+the window and in the SQLite database, and the app shut down in order.
+
+It never touches the user's things: the data directory is a temporary one,
+the API key is a dummy kept in memory (not the keyring), and the environment
+variables it sets are put back afterwards.
+
+`GEMCHAT_SELFTEST_FAULT=drop` makes the loopback server cut the answer
+halfway, as a lost connection would; the self-test must then fail. It exists
+so the tests can prove a broken exchange is reported, and is read nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator
+
+from gemchat import __version__
+from gemchat.core.credentials import ENV_VARS, KeyStore
+
+if TYPE_CHECKING:
+    from gemchat.app import GemchatApp
+    from gemchat.core.messages import Message
+
+FAULT_ENV = "GEMCHAT_SELFTEST_FAULT"
+DEFAULT_TIMEOUT = 60.0
+QUESTION = "Self-test: please answer in a few pieces."
+# Non-ASCII on purpose: encodings are one more thing a frozen build can get wrong.
+ANSWER_CHUNKS = (
+    "Hello from the loopback server. ",
+    "This answer was streamed ",
+    "in eight pieces ",
+    "(ünïcödé ✓ 👋 — ",
+    "中文) ",
+    "and should arrive ",
+    "in the window and the database ",
+    "exactly as sent.",
+)
+ANSWER = "".join(ANSWER_CHUNKS)
+_KEYRING_BACKEND_FOR_PLATFORM = {"linux": "SecretService", "win32": "Windows", "darwin": "macOS"}
+
+
+class SelfTestFailure(Exception):
+    """One check failed; the message says which and what was seen instead."""
+
+
+class MemoryKeyStore(KeyStore):
+    """A key store that never reaches the OS keyring, so the user's stored key is left alone."""
+
+    def __init__(self) -> None:
+        self._key: str | None = None
+
+    def load(self) -> str | None:
+        return self._key
+
+    def save(self, key: str) -> None:
+        self._key = key
+
+    def delete(self) -> None:
+        self._key = None
+
+
+class _Report:
+    """Prints each check as it passes, so a failing run shows how far it got."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def ok(self, what: str) -> None:
+        print(f"ok    {what}", flush=True)
+
+    def info(self, what: str) -> None:
+        print(f"info  {what}", flush=True)
+
+    def fail(self, what: str) -> None:
+        print(f"FAIL  {what}", flush=True)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+@contextmanager
+def _environment(values: dict[str, str | None]) -> Iterator[None]:
+    """Sets (or, for None, removes) variables for the duration, then puts the old ones back."""
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _start_watchdog(seconds: float) -> threading.Timer:
+    """Ends the process if the Qt loop itself hangs, where no asyncio timeout can fire."""
+
+    def give_up() -> None:
+        print(f"FAIL  the self-test did not finish within {seconds:.0f} s (hung)", flush=True)
+        os._exit(3)
+
+    timer = threading.Timer(seconds, give_up)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def check_keyring_backends(report: _Report) -> None:
+    """The frozen app finds keyring's backends only if their entry points and modules were packaged."""
+    from importlib.metadata import entry_points
+
+    import keyring  # noqa: F401 (the import itself is part of the check)
+
+    loaded: list[str] = []
+    broken: list[str] = []
+    for entry in entry_points(group="keyring.backends"):
+        try:
+            entry.load()
+            loaded.append(entry.name)
+        except Exception as exc:  # a backend for another OS may not import here; reported, not fatal
+            broken.append(f"{entry.name} ({type(exc).__name__})")
+    expected = next((name for prefix, name in _KEYRING_BACKEND_FOR_PLATFORM.items()
+                     if sys.platform.startswith(prefix)), None)
+    if not loaded:
+        raise SelfTestFailure("keyring has no backends (its entry points or modules were not packaged)")
+    if expected is not None and expected not in loaded:
+        raise SelfTestFailure(f"keyring's {expected} backend did not import; loaded: {', '.join(loaded)}; "
+                              f"broken: {', '.join(broken) or 'none'}")
+    report.ok(f"keyring backends import: {', '.join(sorted(loaded))}"
+              + (f" (not on this OS: {', '.join(broken)})" if broken else ""))
+
+
+async def _until(predicate: Callable[[], object], what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SelfTestFailure(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+async def _exchange(app: GemchatApp, report: _Report, timeout: float) -> str:
+    """Runs the app, sends QUESTION through the message box, waits for the answer, quits.
+
+    Returns what the view showed when the answer ended.
+    """
+    from gemchat.app import run_app
+
+    window, session = app.window, app.session
+    assert window is not None and session is not None
+    ended: list[Message] = []
+
+    def on_generation_started(generation: object) -> None:
+        generation.finished.connect(ended.append)  # type: ignore[attr-defined]
+        generation.failed.connect(ended.append)  # type: ignore[attr-defined]
+
+    session.generation_started.connect(on_generation_started)
+    running = asyncio.ensure_future(run_app(app))
+    try:
+        deadline = time.monotonic() + timeout
+        await _until(lambda: window.isVisible() or running.done(), "the window to show", timeout)
+        if running.done():
+            running.result()  # raises what run_app raised
+            raise SelfTestFailure("the app stopped before its window was shown")
+        report.ok(f"window shown ({os.environ.get('QT_QPA_PLATFORM') or 'default platform'}): "
+                  f"{window.windowTitle()!r}")
+        started = time.monotonic()
+        window.composer.setPlainText(QUESTION)
+        window.composer.submit()
+        await _until(lambda: (ended and window.view.answer_id is None) or running.done(),
+                     "the answer to end", max(1.0, deadline - time.monotonic()))
+        if running.done():
+            running.result()
+            raise SelfTestFailure("the app stopped while the answer was streaming")
+        final = ended[0]
+        if final.status.value != "complete":
+            raise SelfTestFailure(f"the answer ended as {final.status.value!r}: {final.error or 'no error given'}")
+        report.ok(f"answer streamed and ended in {time.monotonic() - started:.2f} s")
+        return window.view.toPlainText()
+    finally:
+        window.close_requested.emit()
+        try:
+            await asyncio.wait_for(asyncio.shield(running), 20)
+        except asyncio.TimeoutError:
+            report.fail("the app did not shut down within 20 s of being asked to quit")
+            raise
+
+
+def _check_view(view_text: str, report: _Report) -> None:
+    if QUESTION not in view_text:
+        raise SelfTestFailure(f"the window does not show the question; it shows {view_text[-300:]!r}")
+    if ANSWER not in view_text:
+        raise SelfTestFailure(f"the window does not show the whole answer; it shows {view_text[-300:]!r}")
+    report.ok(f"the window shows the whole answer ({len(ANSWER)} characters)")
+
+
+def _check_database(directory: Path, report: _Report) -> None:
+    """Reads the database back as the next start of the app would."""
+    from gemchat.paths import database_path
+    from gemchat.storage.store import ChatStore
+
+    store = ChatStore.open(database_path(directory))
+    try:
+        chat_ids = store.chat_ids()
+        if len(chat_ids) != 1:
+            raise SelfTestFailure(f"expected one chat in the database, found {len(chat_ids)}")
+        saved = [(m.role.value, m.text, m.status.value) for m in store.messages(chat_ids[0])]
+    finally:
+        store.close()
+    wanted = [("user", QUESTION, "complete"), ("model", ANSWER, "complete")]
+    if saved != wanted:
+        raise SelfTestFailure(f"the database holds {saved!r}, expected {wanted!r}")
+    report.ok("the database holds the question and the whole answer, marked complete")
+
+
+def _check_wire(requests: list[object], report: _Report) -> None:
+    streamed = [r for r in requests if r.path.endswith(":streamGenerateContent")]  # type: ignore[attr-defined]
+    if not streamed:
+        raise SelfTestFailure("the loopback server received no streamed request")
+    body = streamed[0].body or {}  # type: ignore[attr-defined]
+    sent = "".join(p.get("text", "") for c in body.get("contents", []) for p in c.get("parts", []))
+    if sent != QUESTION:
+        raise SelfTestFailure(f"the request carried {sent!r}, expected {QUESTION!r}")
+    report.ok(f"the request carried the question ({len(requests)} request(s) served on 127.0.0.1)")
+
+
+def _log_tail(directory: Path, lines: int = 20) -> str:
+    from gemchat.paths import log_path
+
+    try:
+        return "\n".join(log_path(directory).read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _versions() -> str:
+    import PySide6
+
+    frozen = "frozen" if getattr(sys, "frozen", False) else "from source"
+    try:
+        from importlib.metadata import version
+
+        genai = version("google-genai")
+    except Exception:
+        genai = "?"
+    return (f"{frozen}, Python {sys.version.split()[0]}, Qt {PySide6.__version__}, "
+            f"google-genai {genai}")
+
+
+def run_self_test(timeout: float = DEFAULT_TIMEOUT) -> int:
+    """Exit status 0 when the exchange worked end to end, 1 when a check failed, 3 when it hung."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    report = _Report()
+    print(f"gemchat {__version__} self-test ({_versions()})", flush=True)
+    fault = os.environ.get(FAULT_ENV) or None
+    if fault:
+        report.info(f"{FAULT_ENV}={fault}: the loopback server will break the answer; this run must fail")
+    watchdog = _start_watchdog(timeout + 30)
+    try:
+        from gemchat.paths import data_dir
+
+        report.info(f"data directory of a normal start (not touched): {data_dir()}")
+        check_keyring_backends(report)
+        _run_exchange(report, timeout, fault)
+    except SelfTestFailure as exc:
+        report.fail(str(exc))
+        print(f"self-test FAILED after {report.elapsed():.1f} s", flush=True)
+        return 1
+    except Exception as exc:  # anything unexpected is a failed self-test, with its traceback
+        import traceback
+
+        traceback.print_exc()
+        report.fail(f"unexpected {type(exc).__name__}: {exc}")
+        print(f"self-test FAILED after {report.elapsed():.1f} s", flush=True)
+        return 1
+    finally:
+        watchdog.cancel()
+    print(f"self-test passed in {report.elapsed():.1f} s", flush=True)
+    return 0
+
+
+def _run_exchange(report: _Report, timeout: float, fault: str | None) -> None:
+    from gemchat.loopback_gemini import LoopbackGemini
+
+    with tempfile.TemporaryDirectory(prefix="gemchat-selftest-") as temp, \
+            LoopbackGemini(ANSWER_CHUNKS, fault=fault) as server:  # type: ignore[arg-type]
+        directory = Path(temp)
+        env: dict[str, str | None] = {name: None for name in ENV_VARS}
+        env.update(GEMINI_API_KEY="selftest-dummy-key", GOOGLE_GEMINI_BASE_URL=server.base_url)
+        report.info(f"loopback Gemini at {server.base_url}, data in {directory}")
+        try:
+            with _environment(env):
+                view_text = _run_window(directory, report, timeout)
+        except SelfTestFailure:
+            if tail := _log_tail(directory):
+                print("--- gemchat.log (last lines) ---\n" + tail + "\n---", flush=True)
+            raise
+        _check_wire(server.requests, report)
+        _check_view(view_text, report)
+        _check_database(directory, report)
+
+
+def _run_window(directory: Path, report: _Report, timeout: float) -> str:
+    """The window's whole life on one qasync loop, as `gemchat.app.run_gui` runs it."""
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from gemchat.app import build_app, setup_logging
+
+    setup_logging(directory)
+    qt_app = QApplication.instance() or QApplication([sys.argv[0]])
+    qt_app.setApplicationName("gemchat")
+    qt_app.setApplicationDisplayName("gemchat")
+    qt_app.setDesktopFileName("gemchat")
+    loop = qasync.QEventLoop(qt_app)
+    asyncio.set_event_loop(loop)
+    app = build_app(directory, key_store=MemoryKeyStore())
+    if app.backend is None:
+        raise SelfTestFailure("no backend was made from GEMINI_API_KEY")
+    with loop:
+        view_text = loop.run_until_complete(_exchange(app, report, timeout))
+    report.ok("the app shut down in order (streams, network, database)")
+    return view_text
