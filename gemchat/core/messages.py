@@ -55,3 +55,23 @@ class Message:
     status: Status
     created_at: str
     error: str | None = None
+
+
+# Marks around the matched words in `SearchHit.snippet`; control characters no text contains.
+MATCH_START = "\x02"
+MATCH_END = "\x03"
+
+
+@dataclass(slots=True)
+class SearchHit:
+    """One search result: a message (or, with `message_id` None, a chat's title) that matched.
+
+    `snippet` is plain text with each match between `MATCH_START` and `MATCH_END`.
+    """
+
+    chat_id: int
+    chat_title: str
+    message_id: int | None
+    role: Role | None
+    snippet: str
+    created_at: str

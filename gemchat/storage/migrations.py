@@ -71,7 +71,49 @@ def _run(conn: sqlite3.Connection, script: str) -> None:
         raise ValueError(f"incomplete SQL statement: {statement!r}")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_chats_and_messages,)
+def _v2_full_text_search(conn: sqlite3.Connection) -> None:
+    """FTS5 indexes over message texts and chat titles, kept in step by triggers.
+
+    External-content tables: the text is stored once, in `messages`/`chats`.
+    `remove_diacritics 2` lets "cafe" find "café". A streaming answer's text is
+    '' until it is finished, so the index is written once per answer, not per chunk.
+    """
+    _run(
+        conn,
+        """
+        CREATE VIRTUAL TABLE messages_fts USING fts5(
+            text, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+            INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END;
+        CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE VIRTUAL TABLE chats_fts USING fts5(
+            title, content='chats', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER chats_fts_insert AFTER INSERT ON chats BEGIN
+            INSERT INTO chats_fts(rowid, title) VALUES (new.id, new.title);
+        END;
+        CREATE TRIGGER chats_fts_delete AFTER DELETE ON chats BEGIN
+            INSERT INTO chats_fts(chats_fts, rowid, title) VALUES ('delete', old.id, old.title);
+        END;
+        CREATE TRIGGER chats_fts_update AFTER UPDATE OF title ON chats BEGIN
+            INSERT INTO chats_fts(chats_fts, rowid, title) VALUES ('delete', old.id, old.title);
+            INSERT INTO chats_fts(rowid, title) VALUES (new.id, new.title);
+        END;
+        INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+        INSERT INTO chats_fts(chats_fts) VALUES ('rebuild');
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_chats_and_messages, _v2_full_text_search)
 LATEST = len(MIGRATIONS)
 
 

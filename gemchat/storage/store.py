@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from gemchat.core.messages import Chat, Message, Role, Status, utc_now
+from gemchat.core.messages import MATCH_END, MATCH_START, Chat, Message, Role, SearchHit, Status, utc_now
 from gemchat.storage import migrations
 from gemchat.storage.errors import CorruptDatabase, NewerDatabase, StorageError
 
@@ -282,6 +283,38 @@ class ChatStore:
             conn.execute("UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'")
         return len(ids)
 
+    # -- search ---------------------------------------------------------------------------
+
+    def search(self, text: str, limit: int = 50) -> list[SearchHit]:
+        """Chats whose title, and messages whose text, contain every word typed (as word prefixes).
+
+        Title matches come first, then messages by relevance. Whatever the user
+        typed (quotes, `*`, `NEAR`, unbalanced brackets) is searched for as words,
+        never read as FTS5 syntax.
+        """
+        query = fts_query(text)
+        if query is None:
+            return []
+        hits: list[SearchHit] = []
+        try:
+            for chat_id, title, created in self._conn.execute(
+                "SELECT c.id, highlight(chats_fts, 0, ?, ?), c.created_at FROM chats_fts "
+                "JOIN chats c ON c.id = chats_fts.rowid WHERE chats_fts MATCH ? ORDER BY rank LIMIT ?",
+                (MATCH_START, MATCH_END, query, limit),
+            ):
+                plain = title.replace(MATCH_START, "").replace(MATCH_END, "")
+                hits.append(SearchHit(chat_id, plain, None, None, title, created))
+            for message_id, chat_id, title, role, snippet, created in self._conn.execute(
+                "SELECT m.id, m.chat_id, c.title, m.role, snippet(messages_fts, 0, ?, ?, '…', 16), m.created_at "
+                "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid JOIN chats c ON c.id = m.chat_id "
+                "WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
+                (MATCH_START, MATCH_END, query, limit),
+            ):
+                hits.append(SearchHit(chat_id, title, message_id, Role(role), snippet, created))
+        except sqlite3.OperationalError as exc:
+            raise StorageError(f"search failed: {exc}") from exc
+        return hits[:limit]
+
     # -- bulk ---------------------------------------------------------------------------
 
     def import_chats(self, chats: Iterable[tuple[Chat, list[Message]]]) -> list[int]:
@@ -312,6 +345,21 @@ class ChatStore:
             if chat is None:
                 raise LookupError(f"no chat {cid}")
             yield chat, self.messages(cid)
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(text: str) -> str | None:
+    """An FTS5 query matching every word of `text` as a prefix; None when there is no word.
+
+    Each word is a quoted string (quotes doubled), so no character the user
+    types is FTS5 syntax.
+    """
+    words = _WORD.findall(text)
+    if not words:
+        return None
+    return " ".join('"' + word.replace('"', '""') + '"*' for word in words[:32])
 
 
 def _move_aside(path: Path) -> Path:
