@@ -21,5 +21,19 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
+# PyInstaller one-folder app: dist/gemchat/gemchat (see packaging/gemchat.spec and README's Packaging).
+PACKAGE_STAMP := $(VENV)/.package-installed
+
+$(PACKAGE_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[package]'
+	touch $(PACKAGE_STAMP)
+
+package: $(PACKAGE_STAMP)
+	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build packaging/gemchat.spec
+
+# Launcher entry and icons for the current user; runs the packaged app if built, else the venv's script.
+install-desktop: $(STAMP)
+	$(PY) packaging/install_desktop.py
+
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

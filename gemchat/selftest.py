@@ -152,6 +152,34 @@ def check_keyring_backends(report: _Report) -> None:
               + (f" (not on this OS: {', '.join(broken)})" if broken else ""))
 
 
+def check_certificates(report: _Report) -> None:
+    """HTTPS to Google needs trusted roots; a build that lost them fails only on the first real request.
+
+    google-auth, requests and the SDK's aiohttp path read certifi's bundle, which
+    PyInstaller must ship as a data file; httpx2, the SDK's default stack, uses
+    the OS store (shown for information: a CA directory is read on demand, so 0
+    loaded up front is not an error).
+    """
+    import ssl
+
+    import certifi
+
+    bundle = certifi.where()
+    if not os.path.isfile(bundle):
+        raise SelfTestFailure(f"certifi's CA bundle is missing: {bundle}")
+    loaded = ssl.create_default_context(cafile=bundle).cert_store_stats()["x509_ca"]
+    if not loaded:
+        raise SelfTestFailure(f"certifi's CA bundle holds no certificates: {bundle}")
+    report.ok(f"certifi's CA bundle loads ({loaded} certificates)")
+    try:
+        import httpx2
+
+        system = httpx2.create_ssl_context().cert_store_stats()["x509_ca"]
+        report.info(f"httpx2 uses the OS trust store ({system} CA certificates loaded up front)")
+    except Exception as exc:  # httpx2 is the SDK's choice, not ours; the exchange below shows if it works
+        report.info(f"httpx2's SSL context could not be made: {type(exc).__name__}: {exc}")
+
+
 async def _until(predicate: Callable[[], object], what: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -282,6 +310,7 @@ def run_self_test(timeout: float = DEFAULT_TIMEOUT) -> int:
 
         report.info(f"data directory of a normal start (not touched): {data_dir()}")
         check_keyring_backends(report)
+        check_certificates(report)
         _run_exchange(report, timeout, fault)
     except SelfTestFailure as exc:
         report.fail(str(exc))

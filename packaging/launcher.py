@@ -1,0 +1,8 @@
+"""The frozen executable's entry point: the same `main` as the `gemchat` script and `python -m gemchat`."""
+
+import sys
+
+from gemchat.app import main
+
+if __name__ == "__main__":
+    sys.exit(main())
