@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 0.25  # seconds; bounds what a crash can lose of an answer
 UNDO_SECONDS = 8.0  # how long a deleted chat can be brought back
+CONTINUE_PROMPT = (
+    "Your previous answer was cut off. Continue it exactly where it stopped, without repeating "
+    "anything and without any preamble."
+)
 TITLE_PROMPT = (
     "Write a title of at most six words for a conversation that starts with the message below. "
     "Answer with the title only: no quotes, no punctuation at the end.\n\nMessage:\n"
@@ -71,13 +75,14 @@ class Generation(QObject):
         super().__init__(parent)
         self.chat_id = chat_id
         self.message_id = message.id
+        self._prefix = message.text  # an answer being continued keeps what it had
         self._parts: list[str] = []
         self.received_first = False
 
     @property
     def text(self) -> str:
-        """Everything received so far (joined on demand; only read when a chat is reopened)."""
-        return "".join(self._parts)
+        """The answer so far (joined on demand; only read when a chat is reopened)."""
+        return self._prefix + "".join(self._parts)
 
     def _add(self, text: str) -> None:
         self._parts.append(text)
@@ -96,6 +101,7 @@ class ChatSession(QObject):
         chat_deleted(int, str): a chat was deleted (id, title); `undo_delete` brings it back.
         message_added(object): a user `Message` was saved and belongs to the open chat.
         generation_started(object): a `Generation` began in the open chat.
+        answer_ended(object): an answer in any chat ended; the final `Message`.
         problem(str): something outside any answer failed (storage); for the status bar.
     """
 
@@ -105,6 +111,7 @@ class ChatSession(QObject):
     chat_deleted = Signal(int, str)
     message_added = Signal(object)
     generation_started = Signal(object)
+    answer_ended = Signal(object)
     problem = Signal(str)
 
     def __init__(
@@ -283,11 +290,40 @@ class ChatSession(QObject):
         return True
 
     def retry(self) -> bool:
-        """Asks again for an answer to the last question of the open chat."""
+        """Asks again for an answer to the last question of the open chat.
+
+        The previous answer is kept as another version of it (see `switch_version`).
+        """
         if self._chat is None or self.is_generating():
             return False
         self._spawn(self._retry(self._chat.id))
         return True
+
+    def edit_question(self, message_id: int, text: str) -> bool:
+        """Sends a new version of one of the user's questions; the old branch is kept as a version."""
+        if self._chat is None or not text.strip():
+            return False
+        self._spawn(self._edit(self._chat.id, message_id, text))
+        return True
+
+    def continue_answer(self) -> bool:
+        """Asks the model to go on with the open chat's last answer, if it was cut or stopped."""
+        if self._chat is None or self.is_generating():
+            return False
+        self._spawn(self._continue(self._chat.id))
+        return True
+
+    def switch_version(self, message_id: int, step: int) -> None:
+        """Shows another version of a message (step -1: previous, +1: next)."""
+        if self._chat is not None:
+            self._spawn(self._switch_version(self._chat.id, message_id, step))
+
+    async def _switch_version(self, chat_id: int, message_id: int, step: int) -> None:
+        async with self._send_lock:
+            if chat_id in self._tasks:
+                return  # the branch being streamed into stays shown
+            if await self._db.run(self._store.switch_version, message_id, step) is not None:
+                await self.open_chat(chat_id)
 
     async def _send(self, text: str) -> None:
         async with self._send_lock:
@@ -311,7 +347,39 @@ class ChatSession(QObject):
             chat = await self._db.run(self._store.get_chat, chat_id)
             if chat is None or chat_id in self._tasks:
                 return
+            history = await self._db.run(self._store.messages, chat_id)
+            if not history:
+                return
+            if history[-1].role is Role.MODEL:
+                await self._db.run(self._store.set_leaf, chat_id, history[-1].parent_id)
+                await self.open_chat(chat_id)
             await self._start_generation(chat)
+
+    async def _edit(self, chat_id: int, message_id: int, text: str) -> None:
+        async with self._send_lock:
+            chat = await self._db.run(self._store.get_chat, chat_id)
+            old = await self._db.run(self._store.get_message, message_id)
+            if chat is None or old is None or old.role is not Role.USER or old.chat_id != chat_id:
+                return
+            await self._stop_and_wait(chat_id)
+            await self._db.run(self._store.add_message, chat_id, Role.USER, text, parent_id=old.parent_id)
+            await self.open_chat(chat_id)
+            await self._start_generation(chat)
+
+    async def _continue(self, chat_id: int) -> None:
+        async with self._send_lock:
+            chat = await self._db.run(self._store.get_chat, chat_id)
+            if chat is None or chat_id in self._tasks:
+                return
+            history = await self._db.run(self._store.messages, chat_id)
+            last = history[-1] if history else None
+            if last is None or last.role is not Role.MODEL or not last.text.strip() \
+                    or last.status is Status.COMPLETE:
+                self.problem.emit("There is no cut-off answer to continue.")
+                return
+            last.status = Status.INTERRUPTED  # the model must see its partial answer, even a failed one
+            reopened = await self._db.run(self._store.reopen_message, last.id)
+            await self._start_generation(chat, history=history, continuing=reopened)
 
     async def _stop_and_wait(self, chat_id: int) -> None:
         task = self._tasks.get(chat_id)
@@ -319,14 +387,20 @@ class ChatSession(QObject):
             task.cancel()
             await asyncio.wait([task])
 
-    async def _start_generation(self, chat: Chat) -> None:
+    async def _start_generation(self, chat: Chat, history: list[Message] | None = None,
+                                continuing: Message | None = None) -> None:
+        """Starts streaming an answer after the shown branch (or into `continuing`, a reopened answer)."""
         if self._closing:
+            if continuing is not None:
+                await self._db.run(self._store.finish_message, continuing.id, Status.INTERRUPTED)
             return  # the question is saved; the app is quitting, so no answer is asked for
-        history = await self._db.run(self._store.messages, chat.id)
-        placeholder = await self._db.run(
-            self._store.add_message, chat.id, Role.MODEL, "", Status.STREAMING
-        )
-        generation = Generation(chat.id, placeholder, parent=self)
+        if history is None:
+            history = await self._db.run(self._store.messages, chat.id)
+        if continuing is None:
+            message = await self._db.run(self._store.add_message, chat.id, Role.MODEL, "", Status.STREAMING)
+        else:
+            message = continuing
+        generation = Generation(chat.id, message, parent=self)
         self._generations[chat.id] = generation
         request = GenerationRequest(
             model=chat.model,
@@ -334,11 +408,15 @@ class ChatSession(QObject):
             system_instruction=chat.system_instruction,
             thinking_level=self._settings.thinking_level,
             temperature=self._settings.temperature,
+            follow_up=CONTINUE_PROMPT if continuing is not None else None,
         )
+        shown = self._chat is not None and self._chat.id == chat.id
+        if continuing is not None and shown:
+            await self.open_chat(chat.id)  # shows the reopened answer with the generation attached
         task = asyncio.ensure_future(self._generate(generation, request))
         self._tasks[chat.id] = task
         task.add_done_callback(lambda t, cid=chat.id: self._forget(cid, t))
-        if self._chat is not None and self._chat.id == chat.id:
+        if continuing is None and shown:
             self.generation_started.emit(generation)
 
     def _forget(self, chat_id: int, task: asyncio.Task[None]) -> None:
@@ -374,6 +452,10 @@ class ChatSession(QObject):
             last_flush = time.monotonic()
 
         status, error, problem = Status.COMPLETE, None, None
+        finish_reason: str | None = None
+        usage: dict[str, object] | None = None
+        started = time.monotonic()
+        first_token_ms: int | None = None
         try:
             backend = self._backend_factory()
             if backend is None:
@@ -389,6 +471,8 @@ class ChatSession(QObject):
                     if event.thought:
                         generation.thought.emit(event.thought)
                     if event.text:
+                        if first_token_ms is None:
+                            first_token_ms = int((time.monotonic() - started) * 1000)
                         generation._add(event.text)
                         pending.append(event.text)
                         waited = time.monotonic() - last_flush
@@ -396,6 +480,10 @@ class ChatSession(QObject):
                             flush()
                         elif flush_timer is None:
                             flush_timer = loop.call_later(FLUSH_INTERVAL - waited, flush)
+                    if event.finish_reason:
+                        finish_reason = event.finish_reason
+                    if event.usage:
+                        usage = event.usage
                     if event.error is not None:
                         problem = event.error
                     elif event.finish_reason in CUT_OFF_REASONS:
@@ -409,7 +497,9 @@ class ChatSession(QObject):
         if problem is not None:
             log.warning("answer failed: %s (%s)", problem.kind, problem.detail)
             status, error = Status.ERROR, problem.message
-        final = await self._db.run(self._store.finish_message, message_id, status, error)
+        duration_ms = int((time.monotonic() - started) * 1000)
+        final = await self._db.run(self._store.finish_message, message_id, status, error,
+                                   finish_reason, usage, first_token_ms, duration_ms)
         chat = await self._db.run(self._store.get_chat, generation.chat_id)
         if chat is not None:
             if self._chat is not None and self._chat.id == chat.id:
@@ -422,6 +512,7 @@ class ChatSession(QObject):
             generation.failed.emit(final)
         else:
             generation.finished.emit(final)
+        self.answer_ended.emit(final)
 
     async def _make_title(self, chat: Chat, request: GenerationRequest) -> None:
         """After the first answer, a short title from the model, in the background.

@@ -8,6 +8,7 @@ pytest-qt does not run asyncio (pytest-qt issue #448), so `qloop` sets a
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import time
 from pathlib import Path
@@ -80,6 +81,10 @@ def qloop(qapp: Any) -> Iterator[qasync.QEventLoop]:
         loop.run_until_complete(asyncio.wait(pending, timeout=5))
     # Joins the default executor's QThreads: Qt aborts the process if one is destroyed running.
     loop.close()
+    # Collect the test's app (windows, timers, sessions sit in reference cycles) here, on the
+    # GUI thread: collected later on a worker thread, a QObject with timers would be deleted
+    # where Qt cannot unregister them, and the next test would crash on a dangling timer.
+    gc.collect()
     asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)
 
@@ -115,3 +120,22 @@ def gemini_env(gemini: FakeGemini, monkeypatch: pytest.MonkeyPatch) -> FakeGemin
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+@pytest.fixture
+def live(qloop: qasync.QEventLoop, gemini_env: FakeGemini, data_dir: Path, qtbot: Any) -> Iterator[Any]:
+    """The whole app, started as `gemchat --data-dir DIR` would, with its window shown and active."""
+    from PySide6.QtWidgets import QApplication
+
+    from gemchat.app import build_app, run_app
+
+    app = build_app(data_dir)
+    app.settings.typing_effect = True
+    task = qloop.create_task(run_app(app))
+    run(qloop, until(lambda: app.window.isVisible(), what="window shown"))
+    app.window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is app.window, timeout=3000)
+    yield app
+    if not task.done():
+        app.window.close()
+        run(qloop, task)

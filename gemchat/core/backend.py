@@ -63,9 +63,10 @@ class GenerationRequest:
     thinking_level: str = ""
     temperature: float | None = None
     include_thoughts: bool = False
+    follow_up: str | None = None  # an extra user turn not kept in the chat (asking to continue)
 
 
-def build_contents(history: Sequence[Message]) -> list[dict[str, Any]]:
+def build_contents(history: Sequence[Message], follow_up: str | None = None) -> list[dict[str, Any]]:
     """The `contents` of a request, from the chat's stored messages.
 
     Failed answers and empty texts are left out: the model should not see its
@@ -83,6 +84,8 @@ def build_contents(history: Sequence[Message]) -> list[dict[str, Any]]:
             contents[-1]["parts"].append({"text": message.text})
         else:
             contents.append({"role": message.role.value, "parts": [{"text": message.text}]})
+    if follow_up:
+        contents.append({"role": Role.USER.value, "parts": [{"text": follow_up}]})
     return contents
 
 
@@ -189,7 +192,7 @@ class GeminiBackend:
         try:
             async with asyncio.timeout(self.read_timeout):
                 iterator = await self._get_client().aio.models.generate_content_stream(
-                    model=request.model, contents=build_contents(request.history), config=config
+                    model=request.model, contents=build_contents(request.history, request.follow_up), config=config
                 )
             while True:
                 try:

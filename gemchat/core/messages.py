@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -48,6 +49,16 @@ class Chat:
 
 @dataclass(slots=True)
 class Message:
+    """One message of a chat.
+
+    Attributes:
+        parent_id: the message before it in its branch (None for a first question).
+        finish_reason: why Gemini ended the answer (STOP, MAX_TOKENS, SAFETY, …), if it said.
+        usage: Gemini's `usageMetadata` of the answer (token counts), if it sent one.
+        first_token_ms, duration_ms: time to the first text and to the end of the answer.
+        version, versions: this message is version `version` of `versions` (siblings).
+    """
+
     id: int
     chat_id: int
     role: Role
@@ -55,6 +66,13 @@ class Message:
     status: Status
     created_at: str
     error: str | None = None
+    parent_id: int | None = None
+    finish_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    first_token_ms: int | None = None
+    duration_ms: int | None = None
+    version: int = 1
+    versions: int = 1
 
 
 # Marks around the matched words in `SearchHit.snippet`; control characters no text contains.

@@ -113,7 +113,38 @@ def _v2_full_text_search(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_chats_and_messages, _v2_full_text_search)
+def _v3_versions_and_answer_facts(conn: sqlite3.Connection) -> None:
+    """Messages form a tree, so a regenerated answer or an edited question keeps the old one.
+
+    Each message points at the one before it (`parent_id`); siblings are the
+    versions the user pages through, and `chats.current_leaf_id` says which
+    branch is shown. Existing chats become a single branch. Answers also keep
+    why they ended (`finish_reason`), their token usage (JSON of `usageMetadata`)
+    and their timing, shown under each answer.
+    """
+    _run(
+        conn,
+        """
+        ALTER TABLE messages ADD COLUMN parent_id INTEGER REFERENCES messages(id) ON DELETE CASCADE;
+        ALTER TABLE messages ADD COLUMN finish_reason TEXT;
+        ALTER TABLE messages ADD COLUMN usage TEXT;
+        ALTER TABLE messages ADD COLUMN first_token_ms INTEGER;
+        ALTER TABLE messages ADD COLUMN duration_ms INTEGER;
+        ALTER TABLE chats ADD COLUMN current_leaf_id INTEGER;
+        UPDATE messages SET parent_id = (
+            SELECT max(p.id) FROM messages p WHERE p.chat_id = messages.chat_id AND p.id < messages.id
+        );
+        UPDATE chats SET current_leaf_id = (SELECT max(m.id) FROM messages m WHERE m.chat_id = chats.id);
+        CREATE INDEX messages_by_parent ON messages(chat_id, parent_id, role, id);
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_chats_and_messages,
+    _v2_full_text_search,
+    _v3_versions_and_answer_facts,
+)
 LATEST = len(MIGRATIONS)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import json
 import os
 import re
 import sqlite3
@@ -24,7 +25,9 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 _CHAT_COLUMNS = "id, title, created_at, updated_at, model, system_instruction"
-_MESSAGE_COLUMNS = "id, chat_id, role, text, status, created_at, error"
+_MESSAGE_COLUMNS = (
+    "id, chat_id, role, text, status, created_at, error, parent_id, finish_reason, usage, first_token_ms, duration_ms"
+)
 # SQLite reports these for damaged files, whatever the operation.
 _CORRUPT_CODES = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 
@@ -44,8 +47,15 @@ def _chat(row: Sequence[Any]) -> Chat:
 
 
 def _message(row: Sequence[Any]) -> Message:
+    usage = None
+    if row[9]:
+        try:
+            usage = json.loads(row[9])
+        except ValueError:
+            usage = None
     return Message(id=row[0], chat_id=row[1], role=Role(row[2]), text=row[3], status=Status(row[4]),
-                   created_at=row[5], error=row[6])
+                   created_at=row[5], error=row[6], parent_id=row[7], finish_reason=row[8], usage=usage,
+                   first_token_ms=row[10], duration_ms=row[11])
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
@@ -215,30 +225,78 @@ class ChatStore:
     # -- messages ------------------------------------------------------------------------
 
     def add_message(self, chat_id: int, role: Role, text: str, status: Status = Status.COMPLETE,
-                    error: str | None = None, created_at: str | None = None) -> Message:
-        """Saves a message and marks its chat as active; committed when this returns."""
+                    error: str | None = None, created_at: str | None = None,
+                    parent_id: int | None | object = ...) -> Message:
+        """Saves a message after the shown branch's last one (or after `parent_id`) and shows it.
+
+        Committed when this returns; the chat is marked active.
+        """
         now = created_at or utc_now()
         text = _clean(text)
         with self.transaction() as conn:
+            if parent_id is ...:
+                parent_id = self._leaf(conn, chat_id)
             cursor = conn.execute(
-                "INSERT INTO messages (chat_id, role, text, status, error, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (chat_id, role.value, text, status.value, error, now),
+                "INSERT INTO messages (chat_id, role, text, status, error, created_at, parent_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (chat_id, role.value, text, status.value, error, now, parent_id),
             )
-            conn.execute("UPDATE chats SET updated_at = max(updated_at, ?) WHERE id = ?", (now, chat_id))
-        return Message(cursor.lastrowid or 0, chat_id, role, text, status, now, error)
+            conn.execute("UPDATE chats SET updated_at = max(updated_at, ?), current_leaf_id = ? WHERE id = ?",
+                         (now, cursor.lastrowid, chat_id))
+        return Message(cursor.lastrowid or 0, chat_id, role, text, status, now, error,
+                       parent_id=parent_id)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _leaf(conn: sqlite3.Connection, chat_id: int) -> int | None:
+        row = conn.execute(
+            "SELECT coalesce(current_leaf_id, (SELECT max(id) FROM messages WHERE chat_id = chats.id)) "
+            "FROM chats WHERE id = ?", (chat_id,)).fetchone()
+        return row[0] if row else None
+
+    def set_leaf(self, chat_id: int, message_id: int | None) -> None:
+        """Shows the branch that ends at `message_id` (None: the chat shows nothing yet)."""
+        self._write("UPDATE chats SET current_leaf_id = ? WHERE id = ?", (message_id, chat_id))
+
+    def switch_version(self, message_id: int, step: int) -> int | None:
+        """Shows the version `step` places from `message_id` among its siblings, with its latest branch.
+
+        Returns the message now shown in that place, or None when there is no such version.
+        """
+        with self.transaction() as conn:
+            row = conn.execute("SELECT chat_id, parent_id, role FROM messages WHERE id = ?",
+                               (message_id,)).fetchone()
+            if row is None:
+                return None
+            chat_id, parent_id, role = row
+            siblings = [i for (i,) in conn.execute(
+                "SELECT id FROM messages WHERE chat_id = ? AND parent_id IS ? AND role = ? ORDER BY id",
+                (chat_id, parent_id, role))]
+            index = siblings.index(message_id) + step
+            if not 0 <= index < len(siblings):
+                return None
+            target = leaf = siblings[index]
+            while (child := conn.execute("SELECT max(id) FROM messages WHERE parent_id = ?",
+                                         (leaf,)).fetchone()[0]) is not None:
+                leaf = child
+            conn.execute("UPDATE chats SET current_leaf_id = ? WHERE id = ?", (leaf, chat_id))
+        return target
 
     def append_to_message(self, message_id: int, text: str) -> None:
         """Saves more of a streaming answer: one small row, whatever the answer's length."""
         if text:
             self._write("INSERT INTO message_parts (message_id, text) VALUES (?, ?)", (message_id, _clean(text)))
 
-    def finish_message(self, message_id: int, status: Status, error: str | None = None) -> Message:
-        """Ends a streaming answer: its parts become its text, and its status is set."""
+    def finish_message(self, message_id: int, status: Status, error: str | None = None,
+                       finish_reason: str | None = None, usage: dict[str, Any] | None = None,
+                       first_token_ms: int | None = None, duration_ms: int | None = None) -> Message:
+        """Ends a streaming answer: its parts become its text; its status and facts are set."""
         with self.transaction() as conn:
             self._fold_parts(conn, message_id)
             conn.execute(
-                "UPDATE messages SET status = ?, error = ? WHERE id = ?",
-                (status.value, error if status is Status.ERROR else None, message_id),
+                "UPDATE messages SET status = ?, error = ?, finish_reason = ?, usage = ?, "
+                "first_token_ms = coalesce(?, first_token_ms), duration_ms = ? WHERE id = ?",
+                (status.value, error if status is Status.ERROR else None, finish_reason,
+                 json.dumps(usage) if usage else None, first_token_ms, duration_ms, message_id),
             )
             row = conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)).fetchone()
         if row is None:
@@ -254,11 +312,27 @@ class ChatStore:
             conn.execute("DELETE FROM message_parts WHERE message_id = ?", (message_id,))
 
     def messages(self, chat_id: int) -> list[Message]:
-        """A chat's messages in order; a streaming answer includes the parts saved so far."""
+        """The shown branch of a chat, in order, each with its place among its versions.
+
+        A streaming answer includes the parts saved so far.
+        """
+        leaf = self._leaf(self._conn, chat_id)
         rows = self._conn.execute(
-            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? ORDER BY id", (chat_id,)
+            f"""WITH RECURSIVE path(id) AS (
+                    SELECT ? UNION ALL
+                    SELECT m.parent_id FROM messages m JOIN path ON m.id = path.id WHERE m.parent_id IS NOT NULL
+                )
+                SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id IN (SELECT id FROM path) ORDER BY id""",
+            (leaf,),
         ).fetchall()
         result = [_message(row) for row in rows]
+        siblings: dict[tuple[int | None, str], list[int]] = {}
+        for parent, role, mid in self._conn.execute(
+                "SELECT parent_id, role, id FROM messages WHERE chat_id = ? ORDER BY id", (chat_id,)):
+            siblings.setdefault((parent, role), []).append(mid)
+        for message in result:
+            group = siblings.get((message.parent_id, message.role.value), [message.id])
+            message.version, message.versions = group.index(message.id) + 1, len(group)
         for message in result:
             if message.status is Status.STREAMING:
                 message.text += "".join(p for (p,) in self._conn.execute(
@@ -268,6 +342,16 @@ class ChatStore:
     def get_message(self, message_id: int) -> Message | None:
         row = self._conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)).fetchone()
         return _message(row) if row else None
+
+    def reopen_message(self, message_id: int) -> Message:
+        """An answer the user asked to continue: streaming again, its text kept."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE messages SET status = 'streaming', error = NULL, finish_reason = NULL "
+                         "WHERE id = ?", (message_id,))
+            row = conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)).fetchone()
+        if row is None:
+            raise LookupError(f"no message {message_id}")
+        return _message(row)
 
     def delete_message(self, message_id: int) -> None:
         with self.transaction() as conn:
@@ -329,11 +413,16 @@ class ChatStore:
                      _clean(chat.system_instruction) if chat.system_instruction else None),
                 )
                 chat_id = cursor.lastrowid
-                conn.executemany(
-                    "INSERT INTO messages (chat_id, role, text, status, error, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    [(chat_id, m.role.value, _clean(m.text), m.status.value, m.error, m.created_at)
-                     for m in messages],
-                )
+                parent = None
+                for m in messages:
+                    parent = conn.execute(
+                        "INSERT INTO messages (chat_id, role, text, status, error, created_at, parent_id, "
+                        "finish_reason, usage, first_token_ms, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (chat_id, m.role.value, _clean(m.text), m.status.value, m.error, m.created_at, parent,
+                         m.finish_reason, json.dumps(m.usage) if m.usage else None, m.first_token_ms,
+                         m.duration_ms),
+                    ).lastrowid
+                conn.execute("UPDATE chats SET current_leaf_id = ? WHERE id = ?", (parent, chat_id))
                 ids.append(chat_id or 0)
         return ids
 

@@ -19,60 +19,8 @@ from gemchat.app import GemchatApp, build_app, run_app
 from gemchat.paths import database_path
 from gemchat.ui.api_key_dialog import ApiKeyDialog
 from tests.conftest import TEST_KEY, run, until
+from tests.driving import last_stream, rows, type_and_send, wait_answer_done
 from tests.fakes.gemini_server import FakeGemini, Reply
-
-
-@pytest.fixture
-def live(qloop, gemini_env: FakeGemini, data_dir: Path, qtbot) -> Iterator[GemchatApp]:
-    app = build_app(data_dir)
-    app.settings.typing_effect = True
-    task = qloop.create_task(run_app(app))
-    run(qloop, until(lambda: app.window.isVisible(), what="window shown"))
-    app.window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is app.window, timeout=3000)
-    yield app
-    if not task.done():
-        app.window.close()
-        run(qloop, task)
-
-
-def rows(data_dir: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(database_path(data_dir)) as conn:
-        return conn.execute(sql).fetchall()
-
-
-def last_stream(gemini: FakeGemini):
-    """The last streamed request (chat titles are asked for with separate, non-streaming calls)."""
-    return [r for r in gemini.requests if r.kind == "stream"][-1]
-
-
-def type_and_send(qtbot, app: GemchatApp, text: str) -> None:
-    """Types `text` and presses Enter; `wait_answer_done` then waits for the answer it asks for."""
-    ended = _answers_ended(app)
-    app._expected_answers = len(ended) + 1  # type: ignore[attr-defined]
-    qtbot.keyClicks(app.window.composer, text)
-    qtbot.keyClick(app.window.composer, Qt.Key.Key_Return)
-
-
-def _answers_ended(app: GemchatApp) -> list[object]:
-    """Every answer that has ended in the open window, counted from the session's own signals."""
-    if not hasattr(app, "_ended"):
-        ended: list[object] = []
-        app._ended = ended  # type: ignore[attr-defined]
-
-        def on_started(generation) -> None:
-            generation.finished.connect(ended.append)
-            generation.failed.connect(ended.append)
-
-        app.session.generation_started.connect(on_started)
-    return app._ended  # type: ignore[attr-defined]
-
-
-def wait_answer_done(qloop, app: GemchatApp, timeout: float = 10) -> None:
-    expected = getattr(app, "_expected_answers", 1)
-    ended = _answers_ended(app)
-    run(qloop, until(lambda: len(ended) >= expected and app.window.view.answer_id is None,
-                     timeout, "answer finished"), timeout + 5)
 
 
 def test_window_title_says_gemchat_and_message_box_has_focus(live: GemchatApp, qtbot) -> None:
