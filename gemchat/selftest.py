@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from gemchat.core.messages import Message
 
 FAULT_ENV = "GEMCHAT_SELFTEST_FAULT"
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = 60.0  # the whole run, hung or not
+SHUTDOWN_TIMEOUT = 15.0  # of that, kept for quitting after the exchange
 QUESTION = "Self-test: please answer in a few pieces."
 # Non-ASCII on purpose: encodings are one more thing a frozen build can get wrong.
 ANSWER_CHUNKS = (
@@ -118,7 +119,7 @@ def _start_watchdog(seconds: float) -> threading.Timer:
     """Ends the process if the Qt loop itself hangs, where no asyncio timeout can fire."""
 
     def give_up() -> None:
-        print(f"FAIL  the self-test did not finish within {seconds:.0f} s (hung)", flush=True)
+        print(f"FAIL  the self-test did not finish within {seconds:g} s (hung)", flush=True)
         os._exit(3)
 
     timer = threading.Timer(seconds, give_up)
@@ -188,7 +189,7 @@ async def _until(predicate: Callable[[], object], what: str, timeout: float) -> 
         await asyncio.sleep(0.01)
 
 
-async def _exchange(app: GemchatApp, report: _Report, timeout: float) -> str:
+async def _exchange(app: GemchatApp, report: _Report, deadline: float) -> str:
     """Runs the app, sends QUESTION through the message box, waits for the answer, quits.
 
     Returns what the view showed when the answer ended.
@@ -206,8 +207,8 @@ async def _exchange(app: GemchatApp, report: _Report, timeout: float) -> str:
     session.generation_started.connect(on_generation_started)
     running = asyncio.ensure_future(run_app(app))
     try:
-        deadline = time.monotonic() + timeout
-        await _until(lambda: window.isVisible() or running.done(), "the window to show", timeout)
+        await _until(lambda: window.isVisible() or running.done(), "the window to show",
+                     max(1.0, deadline - time.monotonic()))
         if running.done():
             running.result()  # raises what run_app raised
             raise SelfTestFailure("the app stopped before its window was shown")
@@ -229,9 +230,9 @@ async def _exchange(app: GemchatApp, report: _Report, timeout: float) -> str:
     finally:
         window.close_requested.emit()
         try:
-            await asyncio.wait_for(asyncio.shield(running), 20)
+            await asyncio.wait_for(asyncio.shield(running), SHUTDOWN_TIMEOUT)
         except asyncio.TimeoutError:
-            report.fail("the app did not shut down within 20 s of being asked to quit")
+            report.fail(f"the app did not shut down within {SHUTDOWN_TIMEOUT:.0f} s of being asked to quit")
             raise
 
 
@@ -297,21 +298,25 @@ def _versions() -> str:
 
 
 def run_self_test(timeout: float = DEFAULT_TIMEOUT) -> int:
-    """Exit status 0 when the exchange worked end to end, 1 when a check failed, 3 when it hung."""
+    """Exit status 0 when the exchange worked end to end, 1 when a check failed, 3 when it hung.
+
+    `timeout` bounds the whole run: the exchange gets what is left after start-up
+    and the shutdown allowance, and a watchdog ends a hung process at `timeout`.
+    """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     report = _Report()
     print(f"gemchat {__version__} self-test ({_versions()})", flush=True)
     fault = os.environ.get(FAULT_ENV) or None
     if fault:
         report.info(f"{FAULT_ENV}={fault}: the loopback server will break the answer; this run must fail")
-    watchdog = _start_watchdog(timeout + 30)
+    watchdog = _start_watchdog(timeout)
     try:
         from gemchat.paths import data_dir
 
         report.info(f"data directory of a normal start (not touched): {data_dir()}")
         check_keyring_backends(report)
         check_certificates(report)
-        _run_exchange(report, timeout, fault)
+        _run_exchange(report, report.started + timeout - SHUTDOWN_TIMEOUT - 2.0, fault)
     except SelfTestFailure as exc:
         report.fail(str(exc))
         print(f"self-test FAILED after {report.elapsed():.1f} s", flush=True)
@@ -329,7 +334,8 @@ def run_self_test(timeout: float = DEFAULT_TIMEOUT) -> int:
     return 0
 
 
-def _run_exchange(report: _Report, timeout: float, fault: str | None) -> None:
+def _run_exchange(report: _Report, deadline: float, fault: str | None) -> None:
+    """`deadline` (time.monotonic()) is when the answer must have ended; quitting may take longer."""
     from gemchat.loopback_gemini import LoopbackGemini
 
     with tempfile.TemporaryDirectory(prefix="gemchat-selftest-") as temp, \
@@ -340,7 +346,7 @@ def _run_exchange(report: _Report, timeout: float, fault: str | None) -> None:
         report.info(f"loopback Gemini at {server.base_url}, data in {directory}")
         try:
             with _environment(env):
-                view_text = _run_window(directory, report, timeout)
+                view_text = _run_window(directory, report, deadline)
         except SelfTestFailure:
             if tail := _log_tail(directory):
                 print("--- gemchat.log (last lines) ---\n" + tail + "\n---", flush=True)
@@ -350,7 +356,7 @@ def _run_exchange(report: _Report, timeout: float, fault: str | None) -> None:
         _check_database(directory, report)
 
 
-def _run_window(directory: Path, report: _Report, timeout: float) -> str:
+def _run_window(directory: Path, report: _Report, deadline: float) -> str:
     """The window's whole life on one qasync loop, as `gemchat.app.run_gui` runs it."""
     import qasync
     from PySide6.QtWidgets import QApplication
@@ -368,6 +374,6 @@ def _run_window(directory: Path, report: _Report, timeout: float) -> str:
     if app.backend is None:
         raise SelfTestFailure("no backend was made from GEMINI_API_KEY")
     with loop:
-        view_text = loop.run_until_complete(_exchange(app, report, timeout))
+        view_text = loop.run_until_complete(_exchange(app, report, deadline))
     report.ok("the app shut down in order (streams, network, database)")
     return view_text
