@@ -10,8 +10,10 @@ store and the backend never touch a widget.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
+import secrets
 import time
 from typing import Callable
 
@@ -19,8 +21,11 @@ from PySide6.QtCore import QObject, Signal
 
 from gemchat.core.backend import GeminiBackend, GenerationRequest
 from gemchat.core.errors import CUT_OFF_REASONS, ErrorKind, GemchatError
-from gemchat.core.messages import Chat, Message, Role, Status
+from gemchat.core.messages import utc_now
+from gemchat.core.messages import Chat, Message, Role, SearchHit, Status
 from gemchat.settings import Settings
+from gemchat.storage.errors import StorageError
+from gemchat.storage.store import ChatStore
 from gemchat.storage.worker import StoreWorker
 
 log = logging.getLogger(__name__)
@@ -51,6 +56,38 @@ def title_from(text: str, max_chars: int = 48) -> str:
         return words
     cut = words[:max_chars].rsplit(" ", 1)[0] or words[:max_chars]
     return cut + "…"
+
+
+class _AnswerSaver:
+    """Saves one streaming answer on the database thread, so the database never holds a hole.
+
+    Appends stop at the first one that fails (disk full, read-only, locked):
+    what is stored is then always a beginning of the answer. The end writes the
+    whole text in one transaction instead, which either succeeds whole or
+    leaves that beginning, to be shown as cut off at the next start.
+    """
+
+    def __init__(self, store: ChatStore, message_id: int) -> None:
+        self._store = store
+        self._message_id = message_id
+        self.failed: StorageError | None = None
+
+    def append(self, text: str) -> None:
+        if self.failed is not None:
+            return
+        try:
+            self._store.append_to_message(self._message_id, text)
+        except StorageError as exc:
+            self.failed = exc
+            raise
+
+    def finish(self, text: str, status: Status, error: str | None, finish_reason: str | None,
+               usage: dict[str, object] | None, first_token_ms: int | None, duration_ms: int) -> Message:
+        """Runs after every append queued before it (one thread, in order), so `failed` is final here."""
+        return self._store.finish_message(
+            self._message_id, status, error, finish_reason, usage, first_token_ms, duration_ms,
+            text=text if self.failed is not None else None,
+        )
 
 
 class Generation(QObject):
@@ -103,6 +140,8 @@ class ChatSession(QObject):
         generation_started(object): a `Generation` began in the open chat.
         answer_ended(object): an answer in any chat ended; the final `Message`.
         problem(str): something outside any answer failed (storage); for the status bar.
+        unsent(str): a message that could not be saved, so was not sent; its text, to put back.
+        message_focused(int): the open chat should bring this message into view (a search hit).
     """
 
     chat_opened = Signal(object, object, object)
@@ -113,6 +152,8 @@ class ChatSession(QObject):
     generation_started = Signal(object)
     answer_ended = Signal(object)
     problem = Signal(str)
+    unsent = Signal(str)
+    message_focused = Signal(int)
 
     def __init__(
         self,
@@ -170,6 +211,25 @@ class ChatSession(QObject):
         self._chat = chat
         self.chat_opened.emit(chat, messages, self._generations.get(chat_id))
 
+    async def search(self, text: str) -> list[SearchHit]:
+        """Every chat's titles and messages containing the words typed; [] if the search fails."""
+        try:
+            return await self._db.run(self._store.search, text)
+        except StorageError as exc:
+            self.problem.emit(f"Search failed: {exc}")
+            return []
+
+    def open_hit(self, hit: SearchHit) -> None:
+        """Opens the chat of a search result, showing the branch its message is on."""
+        self._spawn(self._open_hit(hit))
+
+    async def _open_hit(self, hit: SearchHit) -> None:
+        if hit.message_id is not None and not self.is_generating(hit.chat_id):
+            await self._db.run(self._store.reveal, hit.message_id)
+        await self.open_chat(hit.chat_id)
+        if hit.message_id is not None:
+            self.message_focused.emit(hit.message_id)
+
     async def open_last_chat(self) -> None:
         """At start-up: the chat with the newest activity, or a new one."""
         chat_id = await self._db.run(self._store.last_chat_id)
@@ -208,9 +268,10 @@ class ChatSession(QObject):
         self._spawn(self.open_chat(ids[index % len(ids)]))
 
     def switch_to(self, position: int) -> None:
-        """Opens the chat at that place in the list (0-based); the last one for 8 or more and out of range."""
+        """Opens the chat at that place in the list (0-based); 8 (Ctrl+9) is the last, as in browsers."""
         if self._chats:
-            self._spawn(self.open_chat(self._chats[min(position, len(self._chats) - 1)].id))
+            last = len(self._chats) - 1
+            self._spawn(self.open_chat(self._chats[last if position >= 8 else min(position, last)].id))
 
     def rename_chat(self, chat_id: int, title: str) -> None:
         title = " ".join(title.split())
@@ -272,6 +333,44 @@ class ChatSession(QObject):
         await self._stop_and_wait(chat_id)
         await self._db.run(self._store.delete_chat, chat_id)
 
+    def set_chat_options(self, model: str, system_instruction: str) -> None:
+        """Changes the open chat's model and system instruction (new chats still take the defaults)."""
+        if self._chat is not None and model.strip():
+            self._spawn(self._set_chat_options(self._chat.id, model.strip(), system_instruction.strip() or None))
+
+    async def _set_chat_options(self, chat_id: int, model: str, system_instruction: str | None) -> None:
+        await self._db.run(self._store.set_chat_options, chat_id, model, system_instruction)
+        chat = await self._db.run(self._store.get_chat, chat_id)
+        if chat is not None:
+            if self._chat is not None and self._chat.id == chat_id:
+                self._chat = chat
+            self._changed(chat)
+
+    # -- export and import ---------------------------------------------------------
+
+    async def export_to(self, path: str, markdown: bool, chat_id: int | None) -> None:
+        """Writes one chat (or all) to a file, on the database thread."""
+        from gemchat.storage.exchange import export_json, export_markdown
+
+        def write() -> None:
+            text = (export_markdown if markdown else export_json)(self._store, chat_id)
+            with open(path, "w", encoding="utf-8") as file:
+                file.write(text if text.endswith("\n") else text + "\n")
+
+        await self._db.run(write)
+
+    async def import_from(self, path: str) -> int:
+        """Adds the chats of an export file; raises ImportFormatError/OSError with a reason."""
+        from gemchat.storage.exchange import import_json
+
+        def read_and_import() -> list[int]:
+            with open(path, encoding="utf-8") as file:
+                return import_json(self._store, file.read())
+
+        ids = await self._db.run(read_and_import)
+        await self.refresh_chats()
+        return len(ids)
+
     # -- sending ---------------------------------------------------------------
 
     def send(self, text: str) -> bool:
@@ -328,16 +427,23 @@ class ChatSession(QObject):
     async def _send(self, text: str) -> None:
         async with self._send_lock:
             chat = self._chat
-            if chat is None:
-                model = self._model_override or self._settings.model
-                chat = await self._db.run(
-                    self._store.create_chat, model, title_from(text),
-                    self._settings.system_instruction or None,
-                )
-                self._chat = chat
-                self._changed(chat)
-            await self._stop_and_wait(chat.id)
-            question = await self._db.run(self._store.add_message, chat.id, Role.USER, text)
+            try:
+                if chat is None:
+                    model = self._model_override or self._settings.model
+                    chat = await self._db.run(
+                        self._store.create_chat, model, title_from(text),
+                        self._settings.system_instruction or None,
+                    )
+                    self._chat = chat
+                    self._changed(chat)
+                await self._stop_and_wait(chat.id)
+                question = await self._db.run(self._store.add_message, chat.id, Role.USER, text)
+            except StorageError as exc:
+                # Never ask Gemini about a question that is not kept: the answer could not be saved either.
+                log.error("question not saved: %s", exc)
+                self.problem.emit(f"Your message was not sent: gemchat could not save it ({exc}).")
+                self.unsent.emit(text)
+                return
             if self._chat is not None and self._chat.id == chat.id:
                 self.message_added.emit(question)
             await self._start_generation(chat)
@@ -409,6 +515,7 @@ class ChatSession(QObject):
             thinking_level=self._settings.thinking_level,
             temperature=self._settings.temperature,
             follow_up=CONTINUE_PROMPT if continuing is not None else None,
+            request_id=secrets.token_hex(4),
         )
         shown = self._chat is not None and self._chat.id == chat.id
         if continuing is not None and shown:
@@ -436,10 +543,24 @@ class ChatSession(QObject):
     async def _generate(self, generation: Generation, request: GenerationRequest) -> None:
         """Streams one answer into the store and the signals; never raises but for bugs."""
         message_id = generation.message_id
+        saver = _AnswerSaver(self._store, message_id)
         pending: list[str] = []
         last_flush = time.monotonic()
         flush_timer: asyncio.TimerHandle | None = None
         loop = asyncio.get_running_loop()
+        unsaved: list[BaseException] = []
+        chunks = retries = 0
+        rid = request.request_id or "-"
+
+        def save_failed(exc: BaseException) -> None:
+            if not unsaved:  # the user hears about it once per answer, not once per chunk
+                unsaved.append(exc)
+                self.problem.emit(f"The answer could not be saved ({exc}); its text stays on screen.")
+
+        def on_saved(future: "concurrent.futures.Future[None]") -> None:
+            if not future.cancelled() and (exc := future.exception()) is not None:
+                with contextlib.suppress(RuntimeError):  # the loop closed while quitting
+                    loop.call_soon_threadsafe(save_failed, exc)
 
         def flush() -> None:
             nonlocal last_flush, flush_timer
@@ -447,7 +568,7 @@ class ChatSession(QObject):
                 flush_timer.cancel()
                 flush_timer = None
             if pending:
-                self._db.submit(self._store.append_to_message, message_id, "".join(pending))
+                self._db.submit(saver.append, "".join(pending)).add_done_callback(on_saved)
                 pending.clear()
             last_flush = time.monotonic()
 
@@ -465,6 +586,7 @@ class ChatSession(QObject):
             async with contextlib.aclosing(backend.stream(request)) as events:
                 async for event in events:
                     if event.retry_in is not None:
+                        retries += 1
                         reason = event.error.message if event.error else ""
                         generation.retrying.emit(event.retry_in, reason)
                         continue
@@ -473,6 +595,7 @@ class ChatSession(QObject):
                     if event.text:
                         if first_token_ms is None:
                             first_token_ms = int((time.monotonic() - started) * 1000)
+                        chunks += 1
                         generation._add(event.text)
                         pending.append(event.text)
                         waited = time.monotonic() - last_flush
@@ -495,12 +618,33 @@ class ChatSession(QObject):
         finally:
             flush()
         if problem is not None:
-            log.warning("answer failed: %s (%s)", problem.kind, problem.detail)
+            log.warning("answer %s failed: %s (%s)", rid, problem.kind, problem.detail)
             status, error = Status.ERROR, problem.message
         duration_ms = int((time.monotonic() - started) * 1000)
-        final = await self._db.run(self._store.finish_message, message_id, status, error,
-                                   finish_reason, usage, first_token_ms, duration_ms)
-        chat = await self._db.run(self._store.get_chat, generation.chat_id)
+        text = generation.text
+        try:
+            final = await self._db.run(saver.finish, text, status, error, finish_reason, usage,
+                                       first_token_ms, duration_ms)
+        except StorageError as exc:
+            # Still ends the answer on screen; the database keeps what was saved, marked cut off at the next start.
+            save_failed(exc)
+            status = Status.ERROR
+            final = Message(message_id, generation.chat_id, Role.MODEL, text, status, utc_now(),
+                            f"This answer could not be saved ({exc}). Copy what you need before you "
+                            "leave this chat.", finish_reason=finish_reason, usage=usage,
+                            first_token_ms=first_token_ms, duration_ms=duration_ms)
+        log.info("answer %s model=%s status=%s ttft=%s duration=%.2fs chunks=%d chars=%d retries=%d saved=%s",
+                 rid, request.model, final.status,
+                 f"{first_token_ms / 1000:.2f}s" if first_token_ms is not None else "-",
+                 duration_ms / 1000, chunks, len(text), retries, "no" if unsaved else "yes")
+        if self._settings.debug_log:
+            question = next((m.text for m in reversed(request.history) if m.role is Role.USER), "")
+            log.info("answer %s debug: question=%r answer=%r", rid, question, text)
+        try:
+            chat = await self._db.run(self._store.get_chat, generation.chat_id)
+        except StorageError as exc:
+            log.error("answer %s: chat not read back: %s", rid, exc)
+            chat = None
         if chat is not None:
             if self._chat is not None and self._chat.id == chat.id:
                 self._chat = chat
@@ -544,7 +688,10 @@ class ChatSession(QObject):
         self._other_tasks.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.error("chat action failed", exc_info=exc)
-            self.problem.emit(f"Something went wrong: {exc}")
+            if isinstance(exc, StorageError):
+                self.problem.emit(f"gemchat could not write its database: {exc}")
+            else:
+                self.problem.emit(f"Something went wrong: {exc}")
 
     async def shutdown(self) -> None:
         """Stops every stream, saving what arrived as interrupted; call before the loop ends.

@@ -169,11 +169,17 @@ class ChatStore:
                     self._conn.execute("COMMIT")
                     return
                 except sqlite3.OperationalError as commit_error:
-                    self._conn.execute("ROLLBACK")
+                    self._rollback()
                     raise StorageError(str(commit_error)) from commit_error
-            self._conn.execute("ROLLBACK")
+            self._rollback()
             if isinstance(exc, sqlite3.OperationalError):
                 raise StorageError(str(exc)) from exc
+
+        def _rollback(self) -> None:
+            # SQLite rolls back by itself on some errors (SQLITE_FULL, IOERR); a second ROLLBACK would
+            # raise and hide the error that matters.
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
 
     def transaction(self) -> "ChatStore._Transaction":
         """All or nothing: `with store.transaction() as conn: ...`."""
@@ -210,8 +216,9 @@ class ChatStore:
     def set_title(self, chat_id: int, title: str) -> None:
         self._write("UPDATE chats SET title = ? WHERE id = ?", (_clean(title), chat_id))
 
-    def set_chat_model(self, chat_id: int, model: str) -> None:
-        self._write("UPDATE chats SET model = ? WHERE id = ?", (model, chat_id))
+    def set_chat_options(self, chat_id: int, model: str, system_instruction: str | None) -> None:
+        self._write("UPDATE chats SET model = ?, system_instruction = ? WHERE id = ?",
+                    (model, _clean(system_instruction) if system_instruction else None, chat_id))
 
     def delete_chat(self, chat_id: int) -> None:
         with self.transaction() as conn:
@@ -288,10 +295,19 @@ class ChatStore:
 
     def finish_message(self, message_id: int, status: Status, error: str | None = None,
                        finish_reason: str | None = None, usage: dict[str, Any] | None = None,
-                       first_token_ms: int | None = None, duration_ms: int | None = None) -> Message:
-        """Ends a streaming answer: its parts become its text; its status and facts are set."""
+                       first_token_ms: int | None = None, duration_ms: int | None = None,
+                       text: str | None = None) -> Message:
+        """Ends a streaming answer: its parts become its text; its status and facts are set.
+
+        `text`, when given, is the whole answer and replaces what was saved: used
+        when saving its parts failed part-way, so no gap is ever stored.
+        """
         with self.transaction() as conn:
-            self._fold_parts(conn, message_id)
+            if text is None:
+                self._fold_parts(conn, message_id)
+            else:
+                conn.execute("DELETE FROM message_parts WHERE message_id = ?", (message_id,))
+                conn.execute("UPDATE messages SET text = ? WHERE id = ?", (_clean(text), message_id))
             conn.execute(
                 "UPDATE messages SET status = ?, error = ?, finish_reason = ?, usage = ?, "
                 "first_token_ms = coalesce(?, first_token_ms), duration_ms = ? WHERE id = ?",
@@ -299,9 +315,14 @@ class ChatStore:
                  json.dumps(usage) if usage else None, first_token_ms, duration_ms, message_id),
             )
             row = conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)).fetchone()
-        if row is None:
-            raise LookupError(f"no message {message_id}")
-        return _message(row)
+            if row is None:
+                raise LookupError(f"no message {message_id}")
+            message = _message(row)
+            siblings = [i for (i,) in conn.execute(
+                "SELECT id FROM messages WHERE chat_id = ? AND parent_id IS ? AND role = ? ORDER BY id",
+                (message.chat_id, message.parent_id, message.role.value))]
+            message.version, message.versions = siblings.index(message.id) + 1, len(siblings)
+        return message
 
     @staticmethod
     def _fold_parts(conn: sqlite3.Connection, message_id: int) -> None:
@@ -342,6 +363,30 @@ class ChatStore:
     def get_message(self, message_id: int) -> Message | None:
         row = self._conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)).fetchone()
         return _message(row) if row else None
+
+    def reveal(self, message_id: int) -> int | None:
+        """Makes a message part of its chat's shown branch (a search hit in another version).
+
+        Keeps the branch when the message is already on it; returns the chat's id.
+        """
+        with self.transaction() as conn:
+            row = conn.execute("SELECT chat_id FROM messages WHERE id = ?", (message_id,)).fetchone()
+            if row is None:
+                return None
+            chat_id = row[0]
+            leaf = self._leaf(conn, chat_id)
+            on_branch = conn.execute(
+                """WITH RECURSIVE path(id) AS (
+                       SELECT ? UNION ALL
+                       SELECT m.parent_id FROM messages m JOIN path ON m.id = path.id WHERE m.parent_id IS NOT NULL
+                   ) SELECT 1 FROM path WHERE id = ?""", (leaf, message_id)).fetchone()
+            if on_branch is None:
+                leaf = message_id
+                while (child := conn.execute("SELECT max(id) FROM messages WHERE parent_id = ?",
+                                             (leaf,)).fetchone()[0]) is not None:
+                    leaf = child
+                conn.execute("UPDATE chats SET current_leaf_id = ? WHERE id = ?", (leaf, chat_id))
+        return chat_id
 
     def reopen_message(self, message_id: int) -> Message:
         """An answer the user asked to continue: streaming again, its text kept."""

@@ -27,16 +27,38 @@ from PySide6.QtWidgets import QAbstractSlider, QTextBrowser, QWidget
 from gemchat.core.messages import Message, Role, Status
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def answer_facts(message: Message) -> str:
+    """One unobtrusive line under an answer: its tokens, speed and time to the first words."""
+    if message.role is not Role.MODEL or message.status is Status.STREAMING:
+        return ""
+    parts = []
+    usage = message.usage or {}
+    tokens = usage.get("candidates_token_count") or usage.get("candidatesTokenCount")
+    if tokens:
+        parts.append(f"{tokens} tokens")
+        if message.duration_ms and message.first_token_ms is not None:
+            generating = (message.duration_ms - message.first_token_ms) / 1000
+            if generating > 0.05:
+                parts.append(f"{tokens / generating:.0f} tokens/s")
+    if message.first_token_ms is not None:
+        parts.append(f"{message.first_token_ms / 1000:.1f} s to the first token")
+    return "  ·  ".join(parts)
 RETRY_SCHEME = "gemchat"
 
 
 class ChatView(QTextBrowser):
     """Signals:
         retry_requested(int): the Retry link of the answer with that id was clicked.
+        continue_requested(int): the Continue link of a cut-off answer was clicked.
+        version_requested(int, int): a version arrow of a message was clicked (id, -1 or +1).
         user_scrolled(): the user moved the view (wheel, scroll bar, keys).
     """
 
     retry_requested = Signal(int)
+    continue_requested = Signal(int)
+    version_requested = Signal(int, int)
     user_scrolled = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -53,6 +75,7 @@ class ChatView(QTextBrowser):
         self._follow = True
         self._answer: QTextCursor | None = None
         self._answer_id: int | None = None
+        self._starts: dict[int, int] = {}  # message id -> document position of its header
         self._formats()
 
     # -- formats -----------------------------------------------------------
@@ -85,13 +108,14 @@ class ChatView(QTextBrowser):
         live = live or {}
         self._answer = None
         self._answer_id = None
+        self._starts.clear()
         self.clear()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
         first = True
         for message in messages:
             text = live.get(message.id, message.text)
-            self._insert_message(cursor, message.role, text, first)
+            self._insert_message(cursor, message.role, text, first, message.id)
             first = False
             if message.id not in live:
                 self._insert_status(cursor, message)
@@ -99,11 +123,14 @@ class ChatView(QTextBrowser):
         self._follow = True
         self.scroll_to_bottom()
 
-    def _insert_message(self, cursor: QTextCursor, role: Role, text: str, first: bool) -> None:
+    def _insert_message(self, cursor: QTextCursor, role: Role, text: str, first: bool,
+                        message_id: int | None = None) -> None:
         if not first:
             cursor.insertBlock(self._header_block)
         else:
             cursor.setBlockFormat(self._header_block)
+        if message_id is not None:
+            self._starts[message_id] = cursor.position()
         if role is Role.USER:
             cursor.insertText("You", self._header_user)
         else:
@@ -111,31 +138,59 @@ class ChatView(QTextBrowser):
         cursor.insertBlock(self._body_block, self._body)
         cursor.insertText(text, self._body)
 
+    def _link(self, text: str, href: str) -> QTextCharFormat:
+        link = QTextCharFormat(self._note)
+        link.setFontItalic(False)
+        link.setAnchor(True)
+        link.setAnchorHref(href)
+        link.setFontUnderline(True)
+        link.setForeground(self.palette().color(QPalette.ColorRole.Link))
+        return link
+
     def _insert_status(self, cursor: QTextCursor, message: Message) -> None:
+        """What happened to a message, under it: why it stopped, its versions, its usage."""
         if message.status is Status.INTERRUPTED:
             cursor.insertBlock(self._body_block)
-            cursor.insertText("Stopped. The text above is what arrived.", self._note)
+            if message.finish_reason in ("MAX_TOKENS",):
+                note = "Cut off: the answer reached the maximum length Gemini allows.  "
+            else:
+                note = "Stopped. The text above is what arrived.  "
+            cursor.insertText(note, self._note)
+            if message.text.strip():
+                cursor.insertText("Continue", self._link("Continue", f"{RETRY_SCHEME}:continue/{message.id}"))
         elif message.status is Status.ERROR:
             cursor.insertBlock(self._body_block)
             cursor.insertText("⚠ " + (message.error or "The answer failed.") + "  ", self._error)
-            link = QTextCharFormat(self._body)
-            link.setAnchor(True)
-            link.setAnchorHref(f"{RETRY_SCHEME}:retry/{message.id}")
-            link.setFontUnderline(True)
-            link.setForeground(self.palette().color(QPalette.ColorRole.Link))
-            cursor.insertText("Retry", link)
+            cursor.insertText("Retry", self._link("Retry", f"{RETRY_SCHEME}:retry/{message.id}"))
+        facts = answer_facts(message)
+        if message.versions > 1 or facts:
+            cursor.insertBlock(self._body_block)
+            if message.versions > 1:
+                if message.version > 1:
+                    cursor.insertText("‹", self._link("‹", f"{RETRY_SCHEME}:version/{message.id}/-1"))
+                else:
+                    cursor.insertText("‹", self._note)
+                cursor.insertText(f" {message.version}/{message.versions} ", self._note)
+                if message.version < message.versions:
+                    cursor.insertText("›", self._link("›", f"{RETRY_SCHEME}:version/{message.id}/1"))
+                else:
+                    cursor.insertText("›", self._note)
+                if facts:
+                    cursor.insertText("  ·  ", self._note)
+            if facts:
+                cursor.insertText(facts, self._note)
 
     # -- one message at a time ---------------------------------------------------
 
     def add_message(self, message: Message) -> None:
         cursor = self._end_cursor()
-        self._insert_message(cursor, message.role, message.text, self.document().isEmpty())
+        self._insert_message(cursor, message.role, message.text, self.document().isEmpty(), message.id)
         self._insert_status(cursor, message)
 
     def begin_answer(self, message_id: int, text: str = "") -> None:
         """Starts the answer that streamed text will be appended to."""
         cursor = self._end_cursor()
-        self._insert_message(cursor, Role.MODEL, text, self.document().isEmpty())
+        self._insert_message(cursor, Role.MODEL, text, self.document().isEmpty(), message_id)
         self._answer = cursor
         self._answer_id = message_id
 
@@ -176,6 +231,18 @@ class ChatView(QTextBrowser):
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
 
+    def scroll_to_message(self, message_id: int) -> None:
+        """Brings a message's first line to the top of the view (a search hit); stops following."""
+        position = self._starts.get(message_id)
+        if position is None:
+            return
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(min(position, self.document().characterCount() - 1))
+        bar = self.verticalScrollBar()
+        self._follow = False
+        bar.setValue(min(bar.maximum(), self.cursorRect(cursor).top() + bar.value() - 8))
+        self.setTextCursor(cursor)
+
     def _at_bottom(self) -> bool:
         bar = self.verticalScrollBar()
         return bar.value() >= bar.maximum() - 4
@@ -203,9 +270,16 @@ class ChatView(QTextBrowser):
 
     def _on_anchor_clicked(self, url: QUrl) -> None:
         scheme = url.scheme().lower()
-        if scheme == RETRY_SCHEME and url.path().startswith("retry/"):
+        if scheme == RETRY_SCHEME:
+            action, _, rest = url.path().partition("/")
             try:
-                self.retry_requested.emit(int(url.path().removeprefix("retry/")))
+                if action == "retry":
+                    self.retry_requested.emit(int(rest))
+                elif action == "continue":
+                    self.continue_requested.emit(int(rest))
+                elif action == "version":
+                    message_id, _, step = rest.partition("/")
+                    self.version_requested.emit(int(message_id), int(step))
             except ValueError:
                 pass
         elif scheme in SAFE_SCHEMES:

@@ -6,27 +6,60 @@ text edit so pasted rich text arrives as text.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+_NON_SPACE = QRegularExpression(r"\S")
 
 
 class Composer(QPlainTextEdit):
     """Signals:
         submitted(str): the user pressed Enter with something other than whitespace typed.
+        edited(int, str): the same, while editing an earlier question (its id, the new text).
         emptied(bool): whether the box holds nothing but whitespace, on every change.
+        edit_last_requested(): Up was pressed in the empty box.
+        editing_changed(bool): editing an earlier question began or ended.
     """
 
     submitted = Signal(str)
+    edited = Signal(int, str)
     emptied = Signal(bool)
+    edit_last_requested = Signal()
+    editing_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setPlaceholderText("Message Gemini  (Enter to send, Shift+Enter for a new line)")
         self.setTabChangesFocus(True)
         self.setAccessibleName("Message")
-        self.textChanged.connect(self._on_text_changed)
+        self.document().contentsChange.connect(self._on_document_contents_change)
         self._blank = True
+        self._editing: int | None = None
+        self._draft = ""
+
+    @property
+    def editing(self) -> int | None:
+        """The id of the question being edited, or None when typing a new message."""
+        return self._editing
+
+    def edit(self, message_id: int, text: str) -> None:
+        """Loads an earlier question to edit; what was typed is kept and comes back on cancel."""
+        if self._editing is None:
+            self._draft = self.toPlainText()
+        self._editing = message_id
+        self.setPlainText(text)
+        self.moveCursor(self.textCursor().MoveOperation.End)
+        self.setFocus()
+        self.editing_changed.emit(True)
+
+    def cancel_edit(self) -> None:
+        if self._editing is not None:
+            self._editing = None
+            self.setPlainText(self._draft)
+            self._draft = ""
+            self.moveCursor(self.textCursor().MoveOperation.End)
+            self.editing_changed.emit(False)
 
     def is_blank(self) -> bool:
         return self._blank
@@ -35,8 +68,14 @@ class Composer(QPlainTextEdit):
         """Sends what is typed, if anything; clears the box."""
         text = self.toPlainText()
         if text.strip():
-            self.clear()
-            self.submitted.emit(text)
+            editing, self._editing = self._editing, None
+            self.setPlainText(self._draft if editing is not None else "")
+            self._draft = ""
+            if editing is not None:
+                self.editing_changed.emit(False)
+                self.edited.emit(editing, text)
+            else:
+                self.submitted.emit(text)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -47,10 +86,50 @@ class Composer(QPlainTextEdit):
             if mods == Qt.KeyboardModifier.ShiftModifier:
                 self.insertPlainText("\n")
                 return
+        if event.key() == Qt.Key.Key_Up and event.modifiers() == Qt.KeyboardModifier.NoModifier \
+                and self._editing is None and self.document().isEmpty():
+            self.edit_last_requested.emit()
+            return
+        if event.key() == Qt.Key.Key_Escape and self._editing is not None:
+            self.cancel_edit()
+            return
         super().keyPressEvent(event)
 
-    def _on_text_changed(self) -> None:
-        blank = not self.toPlainText().strip()
+    def event(self, event: QEvent) -> bool:  # noqa: A003 (Qt override)
+        # While editing, Esc cancels the edit instead of triggering the window's Stop shortcut.
+        if event.type() == QEvent.Type.ShortcutOverride and self._editing is not None \
+                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape:
+            event.accept()
+            return True
+        return super().event(event)
+
+    def _on_document_contents_change(self, position: int, removed: int, added: int) -> None:
+        """Keeps `is_blank` current at the cost of the change, never of the whole text.
+
+        This runs on every keystroke: with a 5 MB paste in the box, reading the
+        whole text each time (toPlainText) would make typing lag.
+        """
+        document = self.document()
+        if document.isEmpty():
+            blank = True
+        elif removed == 0 and not self._blank:
+            blank = False  # adding text never makes a message blank
+        elif removed == 0:
+            blank = not self._has_text(position, position + added)
+        else:
+            blank = not self._has_text(0, document.characterCount())
         if blank != self._blank:
             self._blank = blank
             self.emptied.emit(blank)
+
+    def _has_text(self, start: int, end: int) -> bool:
+        """Whether anything but whitespace lies in [start, end); stops at the first such character."""
+        document = self.document()
+        end = min(end, document.characterCount())
+        for position in range(start, min(end, start + 64)):
+            if not document.characterAt(position).isspace():
+                return True
+        if end - start <= 64:
+            return False
+        found = document.find(_NON_SPACE, start + 64)
+        return not found.isNull() and found.selectionStart() < end

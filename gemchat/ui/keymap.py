@@ -50,16 +50,29 @@ KEYMAP: tuple[Binding, ...] = (
     Binding("shortcuts", "&Keyboard Shortcuts", ("Ctrl+/", StandardKey.HelpContents, "F1")),
     Binding("rename_chat", "Re&name Chat", ("F2",)),
     Binding("delete_chat", "&Delete Chat", ("Ctrl+Shift+Backspace",)),
-    Binding("undo_delete", "&Undo Delete", ("Ctrl+Shift+Z",)),
+    Binding("undo_delete", "&Undo Delete", ("Ctrl+Alt+Z",)),
     Binding("next_chat", "Ne&xt Chat", ("Ctrl+Tab", StandardKey.NextChild, "Ctrl+PgDown")),
     Binding("previous_chat", "Pre&vious Chat", ("Ctrl+Shift+Tab", StandardKey.PreviousChild, "Ctrl+PgUp")),
     *(Binding(f"chat_{n}", f"Chat {n}", (f"Ctrl+{n}",)) for n in range(1, 10)),
+    Binding("search", "&Search Chats…", ("Ctrl+K", "Ctrl+Shift+F")),
+    Binding("copy_last_answer", "Copy Last &Answer (Markdown)", ("Ctrl+Shift+C",)),
+    Binding("copy_last_code", "Copy Last &Code Block", ("Ctrl+Shift+;",)),
+    Binding("continue_answer", "C&ontinue Answer", ("Ctrl+Shift+Return",)),
+    Binding("edit_last_question", "&Edit Last Question", ("Ctrl+Shift+E",)),
+    Binding("previous_version", "Previous &Version of Last Answer", ("Alt+Left",)),
+    Binding("next_version", "Next V&ersion of Last Answer", ("Alt+Right",)),
+    Binding("chat_settings", "Chat &Model and Instructions…", ("Ctrl+Shift+M",)),
+    Binding("export_chat", "&Export Chat…", (StandardKey.SaveAs, "Ctrl+Shift+S")),
+    Binding("export_all", "Export &All Chats…", ()),
+    Binding("import_chats", "&Import Chats…", (StandardKey.Open, "Ctrl+O")),
 )
 
 # Keys handled inside a widget rather than by a window action, listed for the cheat sheet.
 EXTRA_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Send message", ("Enter",)),
     ("New line in message", ("Shift+Enter",)),
+    ("Edit your last question (in an empty message box)", ("Up",)),
+    ("Move through search results", ("Up", "Down")),
 )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QSplitter,
     QLabel,
@@ -16,7 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gemchat.core.messages import Chat, Message
+from gemchat.core.code_blocks import code_blocks
+from gemchat.core.messages import Chat, Message, Role
+from gemchat.storage.errors import ImportFormatError
 from gemchat.session import UNDO_SECONDS, ChatSession, Generation
 from gemchat.settings import Settings
 from gemchat.ui.api_key_dialog import ApiKeyDialog
@@ -26,10 +31,17 @@ from gemchat.ui.sidebar import Sidebar
 from gemchat.ui.theme import apply_theme
 from gemchat.ui.chat_view import ChatView
 from gemchat.ui.composer import Composer
+from gemchat.ui.chat_options_dialog import ChatOptionsDialog
 from gemchat.ui.keymap import KEYMAP
+from gemchat.ui.search_dialog import SearchDialog
 from gemchat.ui.typing import TypingEffect
 
 APP_NAME = "gemchat"
+
+
+def safe_file_name(title: str) -> str:
+    """A chat title as a file name on every system."""
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", title).strip()[:80] or "chat"
 
 
 class MainWindow(QMainWindow):
@@ -59,6 +71,8 @@ class MainWindow(QMainWindow):
         self._may_close = False
         self._settings_dialog: SettingsDialog | None = None
         self._attached: Generation | None = None
+        self._messages: list[Message] = []  # the open chat's shown branch, as last told by the session
+        self._search_dialog: SearchDialog | None = None
         self.setWindowTitle(APP_NAME)
         if icon is not None:
             self.setWindowIcon(icon)
@@ -74,6 +88,9 @@ class MainWindow(QMainWindow):
         self.activity = QLabel()
         self.activity.setObjectName("activity")
         self.activity.setVisible(False)
+        self.editing_banner = QLabel("Editing your question: Enter sends it as a new version, Esc cancels.")
+        self.editing_banner.setObjectName("editingBanner")
+        self.editing_banner.setVisible(False)
         self.typing = TypingEffect(settings.typing_speed, settings.typing_effect, parent=self)
         self._dots = 0
         self._thinking_timer = QTimer(self)
@@ -91,6 +108,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.activity)
+        layout.addWidget(self.editing_banner)
         layout.addLayout(row)
         conversation = QWidget()
         conversation.setLayout(layout)
@@ -113,10 +131,16 @@ class MainWindow(QMainWindow):
         self._build_menus()
 
         self.composer.submitted.connect(self._on_composer_submitted)
+        self.composer.edited.connect(self._on_composer_edited)
+        self.composer.edit_last_requested.connect(self.edit_last_question)
+        self.composer.editing_changed.connect(self.editing_banner.setVisible)
+        session.message_focused.connect(self._on_session_message_focused)
         self.composer.emptied.connect(lambda blank: self.send_button.setEnabled(not blank))
         self.send_button.clicked.connect(self.composer.submit)
         self.stop_button.clicked.connect(self.stop)
         self.view.retry_requested.connect(self._on_view_retry_requested)
+        self.view.continue_requested.connect(lambda _message_id: self.continue_answer())
+        self.view.version_requested.connect(self._session.switch_version)
         self.view.user_scrolled.connect(self.typing.flush)
         self.typing.revealed.connect(self._on_typing_revealed)
         session.chat_opened.connect(self._on_session_chat_opened)
@@ -150,7 +174,18 @@ class MainWindow(QMainWindow):
             "undo_delete": self.undo_delete,
             "next_chat": lambda: self._session.switch_by(1),
             "previous_chat": lambda: self._session.switch_by(-1),
-            **{f"chat_{n}": (lambda n=n: self._session.switch_to(n - 1)) for n in range(1, 10)},
+            **{f"chat_{n}": (lambda _checked=False, n=n: self._session.switch_to(n - 1)) for n in range(1, 10)},
+            "search": self.open_search,
+            "copy_last_answer": self.copy_last_answer,
+            "copy_last_code": self.copy_last_code_block,
+            "continue_answer": self.continue_answer,
+            "edit_last_question": self.edit_last_question,
+            "previous_version": lambda: self.switch_last_answer_version(-1),
+            "next_version": lambda: self.switch_last_answer_version(1),
+            "chat_settings": self.open_chat_settings,
+            "export_chat": lambda: self.export_chats(current_only=True),
+            "export_all": lambda: self.export_chats(current_only=False),
+            "import_chats": self.import_chats,
         }
         actions: dict[str, QAction] = {}
         for entry in KEYMAP:
@@ -169,9 +204,12 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         menus = {
-            "&File": ("new_chat", None, "settings", "api_key", None, "quit"),
-            "&Chat": ("stop", "retry", "focus_composer", None, "rename_chat", "delete_chat",
-                      "undo_delete", None, "next_chat", "previous_chat"),
+            "&File": ("new_chat", "search", None, "export_chat", "export_all", "import_chats", None,
+                      "settings", "api_key", None, "quit"),
+            "&Chat": ("stop", "retry", "continue_answer", "edit_last_question", "previous_version",
+                      "next_version", None, "copy_last_answer", "copy_last_code", "focus_composer", None,
+                      "chat_settings", "rename_chat", "delete_chat", "undo_delete", None, "next_chat",
+                      "previous_chat"),
             "&View": ("typing_effect",),
             "&Help": ("shortcuts",),
         }
@@ -193,6 +231,121 @@ class MainWindow(QMainWindow):
     def retry(self) -> None:
         if not self._session.retry():
             self.statusBar().showMessage("Nothing to retry.", 3000)
+
+    # -- messages --------------------------------------------------------------------
+
+    def _last(self, role: Role) -> Message | None:
+        return next((m for m in reversed(self._messages) if m.role is role), None)
+
+    def copy_last_answer(self) -> None:
+        answer = self._last(Role.MODEL)
+        if answer is None or not answer.text:
+            self.statusBar().showMessage("No answer to copy yet.", 3000)
+            return
+        QGuiApplication.clipboard().setText(answer.text)
+        self.statusBar().showMessage("Copied the last answer as Markdown.", 3000)
+
+    def copy_last_code_block(self) -> None:
+        blocks = [b for m in reversed(self._messages) if m.role is Role.MODEL for b in reversed(code_blocks(m.text))]
+        if not blocks:
+            self.statusBar().showMessage("No code block in the answers yet.", 3000)
+            return
+        QGuiApplication.clipboard().setText(blocks[0])
+        self.statusBar().showMessage("Copied the last code block.", 3000)
+
+    def continue_answer(self) -> None:
+        if self._session.is_generating():
+            self.statusBar().showMessage("Gemini is still answering.", 3000)
+        else:
+            self._session.continue_answer()
+
+    def edit_last_question(self) -> None:
+        question = self._last(Role.USER)
+        if question is None:
+            self.statusBar().showMessage("No question to edit yet.", 3000)
+            return
+        self.composer.edit(question.id, question.text)
+
+    def switch_last_answer_version(self, step: int) -> None:
+        answer = self._last(Role.MODEL)
+        if answer is None or not 1 <= answer.version + step <= answer.versions:
+            self.statusBar().showMessage("No other version of the last answer.", 3000)
+            return
+        self._session.switch_version(answer.id, step)
+
+    def _on_composer_edited(self, message_id: int, text: str) -> None:
+        self.view.scroll_to_bottom()
+        self._session.edit_question(message_id, text)
+
+    # -- search, export, import ---------------------------------------------------------
+
+    def open_search(self) -> None:
+        if self._search_dialog is not None:
+            self._search_dialog.raise_()
+            self._search_dialog.activateWindow()
+            return
+        dialog = SearchDialog(self._session.search, self._session._spawn, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.hit_chosen.connect(self._session.open_hit)
+        dialog.finished.connect(self._on_search_dialog_finished)
+        self._search_dialog = dialog
+        dialog.open()
+        dialog.query.setFocus()
+
+    def _on_search_dialog_finished(self) -> None:
+        self._search_dialog = None
+        self.composer.setFocus()
+
+    def _on_session_message_focused(self, message_id: int) -> None:
+        self.view.scroll_to_message(message_id)
+
+    def export_chats(self, current_only: bool) -> None:
+        chat = self._session.chat
+        if current_only and chat is None:
+            self.statusBar().showMessage("This chat has no messages to export yet.", 3000)
+            return
+        name = f"{safe_file_name(chat.title) if current_only and chat else 'gemchat-chats'}.md"
+        dialog = QFileDialog(self, "Export chat" if current_only else "Export all chats",
+                             str(Path.home() / name), "Markdown (*.md);;JSON (*.json)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        chat_id = chat.id if current_only and chat else None
+        dialog.fileSelected.connect(lambda path: self._session._spawn(self._export(path, chat_id)))
+        dialog.open()
+
+    async def _export(self, path: str, chat_id: int | None) -> None:
+        markdown = not path.lower().endswith(".json")
+        try:
+            await self._session.export_to(path, markdown, chat_id)
+        except (OSError, LookupError) as exc:
+            self.statusBar().showMessage(f"Export failed: {exc}", 10000)
+        else:
+            self.statusBar().showMessage(f"Exported to {path}.", 5000)
+
+    def import_chats(self) -> None:
+        dialog = QFileDialog(self, "Import chats", str(Path.home()), "gemchat export (*.json)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(lambda path: self._session._spawn(self._import(path)))
+        dialog.open()
+
+    async def _import(self, path: str) -> None:
+        try:
+            count = await self._session.import_from(path)
+        except (OSError, UnicodeDecodeError, ImportFormatError) as exc:
+            self.statusBar().showMessage(f"Nothing was imported from {Path(path).name}: {exc}", 15000)
+        else:
+            self.statusBar().showMessage(f"Imported {count} chat{'s' if count != 1 else ''}.", 5000)
+
+    def open_chat_settings(self) -> None:
+        chat = self._session.chat
+        if chat is None:
+            self.statusBar().showMessage("Send a first message; new chats use the defaults from Settings.", 5000)
+            return
+        dialog = ChatOptionsDialog(chat, self._session.list_models, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._session.set_chat_options(*dialog.values()))
+        dialog.open()
 
     def delete_current_chat(self) -> None:
         chat = self._session.chat
@@ -280,6 +433,8 @@ class MainWindow(QMainWindow):
     def _on_session_chat_opened(self, chat: Chat | None, messages: list[Message],
                                 generation: Generation | None) -> None:
         self._detach()
+        self._messages = list(messages)
+        self.composer.cancel_edit()
         live = {generation.message_id: generation.text} if generation else {}
         self.view.show_messages(messages, live)
         self._set_title(chat)
@@ -294,6 +449,7 @@ class MainWindow(QMainWindow):
             self._set_title(chat)
 
     def _on_session_message_added(self, message: Message) -> None:
+        self._messages.append(message)
         self.view.add_message(message)
 
     def _on_session_generation_started(self, generation: Generation) -> None:
@@ -337,6 +493,7 @@ class MainWindow(QMainWindow):
         self._set_activity(f"{reason} Retrying in {seconds:.0f} s")
 
     def _on_generation_ended(self, message: Message) -> None:
+        self._messages = [m for m in self._messages if m.id != message.id] + [message]
         self.typing.flush()
         self.view.end_answer(message)
         self._detach()

@@ -656,6 +656,7 @@ class FakeGemini:
         self.models: list[dict[str, Any]] = [dict(m) for m in MODELS]
         self.default_reply: Callable[[RecordedRequest], Reply] = echo_reply
         self._replies: deque[Reply] = deque()
+        self._unary_replies: deque[Reply] = deque()
         self._requests: list[RecordedRequest] = []
         self._cond = threading.Condition()
         self._release_generation = 0
@@ -724,6 +725,7 @@ class FakeGemini:
     # -- scripting
 
     def enqueue(self, reply: Reply, *more: Reply) -> None:
+        """Scripts the next streamed answers (`streamGenerateContent`), in order."""
         for item in (reply, *more):
             if not isinstance(item, Reply):
                 raise TypeError(f"expected a Reply, got {type(item).__name__}")
@@ -769,10 +771,20 @@ class FakeGemini:
             self._requests.append(request)
             self._cond.notify_all()
 
+    def enqueue_unary(self, reply: Reply, *more: Reply) -> None:
+        """Scripts the answers to plain `generateContent` calls (the app's side requests, like titles).
+
+        Kept apart from `enqueue`, which scripts the streamed answers, so a
+        background title request never takes a reply meant for the chat.
+        """
+        with self._cond:
+            self._unary_replies.extend((reply, *more))
+
     def _next_reply(self, request: RecordedRequest) -> Reply:
         with self._cond:
-            if self._replies:
-                return self._replies.popleft()
+            queue = self._replies if request.kind == "stream" else self._unary_replies
+            if queue:
+                return queue.popleft()
         return self.default_reply(request)
 
     def _count_event(self) -> None:

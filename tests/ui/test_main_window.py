@@ -39,7 +39,9 @@ def test_answer_streams_in_visibly_and_ends_with_exactly_what_was_sent(
     assert live.window.composer.toPlainText() == ""
     wait_answer_done(qloop, live)
     text = live.window.view.toPlainText()
-    assert text == "You\nTell me forty words\nGemini\n" + "".join(chunks)
+    body, facts = text.rsplit("\n", 1)
+    assert body == "You\nTell me forty words\nGemini\n" + "".join(chunks)
+    assert "tokens" in facts
     assert len(set(states)) >= 5, "the answer should appear in several steps"
     assert rows(data_dir, "select role, text, status from messages order by id") == [
         ("user", "Tell me forty words", "complete"),

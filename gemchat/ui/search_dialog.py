@@ -1,0 +1,131 @@
+"""Search over every chat (Ctrl+K): results update as you type, Enter jumps to the message."""
+
+from __future__ import annotations
+
+import html
+from typing import Awaitable, Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gemchat.core.messages import MATCH_END, MATCH_START, Role, SearchHit
+
+DEBOUNCE_MS = 120
+HIT = Qt.ItemDataRole.UserRole
+
+
+def snippet_html(snippet: str) -> str:
+    """The snippet escaped as text, with the matched words in bold."""
+    escaped = html.escape(" ".join(snippet.split()))
+    return escaped.replace(MATCH_START, "<b>").replace(MATCH_END, "</b>")
+
+
+class SearchDialog(QDialog):
+    """A search box over a result list; the keys stay in the box, arrows move in the list.
+
+    Signals:
+        hit_chosen(object): the user picked a `SearchHit` (Enter or click).
+    """
+
+    hit_chosen = Signal(object)
+
+    def __init__(self, search: Callable[[str], Awaitable[list[SearchHit]]],
+                 spawn: Callable[[Awaitable[None]], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Search chats — gemchat")
+        self._search = search
+        self._spawn = spawn
+        self._generation = 0  # answers to older queries are dropped
+        self.query = QLineEdit()
+        self.query.setPlaceholderText("Search all chats (titles and messages)")
+        self.query.setAccessibleName("Search")
+        self.query.setClearButtonEnabled(True)
+        self.results = QListWidget()
+        self.results.setAccessibleName("Search results")
+        self.results.setWordWrap(True)
+        self.results.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.status = QLabel("Type to search.")
+        self.status.setObjectName("searchStatus")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.query)
+        layout.addWidget(self.status)
+        layout.addWidget(self.results, 1)
+        self.resize(640, 480)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self.query.textChanged.connect(lambda _text: self._timer.start())
+        self.query.installEventFilter(self)
+        self.results.itemActivated.connect(self._on_results_item_activated)
+        self.results.itemClicked.connect(self._on_results_item_activated)
+
+    def hits(self) -> list[SearchHit]:
+        return [self.results.item(row).data(HIT) for row in range(self.results.count())]
+
+    def _on_timer_timeout(self) -> None:
+        self._generation += 1
+        self._spawn(self._run(self.query.text(), self._generation))
+
+    async def _run(self, text: str, generation: int) -> None:
+        hits = await self._search(text) if text.strip() else []
+        if generation == self._generation:
+            self._show(text, hits)
+
+    def _show(self, text: str, hits: list[SearchHit]) -> None:
+        self.results.clear()
+        for hit in hits:
+            item = QListWidgetItem()
+            item.setData(HIT, hit)
+            if hit.message_id is None:
+                label = f"<b>Chat:</b> {snippet_html(hit.snippet)}"
+            else:
+                who = "You" if hit.role is Role.USER else "Gemini"
+                label = (f"<span style='color:gray'>{html.escape(hit.chat_title or 'New chat')} · {who}</span>"
+                         f"<br>{snippet_html(hit.snippet)}")
+            widget = QLabel(label)
+            widget.setTextFormat(Qt.TextFormat.RichText)
+            widget.setWordWrap(True)
+            widget.setContentsMargins(6, 4, 6, 4)
+            item.setSizeHint(widget.sizeHint())
+            self.results.addItem(item)
+            self.results.setItemWidget(item, widget)
+        if hits:
+            self.results.setCurrentRow(0)
+        if not text.strip():
+            self.status.setText("Type to search.")
+        else:
+            self.status.setText(f"{len(hits)} result{'s' if len(hits) != 1 else ''}" if hits else "No results.")
+
+    def eventFilter(self, watched: object, event: object) -> bool:  # noqa: N802 (Qt override)
+        if watched is self.query and isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress:
+            key = event.key()
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Up, Qt.Key.Key_PageDown, Qt.Key.Key_PageUp):
+                step = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_PageDown: 5, Qt.Key.Key_PageUp: -5}[key]
+                if self.results.count():
+                    row = max(0, min(self.results.count() - 1, self.results.currentRow() + step))
+                    self.results.setCurrentRow(row)
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                if self._timer.isActive():  # Enter right after typing: search now, then choose
+                    self._timer.stop()
+                    self._on_timer_timeout()
+                    return True
+                item = self.results.currentItem()
+                if item is not None:
+                    self._on_results_item_activated(item)
+                return True
+        return super().eventFilter(watched, event)  # type: ignore[arg-type]
+
+    def _on_results_item_activated(self, item: QListWidgetItem) -> None:
+        self.hit_chosen.emit(item.data(HIT))
+        self.accept()

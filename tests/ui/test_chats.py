@@ -1,0 +1,284 @@
+"""Living in many chats: versions, edits, Continue, search, copy, switching, export and import.
+
+Each test drives the real window with keys against the loopback Gemini server.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from gemchat.app import GemchatApp
+from gemchat.storage.store import ChatStore
+from gemchat.paths import database_path
+from gemchat.ui.cheat_sheet import cheat_sheet_html
+from gemchat.ui.keymap import KEYMAP
+from gemchat.ui.search_dialog import SearchDialog
+from tests.conftest import run, until
+from tests.driving import expect_answer, last_stream, rows, type_and_send, wait_answer_done
+from tests.fakes.gemini_server import FakeGemini, Reply
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+SHIFT = Qt.KeyboardModifier.ShiftModifier
+ALT = Qt.KeyboardModifier.AltModifier
+
+
+def press(qtbot, app: GemchatApp, sequence: str) -> None:
+    """Presses a key sequence as a user would, on whatever has the focus in the window."""
+    combo = QKeySequence(sequence)[0]
+    target = QApplication.focusWidget() or app.window
+    qtbot.keyClick(target, combo.key(), combo.keyboardModifiers())
+
+
+def shown(app: GemchatApp) -> str:
+    return app.window.view.toPlainText()
+
+
+def test_ctrl_r_makes_a_new_version_and_alt_left_shows_the_old_one(live, gemini: FakeGemini, qloop, qtbot, data_dir) -> None:
+    gemini.enqueue(Reply.text(["First try."]), Reply.text(["Second try."]))
+    type_and_send(qtbot, live, "Say something")
+    wait_answer_done(qloop, live)
+    expect_answer(live)
+    press(qtbot, live, "Ctrl+R")
+    wait_answer_done(qloop, live)
+    assert "Second try." in shown(live) and "First try." not in shown(live)
+    assert [c["role"] for c in last_stream(gemini).body["contents"]] == ["user"]
+    press(qtbot, live, "Alt+Left")
+    run(qloop, until(lambda: "First try." in shown(live), 3, "old version shown"))
+    assert "Second try." not in shown(live)
+    press(qtbot, live, "Alt+Right")
+    run(qloop, until(lambda: "Second try." in shown(live), 3, "new version shown"))
+    assert rows(data_dir, "select text from messages where role='model' order by id") == [
+        ("First try.",), ("Second try.",)]
+
+
+def test_up_in_the_empty_box_edits_the_last_question_and_keeps_the_old_branch(
+        live, gemini: FakeGemini, qloop, qtbot, data_dir) -> None:
+    gemini.enqueue(Reply.text(["Answer to cats."]), Reply.text(["Answer to dogs."]))
+    type_and_send(qtbot, live, "Tell me about cats")
+    wait_answer_done(qloop, live)
+    qtbot.keyClick(live.window.composer, Qt.Key.Key_Up)
+    assert live.window.composer.toPlainText() == "Tell me about cats"
+    assert live.window.editing_banner.isVisible()
+    live.window.composer.selectAll()
+    expect_answer(live)
+    qtbot.keyClicks(live.window.composer, "Tell me about dogs")
+    qtbot.keyClick(live.window.composer, Qt.Key.Key_Return)
+    wait_answer_done(qloop, live)
+    assert "Tell me about dogs" in shown(live) and "Answer to dogs." in shown(live)
+    assert "cats" not in shown(live)
+    assert not live.window.editing_banner.isVisible()
+    assert [c["parts"][0]["text"] for c in last_stream(gemini).body["contents"]] == ["Tell me about dogs"]
+    assert rows(data_dir, "select text from messages where role='user' order by id") == [
+        ("Tell me about cats",), ("Tell me about dogs",)]
+    press(qtbot, live, "Ctrl+Shift+E")  # the same edit from the menu's shortcut, then Esc cancels it
+    assert live.window.composer.editing is not None
+    qtbot.keyClick(live.window.composer, Qt.Key.Key_Escape)
+    assert live.window.composer.editing is None and live.window.composer.toPlainText() == ""
+
+
+def test_continue_after_stop_appends_to_the_same_answer(live, gemini: FakeGemini, qloop, qtbot, data_dir) -> None:
+    gemini.enqueue(Reply.text([f"w{i} " for i in range(300)], chunk_delay=0.03), Reply.text(["and the rest."]))
+    type_and_send(qtbot, live, "Long please")
+    run(qloop, until(lambda: "w3 " in shown(live), 5, "some text"))
+    qtbot.keyClick(live.window, Qt.Key.Key_Escape)
+    wait_answer_done(qloop, live)
+    (partial,), = rows(data_dir, "select text from messages where role='model'")
+    expect_answer(live)
+    press(qtbot, live, "Ctrl+Shift+Return")
+    wait_answer_done(qloop, live)
+    assert rows(data_dir, "select text, status from messages where role='model'") == [
+        (partial + "and the rest.", "complete")]
+    contents = last_stream(gemini).body["contents"]
+    assert [c["role"] for c in contents] == ["user", "model", "user"]
+    assert contents[1]["parts"][0]["text"] == partial
+    assert "Continue" in contents[2]["parts"][0]["text"]
+    assert partial + "and the rest." in shown(live)
+
+
+def test_answer_cut_at_max_tokens_says_so_and_can_be_continued(live, gemini: FakeGemini, qloop, qtbot, data_dir) -> None:
+    gemini.enqueue(Reply.text(["Half of it"], finish_reason="MAX_TOKENS"), Reply.text([", other half."]))
+    type_and_send(qtbot, live, "q")
+    wait_answer_done(qloop, live)
+    assert rows(data_dir, "select status, finish_reason from messages where role='model'") == [
+        ("interrupted", "MAX_TOKENS")]
+    assert "maximum length" in shown(live)
+    expect_answer(live)
+    press(qtbot, live, "Ctrl+Shift+Return")
+    wait_answer_done(qloop, live)
+    assert rows(data_dir, "select text, status from messages where role='model'") == [
+        ("Half of it, other half.", "complete")]
+
+
+def test_each_answer_keeps_its_token_usage_and_timing(live, gemini: FakeGemini, qloop, qtbot, data_dir) -> None:
+    gemini.enqueue(Reply.text(["Counted answer"], usage={"promptTokenCount": 7, "candidatesTokenCount": 3,
+                                                       "totalTokenCount": 10}))
+    type_and_send(qtbot, live, "count me")
+    wait_answer_done(qloop, live)
+    (usage, first, duration), = rows(
+        data_dir, "select usage, first_token_ms, duration_ms from messages where role='model'")
+    assert json.loads(usage)["candidates_token_count"] == 3
+    assert first is not None and duration is not None and 0 <= first <= duration
+    assert "3 tokens" in shown(live)
+
+
+def test_ctrl_k_finds_words_across_chats_and_enter_jumps_to_the_message(
+        live, gemini: FakeGemini, qloop, qtbot) -> None:
+    type_and_send(qtbot, live, "Where is the café in Zürich?")
+    wait_answer_done(qloop, live)
+    press(qtbot, live, "Ctrl+N")
+    run(qloop, until(lambda: live.session.chat is None, 3))
+    type_and_send(qtbot, live, "Something else entirely")
+    wait_answer_done(qloop, live)
+    press(qtbot, live, "Ctrl+K")
+    dialog = live.window._search_dialog
+    assert isinstance(dialog, SearchDialog) and dialog.isVisible()
+    for nasty in ['"', "NEAR(", "*", "a OR", "-", "'; drop table chats; --", "日本語"]:
+        dialog.query.setText(nasty)
+        run(qloop, until(lambda: not dialog._timer.isActive(), 2))
+        run(qloop, until(lambda: dialog.status.text() != "", 2))
+    dialog.query.clear()
+    qtbot.keyClicks(dialog.query, "zurich cafe")
+    run(qloop, until(lambda: dialog.hits(), 3, "search results"))
+    hit = dialog.hits()[0]
+    assert hit.message_id is not None and "Zürich" in hit.snippet
+    qtbot.keyClick(dialog.query, Qt.Key.Key_Return)
+    run(qloop, until(lambda: "café in Zürich" in shown(live), 3, "chat opened"))
+    assert live.window._search_dialog is None
+
+
+def test_copy_shortcuts_put_the_last_answer_and_its_last_code_block_on_the_clipboard(
+        live, gemini: FakeGemini, qloop, qtbot) -> None:
+    answer = "Here:\n\n```python\nprint('one')\n```\n\nand\n\n```sh\necho two\n```\n"
+    gemini.enqueue(Reply.text([answer]))
+    type_and_send(qtbot, live, "code please")
+    wait_answer_done(qloop, live)
+    press(qtbot, live, "Ctrl+Shift+C")
+    assert QGuiApplication.clipboard().text() == answer
+    press(qtbot, live, "Ctrl+Shift+;")
+    assert QGuiApplication.clipboard().text() == "echo two\n"
+
+
+def test_switching_chats_with_keys_never_mixes_two_streaming_answers(
+        live, gemini: FakeGemini, qloop, qtbot, data_dir) -> None:
+    gemini.enqueue(Reply.text([f"a{i} " for i in range(60)], chunk_delay=0.02),
+                   Reply.text([f"b{i} " for i in range(60)], chunk_delay=0.02))
+    type_and_send(qtbot, live, "first")
+    run(qloop, until(lambda: "a2 " in shown(live), 5))
+    press(qtbot, live, "Ctrl+N")
+    run(qloop, until(lambda: live.session.chat is None, 3))
+    type_and_send(qtbot, live, "second")
+    run(qloop, until(lambda: "b2 " in shown(live), 5))
+    press(qtbot, live, "Ctrl+Tab")  # to the other chat while both stream
+    run(qloop, until(lambda: "first" in shown(live), 3))
+    press(qtbot, live, "Ctrl+1")
+    run(qloop, until(lambda: "second" in shown(live) and "first" not in shown(live), 3))
+    run(qloop, until(lambda: not live.session._tasks, 10, "both answers ended"))
+    texts = dict(rows(data_dir, "select c.title, m.text from messages m join chats c on c.id = m.chat_id "
+                                "where m.role = 'model'"))
+    assert len(texts) == 2
+    assert sorted(texts.values()) == ["".join(f"a{i} " for i in range(60)), "".join(f"b{i} " for i in range(60))]
+    assert "a1 " not in shown(live)
+
+
+def test_sidebar_lists_newest_first_and_f2_renames_and_delete_can_be_undone(
+        live, gemini: FakeGemini, qloop, qtbot) -> None:
+    for text in ("older chat", "newer chat"):
+        press(qtbot, live, "Ctrl+N")
+        run(qloop, until(lambda: live.session.chat is None, 3))
+        type_and_send(qtbot, live, text)
+        wait_answer_done(qloop, live)
+    run(qloop, until(lambda: len(live.window.sidebar.chat_ids()) == 2, 3))
+    ids = live.window.sidebar.chat_ids()
+    titles = [live.window.sidebar.item(r).text() for r in range(live.window.sidebar.count())]
+    assert titles[0] == "Today"
+    assert ids[0] == live.session.chat.id
+    press(qtbot, live, "F2")
+    editor = QApplication.focusWidget()
+    qtbot.keyClicks(editor, "Renamed by me")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    run(qloop, until(lambda: live.session.chat.title == "Renamed by me", 3, "renamed"))
+    assert "Renamed by me" in live.window.windowTitle()
+    press(qtbot, live, "Ctrl+Shift+Backspace")
+    run(qloop, until(lambda: len(live.window.sidebar.chat_ids()) == 1, 3, "deleted"))
+    assert live.window.undo_button.isVisible()
+    press(qtbot, live, "Ctrl+Alt+Z")
+    run(qloop, until(lambda: len(live.window.sidebar.chat_ids()) == 2, 3, "restored"))
+
+
+def test_title_comes_from_the_model_after_the_first_answer(live, gemini: FakeGemini, qloop, qtbot) -> None:
+    type_and_send(qtbot, live, "please explain how tides work on earth")
+    wait_answer_done(qloop, live)
+    run(qloop, until(lambda: live.session.chat.title == "Please explain how tides work", 5, "model title"))
+    assert any(r.kind == "generate" for r in gemini.requests)
+
+
+def test_chat_model_and_instruction_apply_to_that_chat_only(live, gemini: FakeGemini, qloop, qtbot) -> None:
+    type_and_send(qtbot, live, "hello")
+    wait_answer_done(qloop, live)
+    live.session.set_chat_options("gemini-3.6-pro", "Answer in French.")
+    run(qloop, until(lambda: live.session.chat.model == "gemini-3.6-pro", 3))
+    type_and_send(qtbot, live, "again")
+    wait_answer_done(qloop, live)
+    request = last_stream(gemini)
+    assert request.model == "gemini-3.6-pro"
+    assert request.body["systemInstruction"]["parts"][0]["text"] == "Answer in French."
+    press(qtbot, live, "Ctrl+N")
+    run(qloop, until(lambda: live.session.chat is None, 3))
+    type_and_send(qtbot, live, "new chat")
+    wait_answer_done(qloop, live)
+    assert last_stream(gemini).model == live.settings.model
+
+
+def test_file_menu_exports_a_chat_and_imports_it_back(live, gemini: FakeGemini, qloop, qtbot, tmp_path: Path) -> None:
+    type_and_send(qtbot, live, "export me")
+    wait_answer_done(qloop, live)
+    target = tmp_path / "chat.json"
+
+    def choose(path: Path) -> None:
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible())
+        dialog.selectFile(str(path))
+        dialog.accept()
+
+    live.window.actions_by_name["export_chat"].trigger()
+    choose(target)
+    run(qloop, until(lambda: target.exists() and target.stat().st_size > 0, 3, "exported"))
+    exported = json.loads(target.read_text(encoding="utf-8"))
+    assert [m["text"] for m in exported[0]["messages"]] == ["export me", "You said: export me"]
+    live.window.actions_by_name["import_chats"].trigger()
+    choose(target)
+    run(qloop, until(lambda: len(live.session.chats) == 2, 3, "imported"))
+
+
+def test_cheat_sheet_lists_every_shortcut_of_the_keymap(live, qtbot) -> None:
+    page = cheat_sheet_html()
+    for entry in KEYMAP:
+        if entry.sequences():
+            assert entry.label.replace("&", "").rstrip("…") in page
+    press(qtbot, live, "Ctrl+/")
+    qtbot.waitUntil(lambda: any(w.isVisible() and "Keyboard shortcuts" in w.windowTitle()
+                                for w in QApplication.topLevelWidgets()), timeout=2000)
+
+
+def test_versions_survive_a_restart_and_the_store_reports_them(gemini: FakeGemini, data_dir) -> None:
+    store = ChatStore.open(database_path(data_dir))
+    try:
+        chat = store.create_chat("m", "t")
+        from gemchat.core.messages import Role
+
+        question = store.add_message(chat.id, Role.USER, "q")
+        store.add_message(chat.id, Role.MODEL, "a1")
+        store.set_leaf(chat.id, question.id)
+        store.add_message(chat.id, Role.MODEL, "a2")
+    finally:
+        store.close()
+    again = ChatStore.open(database_path(data_dir))
+    try:
+        last = again.messages(chat.id)[-1]
+        assert (last.text, last.version, last.versions) == ("a2", 2, 2)
+    finally:
+        again.close()
