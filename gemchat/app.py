@@ -11,10 +11,11 @@ import argparse
 import asyncio
 import logging
 import logging.handlers
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import IO, TYPE_CHECKING, Sequence
 
 from gemchat import __version__
 from gemchat.paths import data_dir, database_path, log_path, settings_path
@@ -164,8 +165,11 @@ def _import(directory: Path, file: str) -> int:
 # -- the window -------------------------------------------------------------------
 
 
-def setup_logging(directory: Path) -> None:
-    """A rotating log in the data directory; message text never goes in it."""
+def setup_logging(directory: Path) -> logging.Handler:
+    """A rotating log in the data directory; message text never goes in it (unless `debug_log` is set).
+
+    Returns the handler, so a caller that is not the whole process (a test) can remove it.
+    """
     path = log_path(directory)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -180,6 +184,7 @@ def setup_logging(directory: Path) -> None:
     root.setLevel(logging.INFO)
     for noisy in ("httpx", "httpx2", "httpcore", "google_genai"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    return handler
 
 
 @dataclass
@@ -194,6 +199,7 @@ class GemchatApp:
     window: MainWindow | None = None
     backend: GeminiBackend | None = None
     recovered: int = 0
+    moved_aside: Path | None = None
 
     def current_backend(self) -> GeminiBackend | None:
         return self.backend
@@ -209,21 +215,28 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
     from gemchat.core.credentials import KeyStore, key_from_env, resolve_key
     from gemchat.session import ChatSession
     from gemchat.settings import Settings
+    from gemchat.storage.errors import StorageError
     from gemchat.storage.store import ChatStore
     from gemchat.storage.worker import StoreWorker
     from gemchat.ui.icons import app_icon
     from gemchat.ui.main_window import MainWindow
 
+    from PySide6.QtGui import QTextCursor
     from PySide6.QtWidgets import QApplication
 
     # The loop, not the last window, decides when the app ends: shutdown saves streams first.
     QApplication.instance().setQuitOnLastWindowClosed(False)  # type: ignore[union-attr]
     settings = Settings.load(settings_path(directory))
-    store = ChatStore.open(database_path(directory))
-    recovered = store.recover_streaming()
+    # A damaged file is renamed aside, never deleted, and the user is told where it went (below).
+    store = ChatStore.open(database_path(directory), recover_corrupt=True)
+    try:
+        recovered = store.recover_streaming()
+    except StorageError:
+        recovered = 0  # a read-only or full disk: shown as cut off at a later start instead
+        log.exception("cut-off answers could not be marked")
     db = StoreWorker(store)
     keys = key_store if key_store is not None else KeyStore()
-    holder = GemchatApp(directory, settings, db, keys, recovered=recovered)
+    holder = GemchatApp(directory, settings, db, keys, recovered=recovered, moved_aside=store.moved_aside)
 
     def make_backend(key: str) -> GeminiBackend:
         return GeminiBackend(api_key=key, read_timeout=settings.read_timeout)
@@ -265,14 +278,38 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
             old, holder.backend = holder.backend, None
             asyncio.ensure_future(old.aclose())
 
+    def on_unsent(text: str) -> None:
+        # The message could not be saved: it goes back where it was typed rather than being lost.
+        if window.composer.document().isEmpty():
+            window.composer.setPlainText(text)
+            window.composer.moveCursor(QTextCursor.MoveOperation.End)
+
     window.settings_changed.connect(on_settings_changed)
     window.forget_key_requested.connect(on_forget_key)
+    session.unsent.connect(on_unsent)
+    window.composer.refused.connect(lambda why: window.statusBar().showMessage(why, 10000))
     window.apply_settings()
     if recovered:
         window.statusBar().showMessage(
             f"{recovered} answer{'s were' if recovered > 1 else ' was'} cut off when gemchat "
             "last stopped; the text that arrived is kept.", 15000)
+    if store.moved_aside is not None:
+        _tell_moved_aside(window, store.moved_aside)
     return holder
+
+
+def _tell_moved_aside(window: MainWindow, aside: Path) -> None:
+    """Says, until dismissed, that the old database was kept and where: it may hold chats worth rescuing."""
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    text = (f"gemchat's database was damaged and could not be read. It was moved aside, not deleted, "
+            f"to {aside}, and a new, empty database was started.")
+    window.statusBar().showMessage(text, 60000)
+    box = QMessageBox(QMessageBox.Icon.Warning, "gemchat", text, QMessageBox.StandardButton.Ok, window)
+    box.setObjectName("moved_aside_notice")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    QTimer.singleShot(0, box.open)  # once the window is shown, over it; never a nested event loop
 
 
 async def _save_key(keys: KeyStore, key: str, window: MainWindow) -> None:
@@ -341,18 +378,73 @@ def run_gui(directory: Path, model: str | None, prompt: str | None) -> int:
     qt_app.setApplicationName("gemchat")
     qt_app.setApplicationDisplayName("gemchat")
     qt_app.setDesktopFileName("gemchat")
+
+    def refuse(message: str) -> int:
+        log.error("%s", message)
+        print(f"gemchat: {message}", file=sys.stderr)
+        if qt_app.platformName() != "offscreen":  # nobody could close a box there: it would hang
+            QMessageBox.critical(None, "gemchat", message)
+        return 1
+
+    try:
+        lock = lock_data_dir(directory)
+    except OSError:
+        lock = True  # an unwritable directory: opening the database says so, more precisely
+    if lock is None:
+        return refuse(
+            f"gemchat is already running with the data directory {directory}. Switch to its window, "
+            "or start this one with --data-dir DIR to keep a separate set of chats."
+        )
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     try:
         app = build_app(directory, model)
     except StorageError as exc:
-        QMessageBox.critical(None, "gemchat", f"gemchat cannot open its database:\n{exc}")
-        return 1
+        return refuse(storage_problem(directory, exc))
     notifier = _quit_on_signals(app)
     with loop:
         loop.run_until_complete(run_app(app, prompt))
-    del notifier
+    del notifier, lock
     return 0
+
+
+def lock_data_dir(directory: Path) -> IO[str] | None:
+    """Holds an OS lock on `DIR/gemchat.lock` while the window runs; None when another process holds it.
+
+    Two windows on one database would each show a stale copy of the chats and
+    mark the other's streaming answer as cut off at start-up. The OS releases
+    the lock when the process ends, however it ends (kill -9 too), so it never
+    goes stale. Raises OSError when the directory cannot be written.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    file = open(directory / "gemchat.lock", "a+", encoding="utf-8")  # noqa: SIM115 (held until exit)
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            file.seek(0)
+            msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        file.close()
+        return None
+    return file
+
+
+def storage_problem(directory: Path, exc: Exception) -> str:
+    """What to tell a user whose database cannot be opened, with what they can do about it."""
+    from gemchat.storage.errors import NewerDatabase
+
+    if isinstance(exc, NewerDatabase):
+        return str(exc)
+    database = database_path(directory)
+    if not os.access(directory, os.W_OK) or (database.exists() and not os.access(database, os.W_OK)):
+        return (f"gemchat cannot write to its data directory {directory}: it is read-only or belongs to "
+                f"another user. Make it writable, or start gemchat with --data-dir DIR. ({exc})")
+    return f"gemchat cannot open its database {database}: {exc}"
 
 
 def _quit_on_signals(app: GemchatApp) -> object:

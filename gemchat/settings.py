@@ -33,6 +33,7 @@ class Settings:
         thinking_level: "" leaves it to the model; else one of minimal/low/medium/high.
         temperature: None sends none (Gemini 3.6 deprecated the sampling parameters).
         theme: system, light or dark.
+        debug_log: also log questions and answers (off: the log holds timings and errors only).
     """
 
     model: str = DEFAULT_MODEL
@@ -43,6 +44,7 @@ class Settings:
     thinking_level: str = ""
     temperature: float | None = None
     theme: str = "system"
+    debug_log: bool = False
 
     @classmethod
     def load(cls, path: Path) -> "Settings":
@@ -84,6 +86,7 @@ _VALIDATORS = {
     "thinking_level": lambda v: v in THINKING_LEVELS,
     "temperature": lambda v: v is None or (_number(v) and 0 <= v <= 2),
     "theme": lambda v: v in THEMES,
+    "debug_log": lambda v: isinstance(v, bool),
 }
 
 

@@ -24,6 +24,7 @@ from gemchat.core.errors import (
     ErrorKind,
     GemchatError,
     from_api_error,
+    empty_answer,
     from_block_reason,
     from_finish_reason,
     redact,
@@ -64,6 +65,7 @@ class GenerationRequest:
     temperature: float | None = None
     include_thoughts: bool = False
     follow_up: str | None = None  # an extra user turn not kept in the chat (asking to continue)
+    request_id: str = ""  # a short id that ties this answer's log lines together
 
 
 def build_contents(history: Sequence[Message], follow_up: str | None = None) -> list[dict[str, Any]]:
@@ -80,13 +82,27 @@ def build_contents(history: Sequence[Message], follow_up: str | None = None) -> 
             continue
         if not message.text.strip():
             continue
+        text = _utf8(message.text)
         if contents and contents[-1]["role"] == message.role.value:
-            contents[-1]["parts"].append({"text": message.text})
+            contents[-1]["parts"].append({"text": text})
         else:
-            contents.append({"role": message.role.value, "parts": [{"text": message.text}]})
+            contents.append({"role": message.role.value, "parts": [{"text": text}]})
     if follow_up:
-        contents.append({"role": Role.USER.value, "parts": [{"text": follow_up}]})
+        contents.append({"role": Role.USER.value, "parts": [{"text": _utf8(follow_up)}]})
     return contents
+
+
+def _utf8(text: str) -> str:
+    """Text that can be encoded as UTF-8: lone surrogates (a clipboard can hand them over) become U+FFFD.
+
+    A request is built from whatever a caller passes, not only from stored
+    (already cleaned) messages, and one bad character must not crash the send.
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _is_network_error(exc: BaseException) -> bool:
@@ -154,7 +170,7 @@ class GeminiBackend:
                 delay = self._retry_delay(error, attempt) if not started else None
                 if delay is None:
                     raise
-                log.info("retrying in %.1f s after %s", delay, error.detail)
+                log.info("answer %s: retrying in %.1f s after %s", request.request_id or "-", delay, error.detail)
                 yield StreamEvent(retry_in=delay, error=error)
                 await self._sleep(delay)
                 attempt += 1
@@ -184,7 +200,7 @@ class GeminiBackend:
             )
         # Only what the user set is sent: newer models reject sampling parameters.
         config = types.GenerateContentConfig(
-            system_instruction=request.system_instruction or None,
+            system_instruction=_utf8(request.system_instruction) if request.system_instruction else None,
             temperature=request.temperature,
             thinking_config=thinking,
         )
@@ -194,14 +210,20 @@ class GeminiBackend:
                 iterator = await self._get_client().aio.models.generate_content_stream(
                     model=request.model, contents=build_contents(request.history, request.follow_up), config=config
                 )
+            said_something = False
+            finish_reason: str | None = None
             while True:
                 try:
                     async with asyncio.timeout(self.read_timeout):
                         chunk = await anext(iterator)
                 except StopAsyncIteration:
-                    return
+                    break
                 for event in _events_from_chunk(chunk):
+                    said_something = said_something or bool(event.text) or event.error is not None
+                    finish_reason = event.finish_reason or finish_reason
                     yield event
+            if not said_something:
+                raise empty_answer(finish_reason)
         except GemchatError:
             raise
         except TimeoutError as exc:

@@ -24,6 +24,7 @@ class ErrorKind(StrEnum):
     PERMISSION = "permission"
     SERVER = "server"
     BAD_REQUEST = "bad_request"
+    EMPTY = "empty"
     BUG = "bug"
 
 
@@ -157,6 +158,15 @@ def from_finish_reason(reason: str) -> GemchatError:
     words = _FINISH_WORDS.get(reason, f"Gemini stopped this answer early ({reason}).")
     kind = ErrorKind.SAFETY if reason in _FINISH_WORDS else ErrorKind.SERVER
     return GemchatError(kind, words, f"finish reason {reason}")
+
+
+def empty_answer(finish_reason: str | None) -> GemchatError:
+    """A stream that ended normally without a word: a blank bubble would look like a hang or a bug."""
+    if finish_reason in CUT_OFF_REASONS:
+        words = "Gemini reached its length limit before writing anything. Retry, or ask for less."
+    else:
+        words = "Gemini sent an empty answer. Retry, or rephrase your message."
+    return GemchatError(ErrorKind.EMPTY, words, f"no text; finish reason {finish_reason}")
 
 
 def from_block_reason(reason: str) -> GemchatError:

@@ -6,11 +6,14 @@ text edit so pasted rich text arrives as text.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QRegularExpression, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 _NON_SPACE = QRegularExpression(r"\S")
+# About a quarter of Gemini's context window. Longer text freezes the window for seconds where it
+# is shown (0.5 s per million characters in the chat view) and makes every later request huge.
+MAX_MESSAGE_CHARS = 1_000_000
 
 
 class Composer(QPlainTextEdit):
@@ -20,6 +23,7 @@ class Composer(QPlainTextEdit):
         emptied(bool): whether the box holds nothing but whitespace, on every change.
         edit_last_requested(): Up was pressed in the empty box.
         editing_changed(bool): editing an earlier question began or ended.
+        refused(str): a paste was refused (too long); why, in words for the user.
     """
 
     submitted = Signal(str)
@@ -27,6 +31,7 @@ class Composer(QPlainTextEdit):
     emptied = Signal(bool)
     edit_last_requested = Signal()
     editing_changed = Signal(bool)
+    refused = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,6 +107,23 @@ class Composer(QPlainTextEdit):
             event.accept()
             return True
         return super().event(event)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802 (Qt override)
+        """Pastes and drops, unless the message would become longer than `MAX_MESSAGE_CHARS`.
+
+        Refused at once, with a reason, rather than pasted, frozen on and then sent into an error.
+        """
+        if source.hasText():
+            cursor = self.textCursor()
+            kept = self.document().characterCount() - 1 - (cursor.selectionEnd() - cursor.selectionStart())
+            length = len(source.text())
+            if kept + length > MAX_MESSAGE_CHARS:
+                self.refused.emit(
+                    f"Not pasted: that text has {length:,} characters and a message can have at most "
+                    f"{MAX_MESSAGE_CHARS:,}. Paste a shorter part."
+                )
+                return
+        super().insertFromMimeData(source)
 
     def _on_document_contents_change(self, position: int, removed: int, added: int) -> None:
         """Keeps `is_blank` current at the cost of the change, never of the whole text.
