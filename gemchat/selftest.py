@@ -199,12 +199,14 @@ async def _exchange(app: GemchatApp, report: _Report, deadline: float) -> str:
     window, session = app.window, app.session
     assert window is not None and session is not None
     ended: list[Message] = []
+    problems: list[str] = []  # the session's own reports of what went wrong outside an answer
 
     def on_generation_started(generation: object) -> None:
         generation.finished.connect(ended.append)  # type: ignore[attr-defined]
         generation.failed.connect(ended.append)  # type: ignore[attr-defined]
 
     session.generation_started.connect(on_generation_started)
+    session.problem.connect(problems.append)
     running = asyncio.ensure_future(run_app(app))
     try:
         await _until(lambda: window.isVisible() or running.done(), "the window to show",
@@ -217,8 +219,10 @@ async def _exchange(app: GemchatApp, report: _Report, deadline: float) -> str:
         started = time.monotonic()
         window.composer.setPlainText(QUESTION)
         window.composer.submit()
-        await _until(lambda: (ended and window.view.answer_id is None) or running.done(),
+        await _until(lambda: (ended and window.view.answer_id is None) or problems or running.done(),
                      "the answer to end", max(1.0, deadline - time.monotonic()))
+        if problems and not ended:
+            raise SelfTestFailure(f"the app reported a problem instead of an answer: {problems[0]}")
         if running.done():
             running.result()
             raise SelfTestFailure("the app stopped while the answer was streaming")
