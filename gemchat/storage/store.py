@@ -417,7 +417,9 @@ class ChatStore:
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:
         """Chats whose title, and messages whose text, contain every word typed (as word prefixes).
 
-        Title matches come first, then messages by relevance. Whatever the user
+        Title matches come first, then messages, newest first (FTS5 walks its
+        index in rowid order and stops at `limit`, so a common word costs no more
+        than a rare one; ranking by relevance would score every match). Whatever the user
         typed (quotes, `*`, `NEAR`, unbalanced brackets) is searched for as words,
         never read as FTS5 syntax.
         """
@@ -436,7 +438,7 @@ class ChatStore:
             for message_id, chat_id, title, role, snippet, created in self._conn.execute(
                 "SELECT m.id, m.chat_id, c.title, m.role, snippet(messages_fts, 0, ?, ?, '…', 16), m.created_at "
                 "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid JOIN chats c ON c.id = m.chat_id "
-                "WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
+                "WHERE messages_fts MATCH ? ORDER BY messages_fts.rowid DESC LIMIT ?",
                 (MATCH_START, MATCH_END, query, limit),
             ):
                 hits.append(SearchHit(chat_id, title, message_id, Role(role), snippet, created))
