@@ -88,7 +88,7 @@ class ChatStore:
         (never deleted) and a fresh database is started; `moved_aside` says where.
         """
         try:
-            return cls._open(path)
+            return cls._open(path, check=recover_corrupt)
         except CorruptDatabase:
             if not recover_corrupt or path is None:
                 raise
@@ -99,7 +99,13 @@ class ChatStore:
             return store
 
     @classmethod
-    def _open(cls, path: Path | None) -> "ChatStore":
+    def _open(cls, path: Path | None, check: bool = False) -> "ChatStore":
+        """`check` reads every page first (PRAGMA quick_check: about 0.1 s per 75 MB here).
+
+        A file can open and list its chats with a valid first page and garbage
+        further on; it would then fail in the middle of the session. The window
+        checks at start-up, while the damage can still be moved aside.
+        """
         target = ":memory:" if path is None else str(path)
         try:
             if path is not None:
@@ -117,6 +123,10 @@ class ChatStore:
                     f"{target} was written by a newer gemchat (schema {version}, this one knows "
                     f"{migrations.LATEST}); update gemchat to open it."
                 )
+            if check and version and path is not None:
+                found = conn.execute("PRAGMA quick_check(1)").fetchall()
+                if found != [("ok",)]:
+                    raise CorruptDatabase(path, str(found[0][0]) if found else "quick_check failed")
             if path is not None:
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
