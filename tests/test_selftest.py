@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -28,6 +30,8 @@ def run_self_test(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=90)
 
 
+# The self-test keeps its own 60 s limit; pytest's must be longer so the self-test's report is seen.
+@pytest.mark.timeout(120)
 def test_self_test_streams_one_answer_end_to_end_and_exits_0(tmp_path: Path) -> None:
     home = tmp_path / "home"  # the user's real data directory must not be created or touched
     result = run_self_test(self_test_env(HOME=str(home), XDG_DATA_HOME=str(home / "share")))
@@ -42,6 +46,7 @@ def test_self_test_streams_one_answer_end_to_end_and_exits_0(tmp_path: Path) -> 
     assert not (home / "share" / "gemchat").exists()
 
 
+@pytest.mark.timeout(120)
 def test_an_answer_cut_halfway_fails_the_self_test_and_says_why() -> None:
     result = run_self_test(self_test_env(GEMCHAT_SELFTEST_FAULT="drop"))
     assert result.returncode == 1, result.stdout + result.stderr
