@@ -1,64 +1,77 @@
 """The conversation, as a read-only rich-text document.
 
-A streaming answer is added by inserting each piece at a cursor kept at the
-end of the answer: the cost of a chunk is the chunk, never the message or the
-chat. Model text is inserted as plain text (never parsed as HTML), links are
-opened only on click and only for http(s)/mailto, and no resource is ever
-loaded from anywhere.
+Answers are Markdown, rendered as they stream: `gemchat.core.markdown` splits
+an answer into pieces that never change once settled, and
+`gemchat.ui.answer_renderer` inserts each settled piece once and swaps only
+the unsettled tail, at most once a frame. So the cost of a chunk is bounded
+by the block being written, never by the answer or the chat. Opening a chat
+renders only its latest messages; older ones are added above as the user
+scrolls up.
+
+Model text is untrusted: raw HTML in it is shown as text, links open only on
+click and only for http(s)/mailto, and no resource is ever loaded.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import re
+import time
+from typing import TYPE_CHECKING, Any, Iterable
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
+    QAction,
     QColor,
+    QContextMenuEvent,
     QDesktopServices,
     QFont,
+    QGuiApplication,
+    QKeyEvent,
     QPalette,
+    QResizeEvent,
+    QTextBlock,
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
+    QTextFormat,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QAbstractSlider, QTextBrowser, QWidget
+from PySide6.QtWidgets import QAbstractSlider, QTextBrowser, QToolButton, QToolTip, QWidget
 
 from gemchat.core.messages import Message, Role, Status
+from gemchat.ui.theme import is_dark
+
+if TYPE_CHECKING:  # Markdown modules load on first render, after the window is shown.
+    from gemchat.core.markdown import MarkdownStyle
+    from gemchat.ui.answer_renderer import StreamRegion
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
-
-
-def answer_facts(message: Message) -> str:
-    """One unobtrusive line under an answer: its tokens, speed and time to the first words."""
-    if message.role is not Role.MODEL or message.status is Status.STREAMING:
-        return ""
-    parts = []
-    usage = message.usage or {}
-    tokens = usage.get("candidates_token_count") or usage.get("candidatesTokenCount")
-    if tokens:
-        parts.append(f"{tokens} tokens")
-        if message.duration_ms and message.first_token_ms is not None:
-            generating = (message.duration_ms - message.first_token_ms) / 1000
-            if generating > 0.05:
-                parts.append(f"{tokens / generating:.0f} tokens/s")
-    if message.first_token_ms is not None:
-        parts.append(f"{message.first_token_ms / 1000:.1f} s to the first token")
-    return "  ·  ".join(parts)
 RETRY_SCHEME = "gemchat"
+
+FRAME_MS = 16
+"""The tail of a streaming answer is rendered at most once per frame."""
+FEED_PER_FRAME = 6000
+"""Characters of a streaming answer rendered per frame at most; a burst is spread over frames."""
+SYNC_END_LIMIT = 20000
+"""An answer ending with more than this left to render finishes over the next frames."""
+OPEN_BUDGET_CHARS = 12000
+OPEN_BUDGET_MESSAGES = 40
+"""Opening a chat renders its latest messages up to these limits; older ones come on scrolling up."""
+OLDER_BATCH_CHARS = 6000
+
+_MESSAGE_ID = QTextFormat.Property.UserProperty + 1  # on a message's header block
+_ROLE = QTextFormat.Property.UserProperty + 2  # on a message's header block
+_THOUGHTS = QTextFormat.Property.UserProperty + 3  # on the blocks of an answer's thoughts
+_BOLD_TITLE = re.compile(r"\*\*([^*\n]{2,80})\*\*")
 
 
 class ChatView(QTextBrowser):
     """Signals:
         retry_requested(int): the Retry link of the answer with that id was clicked.
-        continue_requested(int): the Continue link of a cut-off answer was clicked.
-        version_requested(int, int): a version arrow of a message was clicked (id, -1 or +1).
         user_scrolled(): the user moved the view (wheel, scroll bar, keys).
     """
 
     retry_requested = Signal(int)
-    continue_requested = Signal(int)
-    version_requested = Signal(int, int)
     user_scrolled = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -72,152 +85,527 @@ class ChatView(QTextBrowser):
         bar = self.verticalScrollBar()
         bar.actionTriggered.connect(self._on_scroll_bar_action)
         bar.rangeChanged.connect(self._on_scroll_range_changed)
+        bar.valueChanged.connect(self._on_scroll_value_changed)
         self._follow = True
-        self._answer: QTextCursor | None = None
-        self._answer_id: int | None = None
-        self._starts: dict[int, int] = {}  # message id -> document position of its header
+        self._messages: list[Message] = []
+        self._index_of: dict[int, int] = {}  # message id -> index in _messages
+        self._first_shown = 0  # index of the oldest message in the document
+        self._stream: StreamRegion | None = None
+        self._stream_ended: Message | None = None  # set while a finished answer's backlog drains
+        self._incoming: list[str] = []  # revealed text not yet given to the renderer
+        self._incoming_length = 0
+        self._last_render = 0.0
+        self._thoughts: dict[int, str] = {}
+        self._thoughts_open: set[int] = set()
+        self._thoughts_dirty = False
+        self._style: MarkdownStyle | None = None
+        self._dark = is_dark(self.palette())
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.timeout.connect(self._on_render_timer_timeout)
+        self._older_timer = QTimer(self)
+        self._older_timer.setSingleShot(True)
+        self._older_timer.timeout.connect(self._load_older_if_near_top)
+        self._restyle_timer = QTimer(self)
+        self._restyle_timer.setSingleShot(True)
+        self._restyle_timer.timeout.connect(self._restyle)
+        self.jump_button = QToolButton(self)
+        self.jump_button.setText("↓ Jump to latest")
+        self.jump_button.setToolTip("Scroll to the newest text and keep following it (End)")
+        self.jump_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.jump_button.setAutoRaise(False)
+        self.jump_button.hide()
+        self.jump_button.clicked.connect(self.scroll_to_bottom)
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):
+            app.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
         self._formats()
 
     # -- formats -----------------------------------------------------------
 
     def _formats(self) -> None:
-        base = self.font()
-        accent = self.palette().color(QPalette.ColorRole.Highlight)
+        palette = self.palette()
+        self._dark = is_dark(palette)
+        text = palette.color(QPalette.ColorRole.Text)
+        base = palette.color(QPalette.ColorRole.Base)
+        accent = palette.color(QPalette.ColorRole.Highlight)
+        muted = palette.color(QPalette.ColorRole.PlaceholderText)
+        self._user_tint = _mix(base, accent, 0.16 if self._dark else 0.09)
         self._header_user = QTextCharFormat()
         self._header_user.setFontWeight(QFont.Weight.Bold)
-        self._header_user.setForeground(accent)
+        self._header_user.setForeground(text)
         self._header_model = QTextCharFormat()
         self._header_model.setFontWeight(QFont.Weight.Bold)
-        self._header_model.setForeground(QColor("#1a73e8"))
+        self._header_model.setForeground(QColor("#8ab4f8" if self._dark else "#1a73e8"))
         self._body = QTextCharFormat()
-        self._body.setFont(base)
+        self._body.setFont(self.font())
+        self._body.setForeground(text)
         self._note = QTextCharFormat()
         self._note.setFontItalic(True)
-        self._note.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        self._note.setForeground(muted)
         self._error = QTextCharFormat()
-        self._error.setForeground(QColor("#c5221f"))
+        self._error.setForeground(QColor("#f28b82" if self._dark else "#c5221f"))
+        self._link = QTextCharFormat(self._body)
+        self._link.setFontUnderline(True)
+        self._link.setForeground(palette.color(QPalette.ColorRole.Link))
         self._header_block = QTextBlockFormat()
-        self._header_block.setTopMargin(14)
+        self._header_block.setTopMargin(18)
+        self._header_block.setBottomMargin(2)
+        self._user_header_block = QTextBlockFormat(self._header_block)
+        self._user_header_block.setBackground(self._user_tint)
+        self._user_header_block.setTopMargin(18)
+        self._user_body_block = QTextBlockFormat()
+        self._user_body_block.setBackground(self._user_tint)
+        self._user_body_block.setLineHeight(125, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
         self._body_block = QTextBlockFormat()
-        self._body_block.setTopMargin(2)
+        self._body_block.setTopMargin(4)
+        self._style = None
+        link = palette.color(QPalette.ColorRole.Link).name()
+        self.document().setDefaultStyleSheet(
+            f"a {{ color: {link}; }} "
+            "p, li { line-height: 125%; } "
+            "pre, code { font-family: 'DejaVu Sans Mono', 'Menlo', 'Consolas', monospace; } "
+        )
+
+    def _markdown_style(self) -> MarkdownStyle:
+        if self._style is None:
+            from gemchat.core.markdown import DARK, LIGHT, MarkdownStyle
+
+            base = DARK if self._dark else LIGHT
+            self._style = MarkdownStyle(
+                pygments_style=base.pygments_style,
+                muted=self.palette().color(QPalette.ColorRole.PlaceholderText).name(),
+                code_background=base.code_background,
+                inline_code_background=base.inline_code_background,
+                border=base.border,
+                table_header_background=base.table_header_background,
+            )
+        return self._style
 
     # -- whole chats -----------------------------------------------------------
 
     def show_messages(self, messages: Iterable[Message], live: dict[int, str] | None = None) -> None:
-        """Replaces the view with a chat; `live` maps a streaming message id to its text so far."""
+        """Replaces the view with a chat; `live` maps a streaming message id to its text so far.
+
+        Only the latest messages are rendered now (the first paint must not wait
+        for a long history); older ones are rendered when the user scrolls up.
+        """
         live = live or {}
-        self._answer = None
-        self._answer_id = None
-        self._starts.clear()
+        self._drop_stream()
+        self._thoughts.clear()
+        self._thoughts_open.clear()
+        self._messages = list(messages)
+        self._index_of = {m.id: i for i, m in enumerate(self._messages)}
+        self._first_shown = self._latest_start(live)
         self.clear()
-        cursor = QTextCursor(self.document())
-        cursor.beginEditBlock()
-        first = True
-        for message in messages:
-            text = live.get(message.id, message.text)
-            self._insert_message(cursor, message.role, text, first, message.id)
-            first = False
-            if message.id not in live:
-                self._insert_status(cursor, message)
-        cursor.endEditBlock()
+        self._render_messages(self._first_shown, live)
         self._follow = True
         self.scroll_to_bottom()
+        self._older_timer.start(0)
 
-    def _insert_message(self, cursor: QTextCursor, role: Role, text: str, first: bool,
-                        message_id: int | None = None) -> None:
-        if not first:
-            cursor.insertBlock(self._header_block)
+    def _latest_start(self, live: dict[int, str]) -> int:
+        start, chars = len(self._messages), 0
+        while start > 0 and len(self._messages) - start < OPEN_BUDGET_MESSAGES and chars < OPEN_BUDGET_CHARS:
+            start -= 1
+            message = self._messages[start]
+            chars += len(live.get(message.id, message.text))
+        return start
+
+    def _render_messages(self, start: int, live: dict[int, str]) -> None:
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.beginEditBlock()
+        for message in self._messages[start:]:
+            if message.id in live:
+                self._insert_header(cursor, message.id, Role.MODEL)
+                self._start_stream(message.id)
+                self._stream.markdown.append(live[message.id])  # type: ignore[union-attr]
+                self._stream.render()  # type: ignore[union-attr]
+                cursor.movePosition(QTextCursor.MoveOperation.End)
+            else:
+                self._insert_message(cursor, message)
+        cursor.endEditBlock()
+
+    def _insert_header(self, cursor: QTextCursor, message_id: int, role: Role) -> None:
+        block = QTextBlockFormat(self._user_header_block if role is Role.USER else self._header_block)
+        block.setProperty(_MESSAGE_ID, message_id)
+        block.setProperty(_ROLE, role.value)
+        if self.document().isEmpty() and cursor.position() == 0:
+            cursor.setBlockFormat(block)
         else:
-            cursor.setBlockFormat(self._header_block)
-        if message_id is not None:
-            self._starts[message_id] = cursor.position()
+            cursor.insertBlock(block)
         if role is Role.USER:
             cursor.insertText("You", self._header_user)
         else:
             cursor.insertText("Gemini", self._header_model)
-        cursor.insertBlock(self._body_block, self._body)
-        cursor.insertText(text, self._body)
 
-    def _link(self, text: str, href: str) -> QTextCharFormat:
-        link = QTextCharFormat(self._note)
-        link.setFontItalic(False)
-        link.setAnchor(True)
-        link.setAnchorHref(href)
-        link.setFontUnderline(True)
-        link.setForeground(self.palette().color(QPalette.ColorRole.Link))
-        return link
+    def _insert_message(self, cursor: QTextCursor, message: Message) -> None:
+        self._insert_header(cursor, message.id, message.role)
+        if message.role is Role.USER:
+            cursor.insertBlock(self._user_body_block, self._body)
+            cursor.insertText(message.text, self._body)
+        elif message.text:
+            from gemchat.core.markdown import render_markdown
+            from gemchat.ui.answer_renderer import insert_html_blocks
+
+            insert_html_blocks(cursor, render_markdown(message.text, message.id, self._markdown_style()))
+        self._insert_status(cursor, message)
 
     def _insert_status(self, cursor: QTextCursor, message: Message) -> None:
-        """What happened to a message, under it: why it stopped, its versions, its usage."""
         if message.status is Status.INTERRUPTED:
-            cursor.insertBlock(self._body_block)
-            if message.finish_reason in ("MAX_TOKENS",):
-                note = "Cut off: the answer reached the maximum length Gemini allows.  "
-            else:
-                note = "Stopped. The text above is what arrived.  "
-            cursor.insertText(note, self._note)
-            if message.text.strip():
-                cursor.insertText("Continue", self._link("Continue", f"{RETRY_SCHEME}:continue/{message.id}"))
+            cursor.insertBlock(self._body_block, self._note)
+            cursor.insertText("Stopped. The text above is what arrived.", self._note)
         elif message.status is Status.ERROR:
-            cursor.insertBlock(self._body_block)
+            cursor.insertBlock(self._body_block, self._body)
             cursor.insertText("⚠ " + (message.error or "The answer failed.") + "  ", self._error)
-            cursor.insertText("Retry", self._link("Retry", f"{RETRY_SCHEME}:retry/{message.id}"))
-        facts = answer_facts(message)
-        if message.versions > 1 or facts:
-            cursor.insertBlock(self._body_block)
-            if message.versions > 1:
-                if message.version > 1:
-                    cursor.insertText("‹", self._link("‹", f"{RETRY_SCHEME}:version/{message.id}/-1"))
-                else:
-                    cursor.insertText("‹", self._note)
-                cursor.insertText(f" {message.version}/{message.versions} ", self._note)
-                if message.version < message.versions:
-                    cursor.insertText("›", self._link("›", f"{RETRY_SCHEME}:version/{message.id}/1"))
-                else:
-                    cursor.insertText("›", self._note)
-                if facts:
-                    cursor.insertText("  ·  ", self._note)
-            if facts:
-                cursor.insertText(facts, self._note)
+            link = QTextCharFormat(self._link)
+            link.setAnchor(True)
+            link.setAnchorHref(f"{RETRY_SCHEME}:retry/{message.id}")
+            cursor.insertText("Retry", link)
+
+    # -- older messages, on scrolling up ---------------------------------------------
+
+    def _on_scroll_value_changed(self, value: int) -> None:
+        if self._first_shown and value < self.viewport().height():
+            self._older_timer.start(0)
+        self._update_jump_button()
+
+    def _load_older_if_near_top(self) -> None:
+        """Renders a batch of older messages above, keeping what the user sees in place."""
+        bar = self.verticalScrollBar()
+        if not self._first_shown or bar.value() >= self.viewport().height():
+            return
+        end = self._first_shown
+        start, chars = end, 0
+        while start > 0 and chars < OLDER_BATCH_CHARS:
+            start -= 1
+            chars += len(self._messages[start].text)
+        layout = self.document().documentLayout()
+        anchor = self.document().begin()
+        top_before = layout.blockBoundingRect(anchor).top()
+        value_before = bar.value()
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        cursor.insertBlock(anchor.blockFormat(), anchor.charFormat())
+        cursor.setPosition(0)
+        first = True
+        for message in self._messages[start:end]:
+            if first:
+                block = QTextBlockFormat(self._user_header_block if message.role is Role.USER else self._header_block)
+                block.setProperty(_MESSAGE_ID, message.id)
+                block.setProperty(_ROLE, message.role.value)
+                cursor.setBlockFormat(block)
+                cursor.insertText("You" if message.role is Role.USER else "Gemini",
+                                  self._header_user if message.role is Role.USER else self._header_model)
+                self._insert_body_and_status(cursor, message)
+                first = False
+            else:
+                self._insert_message(cursor, message)
+        cursor.endEditBlock()
+        self._first_shown = start
+        moved = layout.blockBoundingRect(self._header_block_of(self._messages[end].id) or anchor).top() - top_before
+        if not self._follow:
+            bar.setValue(value_before + round(moved))
+        if self._first_shown and bar.maximum() <= self.viewport().height():
+            self._older_timer.start(0)  # still room above: keep filling
+
+    def _insert_body_and_status(self, cursor: QTextCursor, message: Message) -> None:
+        if message.role is Role.USER:
+            cursor.insertBlock(self._user_body_block, self._body)
+            cursor.insertText(message.text, self._body)
+        elif message.text:
+            from gemchat.core.markdown import render_markdown
+            from gemchat.ui.answer_renderer import insert_html_blocks
+
+            insert_html_blocks(cursor, render_markdown(message.text, message.id, self._markdown_style()))
+        self._insert_status(cursor, message)
+
+    def load_all(self) -> None:
+        """Renders every message of the chat (find-in-chat and export of the view need them)."""
+        while self._first_shown:
+            before = self._first_shown
+            self.verticalScrollBar().setValue(0)
+            self._load_older_if_near_top()
+            if self._first_shown == before:
+                break
 
     # -- one message at a time ---------------------------------------------------
 
     def add_message(self, message: Message) -> None:
+        self._complete_stream()
+        self._remember(message)
         cursor = self._end_cursor()
-        self._insert_message(cursor, message.role, message.text, self.document().isEmpty(), message.id)
-        self._insert_status(cursor, message)
+        self._insert_message(cursor, message)
 
     def begin_answer(self, message_id: int, text: str = "") -> None:
         """Starts the answer that streamed text will be appended to."""
+        self._complete_stream()
         cursor = self._end_cursor()
-        self._insert_message(cursor, Role.MODEL, text, self.document().isEmpty(), message_id)
-        self._answer = cursor
-        self._answer_id = message_id
+        self._insert_header(cursor, message_id, Role.MODEL)
+        self._start_stream(message_id)
+        if text:
+            self.append_to_answer(text)
 
     def resume_answer(self, message_id: int) -> None:
         """Continues a streaming answer already shown by `show_messages` (it is the last message)."""
-        self._answer = self._end_cursor()
-        self._answer_id = message_id
+        if self._stream is None or self._stream.message_id != message_id:
+            self.begin_answer(message_id)
 
     def append_to_answer(self, text: str) -> None:
-        """Adds a piece of the streaming answer; costs the length of the piece."""
-        if self._answer is not None:
-            self._answer.insertText(text, self._body)
+        """Adds a piece of the streaming answer; it is shown within a frame."""
+        if self._stream is None or self._stream_ended is not None or not text:
+            return
+        self._incoming.append(text)
+        self._incoming_length += len(text)
+        self._schedule_render()
+
+    def add_thought(self, text: str) -> None:
+        """Adds a piece of the streaming answer's thought summary (thinking models)."""
+        if self._stream is None or not text:
+            return
+        message_id = self._stream.message_id
+        self._thoughts[message_id] = self._thoughts.get(message_id, "") + text
+        self._thoughts_dirty = True
+        self._schedule_render()
 
     def end_answer(self, message: Message) -> None:
-        if self._answer is not None and self._answer_id == message.id:
-            self._insert_status(self._answer, message)
-        self._answer = None
-        self._answer_id = None
+        """Shows the final state of the streaming answer (its status line: stopped, error).
+
+        A large unrendered rest (a burst flushed at the end) is rendered over the
+        next frames, so the window never freezes; `answer_id` is None at once.
+        """
+        if self._stream is None or self._stream.message_id != message.id:
+            self._remember(message)
+            return
+        self._stream_ended = message
+        self._remember(message)
+        if self._incoming_length <= SYNC_END_LIMIT:
+            self._complete_stream()
+        else:
+            self._schedule_render()
 
     @property
     def answer_id(self) -> int | None:
-        return self._answer_id
+        return self._stream.message_id if self._stream is not None and self._stream_ended is None else None
+
+    def _remember(self, message: Message) -> None:
+        index = self._index_of.get(message.id)
+        if index is None:
+            self._index_of[message.id] = len(self._messages)
+            self._messages.append(message)
+        else:
+            self._messages[index] = message
+
+    def _start_stream(self, message_id: int) -> None:
+        from gemchat.ui.answer_renderer import StreamRegion
+
+        self._stream = StreamRegion(self.document(), message_id, self._markdown_style())
+        self._stream_ended = None
+        self._incoming.clear()
+        self._incoming_length = 0
+
+    def _complete_stream(self) -> None:
+        """Renders all of the streaming answer that is left and closes it, if it has ended."""
+        if self._stream is None:
+            return
+        if self._stream_ended is None:
+            return
+        self._render_timer.stop()
+        stream, message = self._stream, self._stream_ended
+        self._feed(stream, self._incoming_length)
+        self._render_thoughts()
+        stream.render(final=True)
+        self._insert_status(self._end_cursor(), message)
+        self._stream = None
+        self._stream_ended = None
+
+    def _drop_stream(self) -> None:
+        self._render_timer.stop()
+        self._stream = None
+        self._stream_ended = None
+        self._incoming.clear()
+        self._incoming_length = 0
 
     def _end_cursor(self) -> QTextCursor:
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         return cursor
+
+    # -- rendering the stream, at most once a frame --------------------------------------
+
+    def _schedule_render(self) -> None:
+        if self._render_timer.isActive():
+            return
+        waited = (time.monotonic() - self._last_render) * 1000
+        if waited >= FRAME_MS:
+            self._render_stream()
+        else:
+            self._render_timer.start(max(1, int(FRAME_MS - waited)))
+
+    def _on_render_timer_timeout(self) -> None:
+        self._render_stream()
+
+    def _render_stream(self) -> None:
+        self._last_render = time.monotonic()
+        stream = self._stream
+        if stream is None:
+            return
+        if self._thoughts_dirty:
+            self._render_thoughts()
+        self._feed(stream, FEED_PER_FRAME)
+        if stream.markdown.changed:
+            stream.render()
+        if self._incoming_length:
+            self._render_timer.start(FRAME_MS)  # a burst: the rest next frame
+        elif self._stream_ended is not None:
+            self._complete_stream()
+
+    def _feed(self, stream: StreamRegion, limit: int) -> None:
+        if not self._incoming_length:
+            return
+        if self._incoming_length <= limit:
+            stream.markdown.append("".join(self._incoming))
+            self._incoming.clear()
+            self._incoming_length = 0
+            return
+        text = "".join(self._incoming)
+        stream.markdown.append(text[:limit])
+        self._incoming = [text[limit:]]
+        self._incoming_length = len(text) - limit
+
+    # -- thoughts --------------------------------------------------------------------------
+
+    def _render_thoughts(self) -> None:
+        self._thoughts_dirty = False
+        if self._stream is not None and self._stream.message_id in self._thoughts:
+            self._show_thoughts(self._stream.message_id)
+
+    def _show_thoughts(self, message_id: int) -> None:
+        """Replaces the thoughts section of an answer: one line, or all of it when opened."""
+        header = self._header_block_of(message_id)
+        text = self._thoughts.get(message_id, "")
+        if header is None or not text:
+            return
+        from gemchat.core.markdown import escape_text, render_markdown
+        from gemchat.ui.answer_renderer import insert_html_blocks
+
+        start = header.position() + header.length() - 1
+        end = start
+        block = header.next()
+        while block.isValid() and block.blockFormat().hasProperty(_THOUGHTS):
+            end = block.position() + block.length() - 1
+            block = block.next()
+        opened = message_id in self._thoughts_open
+        titles = _BOLD_TITLE.findall(text)
+        summary = titles[-1] if titles else " ".join(text.split())[:80]
+        style = self._markdown_style()
+        html = (f'<p style="margin-top:2px; margin-bottom:2px;">'
+                f'<a href="{RETRY_SCHEME}:toggle-thoughts/{message_id}">{"▾" if opened else "▸"} Thoughts</a>'
+                f'<span style="color:{style.muted};">&nbsp;&nbsp;{escape_text(summary)}</span></p>')
+        if opened:
+            html += render_markdown(text, message_id, style)
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        cursor.setPosition(start)
+        if end > start:
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+        insert_html_blocks(cursor, html)
+        marked = QTextCursor(self.document())
+        marked.setPosition(start + 1)
+        marked.setPosition(cursor.position(), QTextCursor.MoveMode.KeepAnchor)
+        thoughts_block = QTextBlockFormat()
+        thoughts_block.setProperty(_THOUGHTS, message_id)
+        thoughts_block.setLeftMargin(14)
+        marked.mergeBlockFormat(thoughts_block)
+        if opened:
+            muted = QTextCharFormat()
+            muted.setForeground(QColor(style.muted))
+            body = QTextCursor(self.document())
+            body.setPosition(self.document().findBlock(start + 1).next().position())
+            body.setPosition(cursor.position(), QTextCursor.MoveMode.KeepAnchor)
+            body.mergeCharFormat(muted)
+        cursor.endEditBlock()
+
+    def toggle_thoughts(self, message_id: int) -> None:
+        if message_id in self._thoughts_open:
+            self._thoughts_open.discard(message_id)
+        else:
+            self._thoughts_open.add(message_id)
+        self._show_thoughts(message_id)
+
+    def _header_block_of(self, message_id: int) -> QTextBlock | None:
+        block = self.document().lastBlock()
+        while block.isValid():
+            fmt = block.blockFormat()
+            if fmt.hasProperty(_MESSAGE_ID) and fmt.intProperty(_MESSAGE_ID) == message_id:
+                return block
+            block = block.previous()
+        return None
+
+    # -- Markdown source, for copying -------------------------------------------------------
+
+    def answer_markdown(self, message_id: int) -> str | None:
+        """The Markdown source of an answer, as the model wrote it."""
+        if self._stream is not None and self._stream.message_id == message_id:
+            return self._stream.markdown.source + "".join(self._incoming)
+        index = self._index_of.get(message_id)
+        if index is None or self._messages[index].role is not Role.MODEL:
+            return None
+        return self._messages[index].text
+
+    def last_answer_markdown(self) -> str | None:
+        """The Markdown source of the newest answer in the chat."""
+        if self._stream is not None:
+            return self.answer_markdown(self._stream.message_id)
+        for message in reversed(self._messages):
+            if message.role is Role.MODEL and message.text:
+                return message.text
+        return None
+
+    def last_code_block(self) -> str | None:
+        """The source of the newest code block in the chat's answers."""
+        from gemchat.core.markdown import code_blocks
+
+        sources = []
+        if self._stream is not None:
+            sources.append(self.answer_markdown(self._stream.message_id) or "")
+        sources.extend(m.text for m in reversed(self._messages) if m.role is Role.MODEL)
+        for text in sources:
+            if "```" in text or "~~~" in text or "    " in text or "\t" in text:
+                blocks = code_blocks(text)
+                if blocks:
+                    return blocks[-1]
+        return None
+
+    def message_at(self, position: QPoint) -> tuple[int, Role] | None:
+        """The message under a point of the viewport: its id and role."""
+        block = self.cursorForPosition(position).block()
+        while block.isValid():
+            fmt = block.blockFormat()
+            if fmt.hasProperty(_MESSAGE_ID):
+                return fmt.intProperty(_MESSAGE_ID), Role(fmt.stringProperty(_ROLE))
+            block = block.previous()
+        return None
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt override)
+        menu = self.createStandardContextMenu(event.pos())
+        found = self.message_at(event.pos())
+        if found is not None and found[1] is Role.MODEL:
+            message_id = found[0]
+            action = QAction("Copy Markdown", menu)
+            action.triggered.connect(lambda: self._copy(self.answer_markdown(message_id)))
+            menu.insertAction(menu.actions()[0] if menu.actions() else None, action)
+            if menu.actions()[1:]:
+                menu.insertSeparator(menu.actions()[1])
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(event.globalPos())
+
+    def _copy(self, text: str | None, note: str = "Copied") -> None:
+        if text is None:
+            return
+        QGuiApplication.clipboard().setText(text)
+        QToolTip.showText(self.mapToGlobal(self.viewport().geometry().center()), note, self)
 
     # -- scrolling ----------------------------------------------------------------
 
@@ -230,18 +618,7 @@ class ChatView(QTextBrowser):
         self._follow = True
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
-
-    def scroll_to_message(self, message_id: int) -> None:
-        """Brings a message's first line to the top of the view (a search hit); stops following."""
-        position = self._starts.get(message_id)
-        if position is None:
-            return
-        cursor = QTextCursor(self.document())
-        cursor.setPosition(min(position, self.document().characterCount() - 1))
-        bar = self.verticalScrollBar()
-        self._follow = False
-        bar.setValue(min(bar.maximum(), self.cursorRect(cursor).top() + bar.value() - 8))
-        self.setTextCursor(cursor)
+        self._update_jump_button()
 
     def _at_bottom(self) -> bool:
         bar = self.verticalScrollBar()
@@ -250,12 +627,14 @@ class ChatView(QTextBrowser):
     def _on_scroll_range_changed(self, _minimum: int, maximum: int) -> None:
         if self._follow:
             self.verticalScrollBar().setValue(maximum)
+        self._update_jump_button()
 
     def _on_scroll_bar_action(self, action: int) -> None:
         if action != QAbstractSlider.SliderAction.SliderNoAction.value:
             self.user_scrolled.emit()
         # The bar moves after this signal; judge the position once it has.
         self._follow = self._after_user_move()
+        self._update_jump_button()
 
     def _after_user_move(self) -> bool:
         bar = self.verticalScrollBar()
@@ -264,27 +643,106 @@ class ChatView(QTextBrowser):
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         super().wheelEvent(event)
         self._follow = self._at_bottom()
+        self._update_jump_button()
         self.user_scrolled.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        if event.key() == Qt.Key.Key_End and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.scroll_to_bottom()
+            self.user_scrolled.emit()
+            return
+        super().keyPressEvent(event)
+
+    def _update_jump_button(self) -> None:
+        show = not self._follow and not self._at_bottom()
+        if show != self.jump_button.isVisible():
+            self.jump_button.setVisible(show)
+            if show:
+                self._place_jump_button()
+                self.jump_button.raise_()
+
+    def _place_jump_button(self) -> None:
+        self.jump_button.adjustSize()
+        area = self.viewport().geometry()
+        size = self.jump_button.size()
+        self.jump_button.move(area.right() - size.width() - 12, area.bottom() - size.height() - 12)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._place_jump_button()
+
+    # -- theme ---------------------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and is_dark(self.palette()) != self._dark:
+            self._restyle_timer.start(0)
+
+    def _on_color_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
+        self._restyle_timer.start(0)
+
+    def _restyle(self) -> None:
+        """Renders the shown messages again in the current palette's colours."""
+        self._formats()
+        follow = self._follow
+        bar = self.verticalScrollBar()
+        fraction = bar.value() / bar.maximum() if bar.maximum() else 1.0
+        live: dict[int, str] = {}
+        stream, ended = self._stream, self._stream_ended
+        if stream is not None:
+            live[stream.message_id] = stream.markdown.source + "".join(self._incoming)
+        if ended is not None:
+            live.pop(ended.message_id if hasattr(ended, "message_id") else ended.id, None)
+        thoughts, opened = dict(self._thoughts), set(self._thoughts_open)
+        self._drop_stream()
+        self.clear()
+        if ended is not None:
+            self._render_messages(self._first_shown, {})
+        else:
+            self._render_messages(self._first_shown, live)
+        self._thoughts, self._thoughts_open = thoughts, opened
+        for message_id in thoughts:
+            self._show_thoughts(message_id)
+        if follow:
+            self.scroll_to_bottom()
+        else:
+            bar.setValue(round(fraction * bar.maximum()))
 
     # -- links and resources -------------------------------------------------------
 
     def _on_anchor_clicked(self, url: QUrl) -> None:
         scheme = url.scheme().lower()
         if scheme == RETRY_SCHEME:
-            action, _, rest = url.path().partition("/")
-            try:
-                if action == "retry":
-                    self.retry_requested.emit(int(rest))
-                elif action == "continue":
-                    self.continue_requested.emit(int(rest))
-                elif action == "version":
-                    message_id, _, step = rest.partition("/")
-                    self.version_requested.emit(int(message_id), int(step))
-            except ValueError:
-                pass
+            self._on_app_link(url.path())
         elif scheme in SAFE_SCHEMES:
             QDesktopServices.openUrl(url)
+
+    def _on_app_link(self, path: str) -> None:
+        action, _, rest = path.partition("/")
+        try:
+            numbers = [int(part) for part in rest.split("/")]
+        except ValueError:
+            return
+        if action == "retry" and len(numbers) == 1:
+            self.retry_requested.emit(numbers[0])
+        elif action == "toggle-thoughts" and len(numbers) == 1:
+            self.toggle_thoughts(numbers[0])
+        elif action == "copy-code" and len(numbers) == 2:
+            from gemchat.core.markdown import code_blocks
+
+            source = self.answer_markdown(numbers[0])
+            blocks = code_blocks(source) if source else []
+            if numbers[1] < len(blocks):
+                self._copy(blocks[numbers[1]], "Code copied")
 
     def loadResource(self, kind: int, name: QUrl) -> Any:  # noqa: N802 (Qt override)
         """Nothing is ever fetched or read while showing a chat."""
         return None
+
+
+def _mix(base: QColor, tint: QColor, amount: float) -> QColor:
+    return QColor(
+        round(base.red() + (tint.red() - base.red()) * amount),
+        round(base.green() + (tint.green() - base.green()) * amount),
+        round(base.blue() + (tint.blue() - base.blue()) * amount),
+    )

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import html
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from gemchat.ui.keymap import KEYMAP, EXTRA_KEYS
 
 
+def _typeable(sequence: QKeySequence) -> bool:
+    """Chords a keyboard has; platform bindings to dedicated keys (New, Back, Help…) are left out."""
+    combination = sequence[0]
+    return (combination.keyboardModifiers() != Qt.KeyboardModifier.NoModifier
+            or combination.key().value < Qt.Key.Key_Help.value)
+
+
 def cheat_sheet_html() -> str:
     rows = []
     for entry in KEYMAP:
-        keys = [s.toString(QKeySequence.SequenceFormat.NativeText) for s in entry.sequences()]
-        if keys:
+        if entry.name.startswith("chat_") and entry.name != "chat_1":
+            continue  # Ctrl+1..9 are one row
+        keys = [s.toString(QKeySequence.SequenceFormat.NativeText) for s in entry.sequences() if _typeable(s)]
+        if entry.name == "chat_1":
+            rows.append(("Open chat 1 to 8 of the list; 9 opens the last", [f"{keys[0][:-1]}1 … {keys[0][:-1]}9"]))
+        elif keys:
             rows.append((entry.label.replace("&", ""), keys))
     rows.extend((label, list(keys)) for label, keys in EXTRA_KEYS)
     body = "".join(

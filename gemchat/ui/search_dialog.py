@@ -90,7 +90,7 @@ class SearchDialog(QDialog):
                 label = f"<b>Chat:</b> {snippet_html(hit.snippet)}"
             else:
                 who = "You" if hit.role is Role.USER else "Gemini"
-                label = (f"<span style='color:gray'>{html.escape(hit.chat_title or 'New chat')} · {who}</span>"
+                label = (f"<small>{html.escape(hit.chat_title or 'New chat')} · {who}</small>"
                          f"<br>{snippet_html(hit.snippet)}")
             widget = QLabel(label)
             widget.setTextFormat(Qt.TextFormat.RichText)
