@@ -65,13 +65,35 @@ _THOUGHTS = QTextFormat.Property.UserProperty + 3  # on the blocks of an answer'
 _BOLD_TITLE = re.compile(r"\*\*([^*\n]{2,80})\*\*")
 
 
+def answer_facts(message: Message) -> str:
+    """One unobtrusive line under an answer: its tokens, speed and time to the first words."""
+    if message.role is not Role.MODEL or message.status is Status.STREAMING:
+        return ""
+    parts = []
+    usage = message.usage or {}
+    tokens = usage.get("candidates_token_count") or usage.get("candidatesTokenCount")
+    if tokens:
+        parts.append(f"{tokens} tokens")
+        if message.duration_ms and message.first_token_ms is not None:
+            generating = (message.duration_ms - message.first_token_ms) / 1000
+            if generating > 0.05:
+                parts.append(f"{tokens / generating:.0f} tokens/s")
+    if message.first_token_ms is not None:
+        parts.append(f"{message.first_token_ms / 1000:.1f} s to the first token")
+    return "  ·  ".join(parts)
+
+
 class ChatView(QTextBrowser):
     """Signals:
         retry_requested(int): the Retry link of the answer with that id was clicked.
+        continue_requested(int): the Continue link of a cut-off answer was clicked.
+        version_requested(int, int): a version arrow of a message was clicked (id, -1 or +1).
         user_scrolled(): the user moved the view (wheel, scroll bar, keys).
     """
 
     retry_requested = Signal(int)
+    continue_requested = Signal(int)
+    version_requested = Signal(int, int)
     user_scrolled = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -226,11 +248,12 @@ class ChatView(QTextBrowser):
                 self._insert_message(cursor, message)
         cursor.endEditBlock()
 
-    def _insert_header(self, cursor: QTextCursor, message_id: int, role: Role) -> None:
+    def _insert_header(self, cursor: QTextCursor, message_id: int, role: Role, in_place: bool = False) -> None:
+        """Starts a message; `in_place` uses the (empty) block at the cursor instead of a new one."""
         block = QTextBlockFormat(self._user_header_block if role is Role.USER else self._header_block)
         block.setProperty(_MESSAGE_ID, message_id)
         block.setProperty(_ROLE, role.value)
-        if self.document().isEmpty() and cursor.position() == 0:
+        if in_place or (self.document().isEmpty() and cursor.position() == 0):
             cursor.setBlockFormat(block)
         else:
             cursor.insertBlock(block)
@@ -239,8 +262,8 @@ class ChatView(QTextBrowser):
         else:
             cursor.insertText("Gemini", self._header_model)
 
-    def _insert_message(self, cursor: QTextCursor, message: Message) -> None:
-        self._insert_header(cursor, message.id, message.role)
+    def _insert_message(self, cursor: QTextCursor, message: Message, in_place: bool = False) -> None:
+        self._insert_header(cursor, message.id, message.role, in_place)
         if message.role is Role.USER:
             cursor.insertBlock(self._user_body_block, self._body)
             cursor.insertText(message.text, self._body)
@@ -251,17 +274,48 @@ class ChatView(QTextBrowser):
             insert_html_blocks(cursor, render_markdown(message.text, message.id, self._markdown_style()))
         self._insert_status(cursor, message)
 
+    def _app_link(self, href: str) -> QTextCharFormat:
+        link = QTextCharFormat(self._note)
+        link.setFontItalic(False)
+        link.setAnchor(True)
+        link.setAnchorHref(href)
+        link.setFontUnderline(True)
+        link.setForeground(self.palette().color(QPalette.ColorRole.Link))
+        return link
+
     def _insert_status(self, cursor: QTextCursor, message: Message) -> None:
+        """What happened to a message, under it: why it stopped, its versions, its usage."""
         if message.status is Status.INTERRUPTED:
             cursor.insertBlock(self._body_block, self._note)
-            cursor.insertText("Stopped. The text above is what arrived.", self._note)
+            if message.finish_reason in ("MAX_TOKENS",):
+                note = "Cut off: the answer reached the maximum length Gemini allows.  "
+            else:
+                note = "Stopped. The text above is what arrived.  "
+            cursor.insertText(note, self._note)
+            if message.text.strip():
+                cursor.insertText("Continue", self._app_link(f"{RETRY_SCHEME}:continue/{message.id}"))
         elif message.status is Status.ERROR:
             cursor.insertBlock(self._body_block, self._body)
             cursor.insertText("⚠ " + (message.error or "The answer failed.") + "  ", self._error)
-            link = QTextCharFormat(self._link)
-            link.setAnchor(True)
-            link.setAnchorHref(f"{RETRY_SCHEME}:retry/{message.id}")
-            cursor.insertText("Retry", link)
+            cursor.insertText("Retry", self._app_link(f"{RETRY_SCHEME}:retry/{message.id}"))
+        facts = answer_facts(message)
+        if message.versions > 1 or facts:
+            cursor.insertBlock(self._body_block, self._note)
+            if message.versions > 1:
+                # The arrows are padded with spaces inside the link: a wider target to click.
+                if message.version > 1:
+                    cursor.insertText(" ‹ ", self._app_link(f"{RETRY_SCHEME}:version/{message.id}/-1"))
+                else:
+                    cursor.insertText(" ‹ ", self._note)
+                cursor.insertText(f" {message.version}/{message.versions} ", self._note)
+                if message.version < message.versions:
+                    cursor.insertText(" › ", self._app_link(f"{RETRY_SCHEME}:version/{message.id}/1"))
+                else:
+                    cursor.insertText(" › ", self._note)
+                if facts:
+                    cursor.insertText("  ·  ", self._note)
+            if facts:
+                cursor.insertText(facts, self._note)
 
     # -- older messages, on scrolling up ---------------------------------------------
 
@@ -280,45 +334,27 @@ class ChatView(QTextBrowser):
         while start > 0 and chars < OLDER_BATCH_CHARS:
             start -= 1
             chars += len(self._messages[start].text)
-        layout = self.document().documentLayout()
-        anchor = self.document().begin()
+        document = self.document()
+        layout = document.documentLayout()
+        anchor = document.begin()
         top_before = layout.blockBoundingRect(anchor).top()
+        length_before = document.characterCount()
         value_before = bar.value()
-        cursor = QTextCursor(self.document())
+        cursor = QTextCursor(document)
         cursor.beginEditBlock()
+        # A new first block to write into; the old first block keeps its own format.
         cursor.insertBlock(anchor.blockFormat(), anchor.charFormat())
         cursor.setPosition(0)
-        first = True
-        for message in self._messages[start:end]:
-            if first:
-                block = QTextBlockFormat(self._user_header_block if message.role is Role.USER else self._header_block)
-                block.setProperty(_MESSAGE_ID, message.id)
-                block.setProperty(_ROLE, message.role.value)
-                cursor.setBlockFormat(block)
-                cursor.insertText("You" if message.role is Role.USER else "Gemini",
-                                  self._header_user if message.role is Role.USER else self._header_model)
-                self._insert_body_and_status(cursor, message)
-                first = False
-            else:
-                self._insert_message(cursor, message)
+        for offset, message in enumerate(self._messages[start:end]):
+            self._insert_message(cursor, message, in_place=offset == 0)
         cursor.endEditBlock()
         self._first_shown = start
-        moved = layout.blockBoundingRect(self._header_block_of(self._messages[end].id) or anchor).top() - top_before
+        old_first = document.findBlock(document.characterCount() - length_before)
+        moved = layout.blockBoundingRect(old_first).top() - top_before
         if not self._follow:
             bar.setValue(value_before + round(moved))
         if self._first_shown and bar.maximum() <= self.viewport().height():
             self._older_timer.start(0)  # still room above: keep filling
-
-    def _insert_body_and_status(self, cursor: QTextCursor, message: Message) -> None:
-        if message.role is Role.USER:
-            cursor.insertBlock(self._user_body_block, self._body)
-            cursor.insertText(message.text, self._body)
-        elif message.text:
-            from gemchat.core.markdown import render_markdown
-            from gemchat.ui.answer_renderer import insert_html_blocks
-
-            insert_html_blocks(cursor, render_markdown(message.text, message.id, self._markdown_style()))
-        self._insert_status(cursor, message)
 
     def load_all(self) -> None:
         """Renders every message of the chat (find-in-chat and export of the view need them)."""
@@ -332,14 +368,14 @@ class ChatView(QTextBrowser):
     # -- one message at a time ---------------------------------------------------
 
     def add_message(self, message: Message) -> None:
-        self._complete_stream()
+        self._close_stream()
         self._remember(message)
         cursor = self._end_cursor()
         self._insert_message(cursor, message)
 
     def begin_answer(self, message_id: int, text: str = "") -> None:
         """Starts the answer that streamed text will be appended to."""
-        self._complete_stream()
+        self._close_stream()
         cursor = self._end_cursor()
         self._insert_header(cursor, message_id, Role.MODEL)
         self._start_stream(message_id)
@@ -419,6 +455,15 @@ class ChatView(QTextBrowser):
         self._stream = None
         self._stream_ended = None
 
+    def _close_stream(self) -> None:
+        """Whatever is streaming is shown whole and stops being tracked: new text goes below it."""
+        if self._stream is not None and self._stream_ended is None:
+            self._render_timer.stop()
+            self._feed(self._stream, self._incoming_length)
+            self._stream.render(final=True)
+            self._stream = None
+        self._complete_stream()
+
     def _drop_stream(self) -> None:
         self._render_timer.stop()
         self._stream = None
@@ -487,7 +532,7 @@ class ChatView(QTextBrowser):
         if header is None or not text:
             return
         from gemchat.core.markdown import escape_text, render_markdown
-        from gemchat.ui.answer_renderer import insert_html_blocks
+        from gemchat.ui.answer_renderer import insert_html_blocks, remove_blocks_after
 
         start = header.position() + header.length() - 1
         end = start
@@ -506,10 +551,7 @@ class ChatView(QTextBrowser):
             html += render_markdown(text, message_id, style)
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
-        cursor.setPosition(start)
-        if end > start:
-            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-            cursor.removeSelectedText()
+        remove_blocks_after(cursor, start, end)
         insert_html_blocks(cursor, html)
         marked = QTextCursor(self.document())
         marked.setPosition(start + 1)
@@ -595,9 +637,8 @@ class ChatView(QTextBrowser):
             message_id = found[0]
             action = QAction("Copy Markdown", menu)
             action.triggered.connect(lambda: self._copy(self.answer_markdown(message_id)))
-            menu.insertAction(menu.actions()[0] if menu.actions() else None, action)
-            if menu.actions()[1:]:
-                menu.insertSeparator(menu.actions()[1])
+            menu.addSeparator()
+            menu.addAction(action)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(event.globalPos())
 
@@ -618,6 +659,29 @@ class ChatView(QTextBrowser):
         self._follow = True
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
+        self._update_jump_button()
+
+    def scroll_to_message(self, message_id: int) -> None:
+        """Brings a message's first line to the top of the view (a search hit); stops following."""
+        index = self._index_of.get(message_id)
+        if index is None:
+            return
+        while self._first_shown > index:  # older than what is rendered: render down to it
+            before = self._first_shown
+            self.verticalScrollBar().setValue(0)
+            self._load_older_if_near_top()
+            if self._first_shown == before:
+                break
+        header = self._header_block_of(message_id)
+        if header is None:
+            return
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(header.position())
+        bar = self.verticalScrollBar()
+        self._follow = False
+        top = self.document().documentLayout().blockBoundingRect(header).top()
+        bar.setValue(min(bar.maximum(), round(top) - 8))
+        self.setTextCursor(cursor)
         self._update_jump_button()
 
     def _at_bottom(self) -> bool:
@@ -683,25 +747,18 @@ class ChatView(QTextBrowser):
 
     def _restyle(self) -> None:
         """Renders the shown messages again in the current palette's colours."""
+        self._complete_stream()
         self._formats()
         follow = self._follow
         bar = self.verticalScrollBar()
         fraction = bar.value() / bar.maximum() if bar.maximum() else 1.0
         live: dict[int, str] = {}
-        stream, ended = self._stream, self._stream_ended
-        if stream is not None:
-            live[stream.message_id] = stream.markdown.source + "".join(self._incoming)
-        if ended is not None:
-            live.pop(ended.message_id if hasattr(ended, "message_id") else ended.id, None)
-        thoughts, opened = dict(self._thoughts), set(self._thoughts_open)
+        if self._stream is not None:
+            live[self._stream.message_id] = self._stream.markdown.source + "".join(self._incoming)
         self._drop_stream()
         self.clear()
-        if ended is not None:
-            self._render_messages(self._first_shown, {})
-        else:
-            self._render_messages(self._first_shown, live)
-        self._thoughts, self._thoughts_open = thoughts, opened
-        for message_id in thoughts:
+        self._render_messages(self._first_shown, live)
+        for message_id in list(self._thoughts):
             self._show_thoughts(message_id)
         if follow:
             self.scroll_to_bottom()
@@ -725,6 +782,10 @@ class ChatView(QTextBrowser):
             return
         if action == "retry" and len(numbers) == 1:
             self.retry_requested.emit(numbers[0])
+        elif action == "continue" and len(numbers) == 1:
+            self.continue_requested.emit(numbers[0])
+        elif action == "version" and len(numbers) == 2:
+            self.version_requested.emit(numbers[0], numbers[1])
         elif action == "toggle-thoughts" and len(numbers) == 1:
             self.toggle_thoughts(numbers[0])
         elif action == "copy-code" and len(numbers) == 2:

@@ -1,23 +1,104 @@
-"""Light, dark or the system's colour scheme, switched live."""
+"""Light, dark or the system's colour scheme, switched live.
+
+Qt 6 asks the platform to switch (`styleHints().setColorScheme`). Where the
+platform cannot (X11 without a desktop theme, offscreen), the palette is set
+here, so "dark" is dark everywhere. Widgets that bake colours into content
+(the conversation) follow palette changes, whatever caused them.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 _SCHEMES = {
     "system": Qt.ColorScheme.Unknown,  # Unknown hands the choice back to the platform
     "light": Qt.ColorScheme.Light,
     "dark": Qt.ColorScheme.Dark,
 }
+_THEME_PROPERTY = "gemchat_theme"
+_WATCHER_NAME = "gemchat_theme_watcher"
 
 
 def apply_theme(theme: str) -> None:
+    """Switches the whole app to `theme` ("system", "light" or "dark") now and keeps it so."""
     app = QGuiApplication.instance()
-    if isinstance(app, QGuiApplication):
-        app.styleHints().setColorScheme(_SCHEMES.get(theme, Qt.ColorScheme.Unknown))
+    if not isinstance(app, QGuiApplication):
+        return
+    app.setProperty(_THEME_PROPERTY, theme)
+    app.styleHints().setColorScheme(_SCHEMES.get(theme, Qt.ColorScheme.Unknown))
+    _follow_system(app)
+    _match_palette(app)
 
 
-def is_dark() -> bool:
-    app = QGuiApplication.instance()
-    return isinstance(app, QGuiApplication) and app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+def is_dark(palette: QPalette | None = None) -> bool:
+    """Whether text is light on dark, judged from the palette in use (whoever set it)."""
+    if palette is None:
+        app = QGuiApplication.instance()
+        if not isinstance(app, QGuiApplication):
+            return False
+        palette = app.palette()
+    return palette.color(QPalette.ColorRole.Base).lightness() < 128
+
+
+def dark_palette() -> QPalette:
+    """A dark palette for platforms that do not provide one."""
+    palette = QPalette()
+    colors = {
+        QPalette.ColorRole.Window: "#202124",
+        QPalette.ColorRole.WindowText: "#e8eaed",
+        QPalette.ColorRole.Base: "#1b1c1e",
+        QPalette.ColorRole.AlternateBase: "#26272a",
+        QPalette.ColorRole.ToolTipBase: "#303134",
+        QPalette.ColorRole.ToolTipText: "#e8eaed",
+        QPalette.ColorRole.PlaceholderText: "#9aa0a6",
+        QPalette.ColorRole.Text: "#e8eaed",
+        QPalette.ColorRole.Button: "#2d2e31",
+        QPalette.ColorRole.ButtonText: "#e8eaed",
+        QPalette.ColorRole.BrightText: "#ffffff",
+        QPalette.ColorRole.Light: "#3c4043",
+        QPalette.ColorRole.Midlight: "#35363a",
+        QPalette.ColorRole.Mid: "#2a2b2e",
+        QPalette.ColorRole.Dark: "#17181a",
+        QPalette.ColorRole.Shadow: "#000000",
+        QPalette.ColorRole.Highlight: "#8ab4f8",
+        QPalette.ColorRole.HighlightedText: "#202124",
+        QPalette.ColorRole.Link: "#8ab4f8",
+        QPalette.ColorRole.LinkVisited: "#c58af9",
+    }
+    for role, color in colors.items():
+        palette.setColor(role, QColor(color))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6b6e72"))
+    return palette
+
+
+def _wants_dark(app: QGuiApplication) -> bool:
+    theme = app.property(_THEME_PROPERTY) or "system"
+    if theme == "dark":
+        return True
+    return theme == "system" and app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def _match_palette(app: QGuiApplication) -> None:
+    want = _wants_dark(app)
+    if want and not is_dark(app.palette()):
+        app.setPalette(dark_palette())
+    elif not want and is_dark(app.palette()):
+        app.setPalette(QPalette())  # back to the platform's own (light) palette
+        if is_dark(app.palette()):  # the platform itself is dark: "light" was asked for explicitly
+            app.setPalette(_light_palette(app))
+
+
+def _light_palette(app: QGuiApplication) -> QPalette:
+    style = getattr(app, "style", None)
+    return style().standardPalette() if callable(style) else QPalette(QColor("#f1f3f4"))
+
+
+def _follow_system(app: QGuiApplication) -> None:
+    """Re-checks the palette when the desktop switches between light and dark."""
+    if app.findChild(QObject, _WATCHER_NAME) is not None:
+        return
+    watcher = QObject(app)
+    watcher.setObjectName(_WATCHER_NAME)
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: _match_palette(app))

@@ -1,0 +1,595 @@
+"""Markdown to HTML for the conversation: a whole answer, or a streaming one piece by piece.
+
+The HTML is written for QTextDocument's importer (a subset of HTML 4 with
+inline styles, no cascade, no newlines between tags) but nothing here knows
+Qt, so it is tested and timed without a display.
+
+A streaming answer is cut into *pieces*: top-level blocks, the items of a
+top-level list, and runs of lines of a top-level code fence. A piece is
+*settled* once no later text can change it; its HTML is handed out once and
+never again. Only the unsettled rest (the *tail*, usually the last paragraph
+or list item) is parsed and rendered again as text arrives, so the cost of a
+chunk is bounded by the size of the tail, not of the answer. Rendering a
+whole text is the same process run once with everything settled, which is
+what keeps the streamed result equal to the one-shot one.
+
+Model output is untrusted: raw HTML is escaped (`html` off), link schemes are
+checked by markdown-it, and images become links (nothing is ever fetched).
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.common.utils import escapeHtml, normalizeReference, unescapeAll
+
+COPY_CODE_PREFIX = "gemchat:copy-code/"
+"""Anchor of a code block's Copy link: ``gemchat:copy-code/<message_id>/<index>``."""
+
+IMAGE_SCHEMES = ("http:", "https:")
+"""An image with one of these becomes a link to it; any other becomes its alt text."""
+
+# A long code fence is highlighted in runs of lines so each frame of a stream
+# only highlights the run being written. A run ends after a blank line once it
+# has MIN lines (blank lines rarely fall inside a multi-line string), or at MAX.
+CODE_RUN_MIN_LINES = 16
+CODE_RUN_MAX_LINES = 64
+
+
+@dataclass(frozen=True)
+class MarkdownStyle:
+    """Colours baked into the HTML: QTextDocument styles text once, at import.
+
+    Attributes:
+        pygments_style: the Pygments style for code blocks.
+        muted: secondary text (code language, quotes, thoughts).
+        code_background: behind code blocks and their header line.
+        inline_code_background: behind `inline code`.
+        border: table rules.
+        table_header_background: behind table headers.
+    """
+
+    pygments_style: str
+    muted: str
+    code_background: str
+    inline_code_background: str
+    border: str
+    table_header_background: str
+
+
+LIGHT = MarkdownStyle(
+    pygments_style="default",
+    muted="#5f6368",
+    code_background="#f3f4f6",
+    inline_code_background="#eceef1",
+    border="#c9ccd1",
+    table_header_background="#f1f3f4",
+)
+DARK = MarkdownStyle(
+    pygments_style="monokai",
+    muted="#9aa0a6",
+    code_background="#272822",
+    inline_code_background="#3a3d41",
+    border="#5f6368",
+    table_header_background="#303134",
+)
+
+
+def make_parser() -> MarkdownIt:
+    """CommonMark with tables and strikethrough; raw HTML is text, never markup."""
+    md = MarkdownIt("commonmark", {"html": False}, renderer_cls=_QtHtmlRenderer)
+    return md.enable(["table", "strikethrough"])
+
+
+_PARSER: MarkdownIt | None = None
+
+
+def _parser() -> MarkdownIt:
+    # Built on first use: importing this module must stay cheap (start-up).
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = make_parser()
+    return _PARSER
+
+
+def render_markdown(text: str, message_id: int = 0, style: MarkdownStyle = LIGHT) -> str:
+    """The HTML of a whole answer: exactly what streaming the same text ends with."""
+    stream = StreamingMarkdown(message_id, style)
+    stream.append(text)
+    return stream.finish().settled
+
+
+def code_blocks(text: str) -> list[str]:
+    """The source of each code block of an answer, numbered as its Copy links are."""
+    return [t.content for t in _parser().parse(normalize_newlines(text)) if t.type in ("fence", "code_block")]
+
+
+def normalize_newlines(text: str) -> str:
+    """What markdown-it does to its input, done first so line numbers match ours."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\0", "\ufffd") if "\0" in text else text
+
+
+# -- HTML for QTextDocument ------------------------------------------------------------
+
+
+def _style(token_env: dict[str, Any]) -> MarkdownStyle:
+    return token_env.get("style", LIGHT)
+
+
+class _QtHtmlRenderer(RendererHTML):
+    """markdown-it's HTML renderer, with no newlines between tags (QTextDocument
+    turns them into spaces), inline styles, highlighted code and no images."""
+
+    def renderToken(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:  # noqa: N802
+        token = tokens[idx]
+        if token.type == "paragraph_open" and idx and tokens[idx - 1].type == "list_item_open":
+            return ""  # a list item's first paragraph is its text, tight list or loose
+        if token.type == "paragraph_close" and idx >= 3 and tokens[idx - 3].type == "list_item_open":
+            return ""
+        if token.nesting == -1:
+            return f"</{token.tag}>"
+        return f"<{token.tag}{self.renderAttrs(token)}{_tag_style(token, _style(env))}>"
+
+    def code_inline(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        background = _style(env).inline_code_background
+        return f'<code style="background-color:{background};">{escapeHtml(tokens[idx].content)}</code>'
+
+    def code_block(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        return _code_html(tokens[idx].content, "", _next_code_index(env), env)
+
+    def fence(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        return _code_html(tokens[idx].content, _language(tokens[idx].info), _next_code_index(env), env)
+
+    def image(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        token = tokens[idx]
+        alt = self.renderInlineAsText(token.children or [], options, env)
+        src = str(token.attrGet("src") or "")
+        label = escapeHtml(alt or src or "image")
+        if src.lower().startswith(IMAGE_SCHEMES):
+            return f'<a href="{escapeHtml(src)}">{label}</a>'
+        return label
+
+    def hardbreak(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        return "<br>"
+
+    def softbreak(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        return " "
+
+
+_HEADING_SIZES = {"h1": "x-large", "h2": "large", "h3": "medium", "h4": "medium", "h5": "medium", "h6": "medium"}
+
+
+def _tag_style(token: Token, style: MarkdownStyle) -> str:
+    tag = token.tag
+    if tag in _HEADING_SIZES:
+        return f' style="font-size:{_HEADING_SIZES[tag]}; margin-top:14px; margin-bottom:6px;"'
+    if tag == "table":
+        return (f' border="1" cellspacing="0" cellpadding="5" style="border-collapse:collapse;'
+                f' border-color:{style.border}; margin-top:8px; margin-bottom:8px;"')
+    if tag == "th":
+        return f' bgcolor="{style.table_header_background}"'
+    if tag == "blockquote":
+        return f' style="color:{style.muted}; margin-left:14px; margin-right:0px;"'
+    return ""
+
+
+def _language(info: str) -> str:
+    info = unescapeAll(info).strip()
+    return info.split(maxsplit=1)[0] if info else ""
+
+
+def _next_code_index(env: dict[str, Any]) -> int:
+    index = env.get("code_index", 0)
+    env["code_index"] = index + 1
+    return index
+
+
+def _code_header(language: str, index: int, env: dict[str, Any]) -> str:
+    style = _style(env)
+    href = f"{COPY_CODE_PREFIX}{env.get('message_id', 0)}/{index}"
+    name = escapeHtml(language or "code")
+    return (f'<p style="margin-top:10px; margin-bottom:0px; background-color:{style.code_background};">'
+            f'<span style="color:{style.muted}; font-size:small;">&nbsp;{name}&nbsp;&nbsp;</span>'
+            f'<a href="{href}" style="font-size:small;">Copy</a></p>')
+
+
+def _code_lines(code: str, language: str, env: dict[str, Any]) -> str:
+    """One run of code lines, highlighted; the lines are whole (no header, no margins)."""
+    style = _style(env)
+    code = code[:-1] if code.endswith("\n") else code
+    body = _highlight(code, language, style.pygments_style)
+    return (f'<pre style="margin-top:0px; margin-bottom:0px; background-color:{style.code_background};">'
+            f"{body}</pre>")
+
+
+def _code_html(code: str, language: str, index: int, env: dict[str, Any]) -> str:
+    if not code:
+        return _code_header(language, index, env)
+    return _code_header(language, index, env) + _code_lines(code, language, env)
+
+
+_LINE = re.compile(r"[^\n]*\n|[^\n]+$")
+
+_LEXERS: dict[tuple[str, str], Any] = {}
+
+
+def _highlight(code: str, language: str, style_name: str) -> str:
+    """Pygments HTML with inline styles (QTextDocument has no class selectors)."""
+    if not language:
+        return escapeHtml(code)
+    key = (language.lower(), style_name)
+    if key not in _LEXERS:
+        _LEXERS[key] = _make_highlighter(language, style_name)
+    pair = _LEXERS[key]
+    if pair is None:
+        return escapeHtml(code)
+    from pygments import highlight
+
+    lexer, formatter = pair
+    out = highlight(code, lexer, formatter)
+    return out[:-1] if out.endswith("\n") else out
+
+
+def _make_highlighter(language: str, style_name: str) -> tuple[Any, Any] | None:
+    # Imported here, not at the top: Pygments loads lexers and styles on demand.
+    from pygments.formatters.html import HtmlFormatter
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        lexer = get_lexer_by_name(language, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+    return lexer, HtmlFormatter(nowrap=True, noclasses=True, style=style_name)
+
+
+# -- streaming --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderUpdate:
+    """What changed in an answer's HTML since the previous update.
+
+    Attributes:
+        settled: HTML to add once after what was settled before; never changes again.
+        tail: HTML of the unsettled rest; replaces the previous tail.
+        reset: the settled HTML handed out so far is wrong (a reference definition
+            arrived for a link above it): drop it all; `settled` then holds everything.
+    """
+
+    settled: str
+    tail: str
+    reset: bool = False
+
+
+@dataclass(frozen=True)
+class _ListContinuation:
+    """The pending text starts with the next item of a list whose items above are settled."""
+
+    next_number: int
+
+
+@dataclass(frozen=True)
+class _FenceContinuation:
+    """The pending text starts inside a code fence whose header and first lines are settled."""
+
+    opener: str  # the fence's first line with its newline, parsed again before the pending text
+    language: str
+    index: int
+
+
+@dataclass
+class _Piece:
+    html: str
+    end_line: int  # first line after the piece's source, in pending-text lines
+    stable: bool
+    code_blocks: int = 0  # code blocks numbered inside it
+    continuation: _ListContinuation | _FenceContinuation | None = None
+
+
+@dataclass
+class StreamingMarkdown:
+    """One answer's Markdown as it streams, and the HTML of its settled part.
+
+    `append` is cheap (it stores text); `update` parses the unsettled rest and
+    says what to show. Only the text after the last settled piece is kept as
+    one string; the settled text is kept as a list of parts.
+    """
+
+    message_id: int = 0
+    style: MarkdownStyle = LIGHT
+    _settled_parts: list[str] = field(default_factory=list)
+    _pending: str = ""
+    _carry: str = ""  # a trailing "\r" held back until we know whether "\n" follows
+    _references: dict[str, Any] = field(default_factory=dict)
+    _code_index: int = 0
+    _list: _ListContinuation | None = None
+    _fence: _FenceContinuation | None = None
+    _dirty: bool = False
+
+    @property
+    def source(self) -> str:
+        """The whole Markdown text so far."""
+        return "".join(self._settled_parts) + self._pending + self._carry
+
+    @property
+    def pending_length(self) -> int:
+        """Characters not settled yet: what each update parses again."""
+        return len(self._pending)
+
+    @property
+    def changed(self) -> bool:
+        """Whether text arrived since the last update."""
+        return self._dirty
+
+    def append(self, text: str) -> None:
+        text = self._carry + text
+        self._carry = ""
+        if text.endswith("\r"):
+            text, self._carry = text[:-1], "\r"
+        self._pending += normalize_newlines(text)
+        self._dirty = True
+
+    def finish(self) -> RenderUpdate:
+        """Everything becomes settled: the answer is complete (or stopped)."""
+        if self._carry:
+            self._pending += "\n"
+            self._carry = ""
+        return self.update(final=True)
+
+    def update(self, final: bool = False) -> RenderUpdate:
+        """Parses the unsettled text: newly settled HTML, and the tail to show now."""
+        self._dirty = False
+        prefix = self._fence.opener if self._fence is not None else ""
+        text = prefix + self._pending
+        lines = text.split("\n")
+        shift = 1 if prefix else 0
+        env: dict[str, Any] = {
+            "references": dict(self._references),
+            "style": self.style,
+            "message_id": self.message_id,
+        }
+        tokens = _parser().parse(text, env)
+        pieces = self._pieces(tokens, lines, shift, final, env)
+        count = self._settle_count(pieces, env, lines, shift)
+        settled_pieces, tail_pieces = pieces[:count], pieces[count:]
+        tail = "".join(p.html for p in tail_pieces)
+        if not settled_pieces:
+            return RenderUpdate("", tail)
+        end_line = settled_pieces[-1].end_line
+        offset = sum(len(line) + 1 for line in lines[shift : shift + end_line])
+        offset = min(offset, len(self._pending))
+        new_labels = {
+            label: ref for label, ref in env.get("references", {}).items()
+            if label not in self._references and ref["map"][0] - shift < end_line
+        }
+        reset = bool(new_labels) and _mentions_any("".join(self._settled_parts), new_labels)
+        self._settled_parts.append(self._pending[:offset])
+        self._pending = self._pending[offset:]
+        self._references.update(new_labels)
+        self._code_index += sum(p.code_blocks for p in settled_pieces)
+        last = settled_pieces[-1].continuation
+        self._list = last if isinstance(last, _ListContinuation) else None
+        self._fence = last if isinstance(last, _FenceContinuation) else None
+        if reset:
+            return self._restart(final)
+        return RenderUpdate("".join(p.html for p in settled_pieces), tail)
+
+    def _restart(self, final: bool) -> RenderUpdate:
+        """Renders everything again from the start (rare: a late reference definition)."""
+        text = "".join(self._settled_parts) + self._pending
+        carry = self._carry
+        fresh = StreamingMarkdown(self.message_id, self.style)
+        fresh._pending = text
+        update = fresh.update(final)
+        fresh._carry = carry
+        self.__dict__.update(fresh.__dict__)
+        return RenderUpdate(update.settled, update.tail, reset=True)
+
+    # -- pieces
+
+    def _pieces(self, tokens: list[Token], lines: list[str], shift: int, final: bool,
+                env: dict[str, Any]) -> list[_Piece]:
+        renderer: _QtHtmlRenderer = _parser().renderer  # type: ignore[assignment]
+        options = _parser().options
+        complete = len(lines) - 1  # lines before this index end with a newline
+
+        def settled_after(next_start: int) -> bool:
+            # A unit is final once the next one has begun on a whole line and the
+            # line after it is whole too (a table needs one line of look-ahead).
+            return final or next_start + 1 < complete
+
+        groups = _top_level_groups(tokens)
+        pieces: list[_Piece] = []
+        env["code_index"] = self._code_index
+        for number, (a, b) in enumerate(groups):
+            first = tokens[a]
+            start, end = first.map or (0, 0)
+            next_start = tokens[groups[number + 1][0]].map[0] if number + 1 < len(groups) else None
+            closed = next_start is not None and settled_after(next_start)
+            if first.type == "fence" and number == 0 and self._fence is not None:
+                pieces.extend(self._fence_pieces(first, start, end, lines, final, env, self._fence, shift))
+                continue
+            if first.type == "fence":
+                pieces.extend(self._fence_pieces(first, start, end, lines, final, env, None, shift))
+                continue
+            if first.type in ("bullet_list_open", "ordered_list_open"):
+                cont = self._list if number == 0 and not shift else None
+                pieces.extend(self._list_pieces(tokens, a, b, closed or final, settled_after, env, cont, shift))
+                continue
+            if first.type in ("heading_open", "hr") and end - 1 < complete:
+                closed = True  # one line, whole: nothing below can change it
+            before = env["code_index"]
+            html = renderer.render(tokens[a:b], options, env)
+            pieces.append(_Piece(html, end - shift, closed or final, env["code_index"] - before))
+        return pieces
+
+    def _list_pieces(self, tokens: list[Token], a: int, b: int, closed: bool, settled_after: Any,
+                     env: dict[str, Any], cont: _ListContinuation | None, shift: int) -> list[_Piece]:
+        renderer: _QtHtmlRenderer = _parser().renderer  # type: ignore[assignment]
+        options = _parser().options
+        opener = tokens[a]
+        ordered = opener.type == "ordered_list_open"
+        items: list[tuple[int, int]] = []
+        i = a + 1
+        while i < b - 1:
+            j = _matching_close(tokens, i)
+            items.append((i, j + 1))
+            i = j + 1
+        number = cont.next_number if cont else int(opener.attrGet("start") or 1)
+        pieces = []
+        for k, (ia, ib) in enumerate(items):
+            last = k == len(items) - 1
+            top = "margin-top:2px;" if (k or cont) else "margin-top:6px;"
+            if ordered:
+                wrapper = f'<ol start="{number}" style="{top} margin-bottom:0px;">', "</ol>"
+            else:
+                wrapper = f'<ul style="{top} margin-bottom:0px;">', "</ul>"
+            before = env["code_index"]
+            html = wrapper[0] + renderer.render(tokens[ia:ib], options, env) + wrapper[1]
+            if last:
+                end, stable = (opener.map or (0, 0))[1], closed
+                continuation = None
+            else:
+                end = (tokens[items[k + 1][0]].map or (0, 0))[0]
+                stable = settled_after(end)
+                continuation = _ListContinuation(number + 1)
+            pieces.append(_Piece(html, end - shift, stable, env["code_index"] - before, continuation))
+            number += 1
+        return pieces
+
+    def _fence_pieces(self, token: Token, start: int, end: int, lines: list[str], final: bool,
+                      env: dict[str, Any], cont: _FenceContinuation | None, shift: int) -> list[_Piece]:
+        complete = len(lines) - 1
+        content = token.content
+        code_lines = _LINE.findall(content)
+        closed_fence = end - start - 1 > len(code_lines)  # the closing line is inside the map
+        closed = final or (closed_fence and end - 1 < complete)
+        pieces: list[_Piece] = []
+        if cont is None:
+            language = _language(token.info)
+            index = env["code_index"]
+            env["code_index"] = index + 1
+            opener = lines[start] + "\n"
+            continuation = _FenceContinuation(opener, language, index)
+            header_end = start + 1
+            pieces.append(_Piece(_code_header(language, index, env), header_end - shift,
+                                 final or start < complete, 1, continuation))
+        else:
+            language, index, continuation = cont.language, cont.index, cont
+        whole = sum(1 for line in code_lines if line.endswith("\n"))
+        first_line = start + 1
+        for run_start, run_end, stable in _code_runs(code_lines, whole, closed):
+            is_last = run_end == len(code_lines)
+            run_html = _code_lines("".join(code_lines[run_start:run_end]), language, env)
+            piece_end = end if (is_last and closed_fence) else first_line + run_end
+            pieces.append(_Piece(run_html, piece_end - shift, stable,
+                                 continuation=None if (is_last and closed) else continuation))
+        if not code_lines and pieces:
+            pieces[-1].end_line = end - shift
+            pieces[-1].stable = pieces[-1].stable and closed
+            if closed:
+                pieces[-1].continuation = None
+        return pieces
+
+    # -- settling
+
+    def _settle_count(self, pieces: list[_Piece], env: dict[str, Any], lines: list[str], shift: int) -> int:
+        """How many leading pieces settle now.
+
+        A piece that mentions a reference label defined further down, in text
+        not settling now, waits: its link would change if the definition does.
+        """
+        count = 0
+        while count < len(pieces) and pieces[count].stable:
+            count += 1
+        new = {label: ref["map"][0] - shift for label, ref in env.get("references", {}).items()
+               if label not in self._references}
+        if not new or not count:
+            return count
+        while count:
+            end = pieces[count - 1].end_line
+            waiting = {label for label, line in new.items() if line >= end}
+            text = "\n".join(lines[shift : shift + end])
+            if not waiting or not _mentions_any(text, waiting):
+                return count
+            count -= 1
+        return 0
+
+
+def _mentions_any(text: str, labels: Any) -> bool:
+    """Whether any of these (normalized) reference labels may be used in `text`."""
+    if not text or "[" not in text:
+        return False
+    folded = normalizeReference(text)
+    return any(label in folded for label in labels)
+
+
+def _code_runs(code_lines: list[str], whole: int, closed: bool) -> list[tuple[int, int, bool]]:
+    """Splits a fence's lines into runs highlighted apart; the same runs whatever the chunking."""
+    runs = []
+    start, total = 0, len(code_lines)
+    while start < total:
+        end = None
+        for k in range(start, total):
+            size = k - start + 1
+            if size >= CODE_RUN_MAX_LINES:
+                end = k + 1
+                break
+            if size >= CODE_RUN_MIN_LINES and k < whole and not code_lines[k].strip():
+                end = k + 1
+                break
+        if end is None:
+            runs.append((start, total, closed))
+            break
+        runs.append((start, end, closed or end <= whole))
+        start = end
+    return runs
+
+
+def _matching_close(tokens: list[Token], i: int) -> int:
+    depth = 0
+    for j in range(i, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _top_level_groups(tokens: list[Token]) -> list[tuple[int, int]]:
+    """Index ranges of the top-level blocks, each opening token to its closing one."""
+    groups = []
+    i = 0
+    while i < len(tokens):
+        j = _matching_close(tokens, i) if tokens[i].nesting == 1 else i
+        groups.append((i, j + 1))
+        i = j + 1
+    return groups
+
+
+def escape_text(text: str) -> str:
+    """Plain text as HTML (user messages, thoughts' summary line)."""
+    return _html.escape(text, quote=False)
+
+
+__all__ = [
+    "COPY_CODE_PREFIX",
+    "DARK",
+    "LIGHT",
+    "MarkdownStyle",
+    "RenderUpdate",
+    "StreamingMarkdown",
+    "code_blocks",
+    "escape_text",
+    "make_parser",
+    "normalize_newlines",
+    "render_markdown",
+]
