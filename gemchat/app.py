@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Sequence
 
 from gemchat import __version__
-from gemchat.paths import data_dir, database_path, log_path, settings_path
+from gemchat.paths import data_dir, database_path, drafts_path, log_path, settings_path
 
 if TYPE_CHECKING:
     from gemchat.core.backend import GeminiBackend
@@ -216,6 +216,7 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
     from gemchat.session import ChatSession
     from gemchat.settings import Settings
     from gemchat.storage.errors import StorageError
+    from gemchat.storage.drafts import DraftStore
     from gemchat.storage.store import ChatStore
     from gemchat.storage.worker import StoreWorker
     from gemchat.ui.icons import app_icon
@@ -252,7 +253,8 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
 
     if key := resolve_key(keys):
         holder.backend = make_backend(key)
-    session = ChatSession(db, settings, holder.current_backend, model_override=model)
+    session = ChatSession(db, settings, holder.current_backend, model_override=model,
+                          drafts=DraftStore(drafts_path(directory)))
     window = MainWindow(session, settings, icon=app_icon(), key_status=key_status)
     holder.session, holder.window = session, window
 

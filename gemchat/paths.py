@@ -28,6 +28,10 @@ def database_path(directory: Path) -> Path:
     return directory / "gemchat.db"
 
 
+def drafts_path(directory: Path) -> Path:
+    return directory / "drafts.json"
+
+
 def settings_path(directory: Path) -> Path:
     return directory / "settings.json"
 

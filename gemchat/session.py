@@ -24,6 +24,7 @@ from gemchat.core.errors import CUT_OFF_REASONS, ErrorKind, GemchatError
 from gemchat.core.messages import utc_now
 from gemchat.core.messages import Chat, Message, Role, SearchHit, Status
 from gemchat.settings import Settings
+from gemchat.storage.drafts import DraftStore
 from gemchat.storage.errors import StorageError
 from gemchat.storage.store import ChatStore
 from gemchat.storage.worker import StoreWorker
@@ -162,8 +163,10 @@ class ChatSession(QObject):
         backend_factory: Callable[[], GeminiBackend | None],
         model_override: str | None = None,
         parent: QObject | None = None,
+        drafts: DraftStore | None = None,
     ) -> None:
         super().__init__(parent)
+        self._drafts = drafts
         self._db = db
         self._store = db.store
         self._settings = settings
@@ -345,6 +348,17 @@ class ChatSession(QObject):
             if self._chat is not None and self._chat.id == chat_id:
                 self._chat = chat
             self._changed(chat)
+
+    # -- drafts -----------------------------------------------------------------------
+
+    def draft(self, chat_id: int | None) -> str:
+        """What was typed in that chat's message box and not sent ("" for none)."""
+        return self._drafts.get(chat_id) if self._drafts is not None else ""
+
+    def save_draft(self, chat_id: int | None, text: str) -> None:
+        """Keeps unsent text; written on the database thread, in order with everything else."""
+        if self._drafts is not None:
+            self._db.submit(self._drafts.put, chat_id, text)
 
     # -- export and import ---------------------------------------------------------
 

@@ -37,6 +37,7 @@ from gemchat.ui.search_dialog import SearchDialog
 from gemchat.ui.typing import TypingEffect
 
 APP_NAME = "gemchat"
+DRAFT_SAVE_MS = 400
 
 
 def safe_file_name(title: str) -> str:
@@ -73,6 +74,11 @@ class MainWindow(QMainWindow):
         self._attached: Generation | None = None
         self._messages: list[Message] = []  # the open chat's shown branch, as last told by the session
         self._search_dialog: SearchDialog | None = None
+        self._draft_chat: int | None = None  # the chat the message box's text belongs to
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(DRAFT_SAVE_MS)
+        self._draft_timer.timeout.connect(self._save_draft)
         self.setWindowTitle(APP_NAME)
         if icon is not None:
             self.setWindowIcon(icon)
@@ -131,6 +137,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
 
         self.composer.submitted.connect(self._on_composer_submitted)
+        self.composer.textChanged.connect(self._on_composer_text_changed)
         self.composer.edited.connect(self._on_composer_edited)
         self.composer.edit_last_requested.connect(self.edit_last_question)
         self.composer.editing_changed.connect(self.editing_banner.setVisible)
@@ -426,7 +433,18 @@ class MainWindow(QMainWindow):
 
     # -- session events --------------------------------------------------------------
 
+    def _on_composer_text_changed(self) -> None:
+        if self.composer.editing is None:
+            self._draft_timer.start()  # saved after a pause in typing, not per keystroke
+
+    def _save_draft(self) -> None:
+        self._draft_timer.stop()
+        if self.composer.editing is None:
+            self._session.save_draft(self._draft_chat, self.composer.toPlainText())
+
     def _on_composer_submitted(self, text: str) -> None:
+        self._draft_timer.stop()
+        self._session.save_draft(self._draft_chat, "")
         self.view.scroll_to_bottom()
         self._session.send(text)
 
@@ -435,6 +453,14 @@ class MainWindow(QMainWindow):
         self._detach()
         self._messages = list(messages)
         self.composer.cancel_edit()
+        chat_id = chat.id if chat else None
+        if chat_id != self._draft_chat or chat_id is None:
+            if self._draft_timer.isActive():
+                self._save_draft()
+            self._draft_chat = chat_id
+            self.composer.setPlainText(self._session.draft(chat_id))
+            self.composer.moveCursor(self.composer.textCursor().MoveOperation.End)
+            self._draft_timer.stop()
         live = {generation.message_id: generation.text} if generation else {}
         self.view.show_messages(messages, live)
         self._set_title(chat)
@@ -449,6 +475,7 @@ class MainWindow(QMainWindow):
             self._set_title(chat)
 
     def _on_session_message_added(self, message: Message) -> None:
+        self._draft_chat = message.chat_id  # a new chat was just saved with its first message
         self._messages.append(message)
         self.view.add_message(message)
 
@@ -537,4 +564,6 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         event.ignore()
+        if self._draft_timer.isActive():
+            self._save_draft()
         self.close_requested.emit()

@@ -284,3 +284,58 @@ def test_versions_survive_a_restart_and_the_store_reports_them(gemini: FakeGemin
         assert (last.text, last.version, last.versions) == ("a2", 2, 2)
     finally:
         again.close()
+
+
+def test_settings_list_the_apis_chat_models_and_apply_without_restart(
+        live, gemini: FakeGemini, qloop, qtbot, data_dir) -> None:
+    from gemchat.ui.settings_dialog import SettingsDialog
+
+    press(qtbot, live, "Ctrl+,")
+    dialog = live.window._settings_dialog
+    assert isinstance(dialog, SettingsDialog) and dialog.isVisible()
+    run(qloop, until(lambda: dialog.model.count() > 1, 3, "models listed"))
+    models = [dialog.model.itemText(i) for i in range(dialog.model.count())]
+    assert "gemini-3.6-pro" in models and not any("embedding" in m for m in models)
+    assert "environment" in dialog.key_label.text() and "test-key" not in dialog.key_label.text()
+    dialog.model.setCurrentText("gemini-3.6-pro")
+    dialog.system_instruction.setPlainText("Be terse.")
+    dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
+    dialog.typing_speed.setValue(900)
+    dialog.accept()
+    assert live.settings.theme == "dark"  # offscreen Qt ignores colour-scheme requests; the screenshots show it
+    assert live.window.typing._typewriter.chars_per_second == 900
+    saved = json.loads((data_dir / "settings.json").read_text())
+    assert saved["model"] == "gemini-3.6-pro" and saved["theme"] == "dark"
+    type_and_send(qtbot, live, "hi")
+    wait_answer_done(qloop, live)
+    request = last_stream(gemini)
+    assert request.model == "gemini-3.6-pro"
+    assert request.body["systemInstruction"]["parts"][0]["text"] == "Be terse."
+    assert "generationConfig" not in request.body or "temperature" not in request.body["generationConfig"]
+
+
+def test_unsent_text_is_kept_per_chat_across_switches_and_restarts(
+        qloop, gemini_env: FakeGemini, data_dir, qtbot) -> None:
+    from gemchat.app import build_app, run_app
+
+    app = build_app(data_dir)
+    task = qloop.create_task(run_app(app))
+    run(qloop, until(lambda: app.window.isVisible(), 3))
+    type_and_send(qtbot, app, "first chat")
+    wait_answer_done(qloop, app)
+    qtbot.keyClicks(app.window.composer, "half a thought")
+    app.window.actions_by_name["new_chat"].trigger()
+    run(qloop, until(lambda: app.session.chat is None, 3))
+    assert app.window.composer.toPlainText() == ""
+    qtbot.keyClicks(app.window.composer, "draft in a new chat")
+    app.window.actions_by_name["chat_1"].trigger()
+    run(qloop, until(lambda: app.window.composer.toPlainText() == "half a thought", 3, "draft back"))
+    app.window.close()  # quits at once, drafts saved on the way out
+    run(qloop, task)
+    again = build_app(data_dir)
+    task = qloop.create_task(run_app(again))
+    run(qloop, until(lambda: again.window.composer.toPlainText() == "half a thought", 3, "draft after restart"))
+    again.window.actions_by_name["new_chat"].trigger()
+    run(qloop, until(lambda: again.window.composer.toPlainText() == "draft in a new chat", 3))
+    again.window.close()
+    run(qloop, task)
