@@ -487,6 +487,7 @@ class MainWindow(QMainWindow):
     def _attach(self, generation: Generation, resume: bool = False) -> None:
         self._attached = generation
         generation.chunk.connect(self.typing.feed)
+        generation.thought.connect(self.view.add_thought)  # not paced: thoughts come before the answer
         generation.retrying.connect(self._on_generation_retrying)
         generation.finished.connect(self._on_generation_ended)
         generation.failed.connect(self._on_generation_ended)
@@ -505,6 +506,7 @@ class MainWindow(QMainWindow):
         if generation is not None:
             for signal, slot in (
                 (generation.chunk, self.typing.feed),
+                (generation.thought, self.view.add_thought),
                 (generation.retrying, self._on_generation_retrying),
                 (generation.finished, self._on_generation_ended),
                 (generation.failed, self._on_generation_ended),
