@@ -202,9 +202,10 @@ class ChatStore:
         now = created_at or utc_now()
         cursor = self._write(
             "INSERT INTO chats (title, created_at, updated_at, model, system_instruction) VALUES (?, ?, ?, ?, ?)",
-            (_clean(title), now, now, model, _clean(system_instruction) if system_instruction else None),
+            (_clean(title), now, now, _clean(model), _clean(system_instruction) if system_instruction else None),
         )
-        return Chat(cursor.lastrowid or 0, _clean(title), now, now, model, system_instruction or None)
+        return Chat(cursor.lastrowid or 0, _clean(title), now, now, _clean(model),
+                    _clean(system_instruction) if system_instruction else None)
 
     def get_chat(self, chat_id: int) -> Chat | None:
         row = self._conn.execute(f"SELECT {_CHAT_COLUMNS} FROM chats WHERE id = ?", (chat_id,)).fetchone()
@@ -228,7 +229,7 @@ class ChatStore:
 
     def set_chat_options(self, chat_id: int, model: str, system_instruction: str | None) -> None:
         self._write("UPDATE chats SET model = ?, system_instruction = ? WHERE id = ?",
-                    (model, _clean(system_instruction) if system_instruction else None, chat_id))
+                    (_clean(model), _clean(system_instruction) if system_instruction else None, chat_id))
 
     def delete_chat(self, chat_id: int) -> None:
         with self.transaction() as conn:
@@ -250,6 +251,7 @@ class ChatStore:
         """
         now = created_at or utc_now()
         text = _clean(text)
+        error = _clean(error) if error is not None else None
         with self.transaction() as conn:
             if parent_id is ...:
                 parent_id = self._leaf(conn, chat_id)
@@ -321,7 +323,7 @@ class ChatStore:
             conn.execute(
                 "UPDATE messages SET status = ?, error = ?, finish_reason = ?, usage = ?, "
                 "first_token_ms = coalesce(?, first_token_ms), duration_ms = ? WHERE id = ?",
-                (status.value, error if status is Status.ERROR else None, finish_reason,
+                (status.value, _clean(error) if status is Status.ERROR and error is not None else None, finish_reason,
                  json.dumps(usage) if usage else None, first_token_ms, duration_ms, message_id),
             )
             row = conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)).fetchone()
@@ -466,7 +468,7 @@ class ChatStore:
                 cursor = conn.execute(
                     "INSERT INTO chats (title, created_at, updated_at, model, system_instruction) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    (_clean(chat.title), chat.created_at, chat.updated_at, chat.model,
+                    (_clean(chat.title), chat.created_at, chat.updated_at, _clean(chat.model),
                      _clean(chat.system_instruction) if chat.system_instruction else None),
                 )
                 chat_id = cursor.lastrowid
@@ -475,7 +477,8 @@ class ChatStore:
                     parent = conn.execute(
                         "INSERT INTO messages (chat_id, role, text, status, error, created_at, parent_id, "
                         "finish_reason, usage, first_token_ms, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (chat_id, m.role.value, _clean(m.text), m.status.value, m.error, m.created_at, parent,
+                        (chat_id, m.role.value, _clean(m.text), m.status.value, _clean(m.error) if m.error is not None else None,
+                         m.created_at, parent,
                          m.finish_reason, json.dumps(m.usage) if m.usage else None, m.first_token_ms,
                          m.duration_ms),
                     ).lastrowid

@@ -17,12 +17,13 @@ any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=30
 stamps = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1)).map(
     lambda d: d.isoformat(timespec="milliseconds") + "Z")
 message = st.tuples(st.sampled_from(list(Role)), any_text, st.sampled_from(list(Status)), any_text, stamps)
-chat = st.tuples(any_text, st.one_of(st.none(), any_text), stamps, st.lists(message, max_size=6))
+models = st.text(st.characters(codec=None, exclude_categories=()), min_size=1, max_size=20).filter(str.strip)
+chat = st.tuples(any_text, models, st.one_of(st.none(), any_text), stamps, st.lists(message, max_size=6))
 
 
 def fill(store: ChatStore, chats: list) -> None:
-    for title, system, created, messages in chats:
-        c = store.create_chat("gemini-3.6-flash", title, system, created_at=created)
+    for title, model, system, created, messages in chats:
+        c = store.create_chat(model, title, system, created_at=created)
         for role, text, status, error, when in messages:
             store.add_message(c.id, role, text, status, error if status is Status.ERROR else None,
                               created_at=when)
