@@ -68,7 +68,7 @@ LIGHT = MarkdownStyle(
     muted="#5f6368",
     code_background="#f3f4f6",
     inline_code_background="#eceef1",
-    border="#c9ccd1",
+    border="#a8adb4",
     table_header_background="#f1f3f4",
 )
 DARK = MarkdownStyle(
@@ -76,7 +76,7 @@ DARK = MarkdownStyle(
     muted="#9aa0a6",
     code_background="#272822",
     inline_code_background="#3a3d41",
-    border="#5f6368",
+    border="#80868b",
     table_header_background="#303134",
 )
 
@@ -98,11 +98,21 @@ def _parser() -> MarkdownIt:
     return _PARSER
 
 
-def render_markdown(text: str, message_id: int = 0, style: MarkdownStyle = LIGHT) -> str:
-    """The HTML of a whole answer: exactly what streaming the same text ends with."""
+def render_pieces(text: str, message_id: int = 0, style: MarkdownStyle = LIGHT) -> tuple[str, ...]:
+    """The HTML of a whole answer, piece by piece: exactly what streaming the same text ends with.
+
+    Each piece is inserted into a document on its own: QTextDocument's importer
+    merges an empty block with the next one *within* a fragment, so pieces must
+    be fragments of their own for the result not to depend on how text arrived.
+    """
     stream = StreamingMarkdown(message_id, style)
     stream.append(text)
     return stream.finish().settled
+
+
+def render_markdown(text: str, message_id: int = 0, style: MarkdownStyle = LIGHT) -> str:
+    """The HTML of a whole answer as one string (for a browser or a test; Qt wants the pieces)."""
+    return "".join(render_pieces(text, message_id, style))
 
 
 def code_blocks(text: str) -> list[str]:
@@ -173,7 +183,7 @@ def _tag_style(token: Token, style: MarkdownStyle) -> str:
         return f' style="font-size:{_HEADING_SIZES[tag]}; margin-top:14px; margin-bottom:6px;"'
     if tag == "table":
         return (f' border="1" cellspacing="0" cellpadding="5" style="border-collapse:collapse;'
-                f' border-color:{style.border}; margin-top:8px; margin-bottom:8px;"')
+                f' border-color:{style.border}; border-style:solid; margin-top:8px; margin-bottom:8px;"')
     if tag == "th":
         return f' bgcolor="{style.table_header_background}"'
     if tag == "blockquote":
@@ -259,14 +269,14 @@ class RenderUpdate:
     """What changed in an answer's HTML since the previous update.
 
     Attributes:
-        settled: HTML to add once after what was settled before; never changes again.
-        tail: HTML of the unsettled rest; replaces the previous tail.
+        settled: HTML pieces to add once after what was settled before; never change again.
+        tail: HTML pieces of the unsettled rest; replace the previous tail.
         reset: the settled HTML handed out so far is wrong (a reference definition
             arrived for a link above it): drop it all; `settled` then holds everything.
     """
 
-    settled: str
-    tail: str
+    settled: tuple[str, ...]
+    tail: tuple[str, ...]
     reset: bool = False
 
 
@@ -361,9 +371,9 @@ class StreamingMarkdown:
         pieces = self._pieces(tokens, lines, shift, final, env)
         count = self._settle_count(pieces, env, lines, shift)
         settled_pieces, tail_pieces = pieces[:count], pieces[count:]
-        tail = "".join(p.html for p in tail_pieces)
+        tail = tuple(p.html for p in tail_pieces)
         if not settled_pieces:
-            return RenderUpdate("", tail)
+            return RenderUpdate((), tail)
         end_line = settled_pieces[-1].end_line
         offset = sum(len(line) + 1 for line in lines[shift : shift + end_line])
         offset = min(offset, len(self._pending))
@@ -381,7 +391,7 @@ class StreamingMarkdown:
         self._fence = last if isinstance(last, _FenceContinuation) else None
         if reset:
             return self._restart(final)
-        return RenderUpdate("".join(p.html for p in settled_pieces), tail)
+        return RenderUpdate(tuple(p.html for p in settled_pieces), tail)
 
     def _restart(self, final: bool) -> RenderUpdate:
         """Renders everything again from the start (rare: a late reference definition)."""
@@ -592,4 +602,5 @@ __all__ = [
     "make_parser",
     "normalize_newlines",
     "render_markdown",
+    "render_pieces",
 ]

@@ -10,6 +10,8 @@ leaves them valid without any cursor to keep up to date.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from PySide6.QtGui import QTextCursor, QTextDocument, QTextDocumentFragment
 
 from gemchat.core.markdown import MarkdownStyle, RenderUpdate, StreamingMarkdown
@@ -33,6 +35,12 @@ def insert_html_blocks(cursor: QTextCursor, html: str) -> None:
     eraser.setPosition(start)
     eraser.setPosition(start + 1, QTextCursor.MoveMode.KeepAnchor)
     eraser.removeSelectedText()
+
+
+def insert_pieces(cursor: QTextCursor, pieces: Sequence[str]) -> None:
+    """Inserts Markdown pieces, each a fragment of its own (see `render_pieces` for why)."""
+    for html in pieces:
+        insert_html_blocks(cursor, html)
 
 
 def remove_blocks_after(cursor: QTextCursor, start: int, end: int) -> None:
@@ -83,9 +91,9 @@ class StreamRegion:
             tail_start -= self._settled_length
             self._settled_length = 0
         remove_blocks_after(cursor, tail_start, end)
-        insert_html_blocks(cursor, update.settled)
+        insert_pieces(cursor, update.settled)
         self._settled_length += cursor.position() - tail_start
         tail_start = cursor.position()
-        insert_html_blocks(cursor, update.tail)
+        insert_pieces(cursor, update.tail)
         self._tail_length = cursor.position() - tail_start
         cursor.endEditBlock()

@@ -103,6 +103,7 @@ class ChatView(QTextBrowser):
         self.setUndoRedoEnabled(False)
         self.setAccessibleName("Conversation")
         self.document().setDocumentMargin(16)
+        self.document().setIndentWidth(22)  # nested lists: Qt's 40 px per level is too deep for a chat
         self.anchorClicked.connect(self._on_anchor_clicked)
         bar = self.verticalScrollBar()
         bar.actionTriggered.connect(self._on_scroll_bar_action)
@@ -152,7 +153,7 @@ class ChatView(QTextBrowser):
         base = palette.color(QPalette.ColorRole.Base)
         accent = palette.color(QPalette.ColorRole.Highlight)
         muted = palette.color(QPalette.ColorRole.PlaceholderText)
-        self._user_tint = _mix(base, accent, 0.16 if self._dark else 0.09)
+        self._user_tint = _mix(base, accent, 0.22 if self._dark else 0.13)
         self._header_user = QTextCharFormat()
         self._header_user.setFontWeight(QFont.Weight.Bold)
         self._header_user.setForeground(text)
@@ -173,12 +174,13 @@ class ChatView(QTextBrowser):
         self._header_block = QTextBlockFormat()
         self._header_block.setTopMargin(18)
         self._header_block.setBottomMargin(2)
+        # A user message is one tinted band: no margins between its blocks (Qt paints
+        # a block's background behind its text only, not its margins).
         self._user_header_block = QTextBlockFormat(self._header_block)
         self._user_header_block.setBackground(self._user_tint)
-        self._user_header_block.setTopMargin(18)
+        self._user_header_block.setBottomMargin(0)
         self._user_body_block = QTextBlockFormat()
         self._user_body_block.setBackground(self._user_tint)
-        self._user_body_block.setLineHeight(125, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
         self._body_block = QTextBlockFormat()
         self._body_block.setTopMargin(4)
         self._style = None
@@ -268,10 +270,10 @@ class ChatView(QTextBrowser):
             cursor.insertBlock(self._user_body_block, self._body)
             cursor.insertText(message.text, self._body)
         elif message.text:
-            from gemchat.core.markdown import render_markdown
-            from gemchat.ui.answer_renderer import insert_html_blocks
+            from gemchat.core.markdown import render_pieces
+            from gemchat.ui.answer_renderer import insert_pieces
 
-            insert_html_blocks(cursor, render_markdown(message.text, message.id, self._markdown_style()))
+            insert_pieces(cursor, render_pieces(message.text, message.id, self._markdown_style()))
         self._insert_status(cursor, message)
 
     def _app_link(self, href: str) -> QTextCharFormat:
@@ -420,6 +422,12 @@ class ChatView(QTextBrowser):
         else:
             self._schedule_render()
 
+    def render_pending(self) -> None:
+        """Shows everything appended so far now, instead of at the next frame (tests, reading the text)."""
+        while self._stream is not None and (self._incoming_length or self._thoughts_dirty
+                                            or self._stream.markdown.changed):
+            self._render_stream()
+
     @property
     def answer_id(self) -> int | None:
         return self._stream.message_id if self._stream is not None and self._stream_ended is None else None
@@ -531,8 +539,8 @@ class ChatView(QTextBrowser):
         text = self._thoughts.get(message_id, "")
         if header is None or not text:
             return
-        from gemchat.core.markdown import escape_text, render_markdown
-        from gemchat.ui.answer_renderer import insert_html_blocks, remove_blocks_after
+        from gemchat.core.markdown import escape_text, render_pieces
+        from gemchat.ui.answer_renderer import insert_html_blocks, insert_pieces, remove_blocks_after
 
         start = header.position() + header.length() - 1
         end = start
@@ -544,15 +552,15 @@ class ChatView(QTextBrowser):
         titles = _BOLD_TITLE.findall(text)
         summary = titles[-1] if titles else " ".join(text.split())[:80]
         style = self._markdown_style()
-        html = (f'<p style="margin-top:2px; margin-bottom:2px;">'
+        line = (f'<p style="margin-top:2px; margin-bottom:2px;">'
                 f'<a href="{RETRY_SCHEME}:toggle-thoughts/{message_id}">{"▾" if opened else "▸"} Thoughts</a>'
                 f'<span style="color:{style.muted};">&nbsp;&nbsp;{escape_text(summary)}</span></p>')
-        if opened:
-            html += render_markdown(text, message_id, style)
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
         remove_blocks_after(cursor, start, end)
-        insert_html_blocks(cursor, html)
+        insert_html_blocks(cursor, line)
+        if opened:
+            insert_pieces(cursor, render_pieces(text, message_id, style))
         marked = QTextCursor(self.document())
         marked.setPosition(start + 1)
         marked.setPosition(cursor.position(), QTextCursor.MoveMode.KeepAnchor)

@@ -1,0 +1,168 @@
+"""Markdown to HTML: what an answer looks like, what is never trusted, and streaming equal to one shot."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from gemchat.core.markdown import (
+    COPY_CODE_PREFIX,
+    DARK,
+    LIGHT,
+    StreamingMarkdown,
+    code_blocks,
+    render_markdown,
+)
+
+# Lines that exercise the constructs where a later line can change an earlier block:
+# setext headings, lazy continuation, loose lists, tables, fences, reference definitions.
+MARKDOWN_LINES = [
+    "# h", "## Heading two", "para text", "more *em* **b** `c`", "", "", "- item", "* star", "+ plus",
+    "1. one", "2. two", "3) three", "  - nested", "    indented code", "> quote", "> - q item", "```",
+    "```py", "~~~", "x = 1", "---", "===", "| a | b |", "|---|---|", "| 1 | 2 |", "[a]: http://x",
+    "[a] link", "text [b](http://y)", "<b>html</b>", "   ", "\t- tab", "1.", "-", "  continued",
+    "~~del~~", "![img](http://i)", "Steps:",
+]
+markdown_text = st.lists(
+    st.sampled_from(MARKDOWN_LINES) | st.text(alphabet="-*_`#>[]()!|:=~ \tab1.\n<&\\", max_size=10),
+    max_size=25,
+).map("\n".join)
+
+
+def stream(text: str, cuts: list[int], check_every_step: bool = False) -> str:
+    """Feeds `text` cut at `cuts`, as a stream would; returns the HTML shown at the end."""
+    markdown = StreamingMarkdown(message_id=3)
+    shown, previous = "", 0
+    for cut in [*cuts, len(text)]:
+        markdown.append(text[previous:cut])
+        previous = cut
+        update = markdown.update()
+        shown = "".join(update.settled) if update.reset else shown + "".join(update.settled)
+        if check_every_step and "]:" not in text[:cut]:
+            assert shown + "".join(update.tail) == render_markdown(text[:cut], 3), text[:cut]
+    update = markdown.finish()
+    return "".join(update.settled) if update.reset else shown + "".join(update.settled)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_any_text_streamed_in_any_pieces_renders_as_it_would_in_one_go(data: st.DataObject) -> None:
+    text = data.draw(markdown_text)
+    cuts = sorted(set(data.draw(st.lists(st.integers(0, len(text)), max_size=20))))
+    assert stream(text, cuts, check_every_step=True) == render_markdown(text, 3)
+
+
+def test_a_forward_reference_is_a_link_once_its_definition_arrives() -> None:
+    text = "See [the docs].\n\nMore text here.\n\nAnd more.\n\n[the docs]: https://ai.google.dev/\n\nEnd.\n"
+    cuts = list(range(0, len(text), 3))
+    html = stream(text, cuts)
+    assert html == render_markdown(text, 3)
+    assert '<a href="https://ai.google.dev/">the docs</a>' in html
+
+
+def test_tables_render_as_tables_with_alignment() -> None:
+    html = render_markdown("| Name | Size |\n|:--|--:|\n| a | 1 |\n| b | 22 |\n")
+    assert "<table" in html and html.count("<tr>") == 3
+    assert "<th " in html and 'bgcolor="' in html and 'style="text-align:right"' in html
+
+
+def test_nested_lists_keep_their_nesting_and_numbers() -> None:
+    html = render_markdown("1. one\n   - inner a\n   - inner b\n2. two\n3. three\n")
+    assert html.count('<ol start=') == 3  # one list per top-level item, numbered 1, 2, 3
+    assert '<ol start="2"' in html and '<ol start="3"' in html
+    assert "<ul><li>inner a</li><li>inner b</li></ul>" in html
+
+
+def test_tight_and_loose_lists_render_alike() -> None:
+    """Looseness would change items above the one being written; it is not shown."""
+    tight = render_markdown("- a\n- b\n")
+    loose = render_markdown("- a\n\n- b\n")
+    assert tight == loose
+
+
+def test_raw_html_in_an_answer_is_shown_as_text() -> None:
+    html = render_markdown('<script>alert(1)</script> <img src="http://x/y.png"> <a href="javascript:x">y</a>')
+    assert "<script" not in html and "<img" not in html and "<a href" not in html
+    assert "&lt;script&gt;" in html and "&lt;img" in html
+
+
+def test_only_safe_link_schemes_become_links() -> None:
+    html = render_markdown("[a](https://ok.example/) [b](javascript:alert(1)) [c](file:///etc/passwd) "
+                           "[d](mailto:a@b.c) [e](vbscript:x)")
+    assert '<a href="https://ok.example/">' in html and '<a href="mailto:a@b.c">' in html
+    assert "javascript:" not in html.replace("[b](javascript:alert(1))", "")
+    assert 'href="file:' not in html and 'href="vbscript:' not in html
+
+
+def test_images_become_links_and_are_never_loaded() -> None:
+    html = render_markdown("![chart](https://example.com/c.png) ![local](/etc/x.png) ![](data:image/png;base64,AA)")
+    assert "<img" not in html
+    assert '<a href="https://example.com/c.png">chart</a>' in html
+    assert "local" in html and 'href="/etc' not in html and 'href="data:' not in html
+
+
+def test_code_blocks_are_highlighted_and_numbered_like_their_copy_links() -> None:
+    text = "```python\ndef f():\n    return 1\n```\n\n- item\n\n  ```bash\n  echo hi\n  ```\n\nText.\n\n    indented\n"
+    html = render_markdown(text, message_id=9)
+    assert f'href="{COPY_CODE_PREFIX}9/0"' in html and f'href="{COPY_CODE_PREFIX}9/1"' in html
+    assert f'href="{COPY_CODE_PREFIX}9/2"' in html
+    assert "<span style=" in html and "python" in html
+    assert code_blocks(text) == ["def f():\n    return 1\n", "echo hi\n", "indented\n"]
+
+
+def test_an_open_fence_is_code_while_it_streams_and_closes_across_chunks() -> None:
+    markdown = StreamingMarkdown(message_id=1)
+    markdown.append("Intro.\n\n```py\nx = 1\n")
+    update = markdown.update()
+    now = "".join(update.settled + update.tail)
+    assert "<pre" in now and "Intro." in now
+    markdown.append("y = 2\n``")
+    first = markdown.update()
+    markdown.append("`\n\nAfter the code.\n\nMore.\n")
+    second = markdown.update()
+    final = markdown.finish()
+    shown = "".join(update.settled + first.settled + second.settled + final.settled)
+    assert shown == render_markdown("Intro.\n\n```py\nx = 1\ny = 2\n```\n\nAfter the code.\n\nMore.\n", 1)
+    assert "<p>After the code.</p>" in shown
+
+
+def test_a_long_fence_settles_in_runs_so_each_chunk_stays_cheap() -> None:
+    lines = "".join(f"value_{i} = {i}\n" for i in range(300))
+    markdown = StreamingMarkdown()
+    markdown.append("```python\n")
+    pending = []
+    for i in range(0, len(lines), 40):
+        markdown.append(lines[i:i + 40])
+        markdown.update()
+        pending.append(markdown.pending_length)
+    assert max(pending) < 64 * 20  # at most one run of lines is parsed again
+
+
+def test_a_long_answer_is_never_parsed_again_from_the_start() -> None:
+    sys.path.insert(0, "benchmarks")
+    from _corpus import answer  # the benchmarks' answer-like Markdown
+
+    text = answer(60_000)
+    markdown = StreamingMarkdown()
+    longest = 0
+    for i in range(0, len(text), 40):
+        markdown.append(text[i:i + 40])
+        markdown.update()
+        longest = max(longest, markdown.pending_length)
+    assert longest < 3000
+
+
+def test_dark_style_uses_dark_code_colours() -> None:
+    text = "```python\nprint(1)\n```\n"
+    assert DARK.code_background in render_markdown(text, style=DARK)
+    assert LIGHT.code_background in render_markdown(text, style=LIGHT)
+
+
+def test_the_markdown_module_imports_no_qt_and_defers_pygments() -> None:
+    code = ("import sys, gemchat.core.markdown as m; "
+            "assert not [k for k in sys.modules if k.startswith('PySide6')]; "
+            "assert 'pygments' not in sys.modules; m.render_markdown('x'); "
+            "assert 'pygments' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
