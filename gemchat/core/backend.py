@@ -14,10 +14,14 @@ start-up that the window should not wait for.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import io
 import logging
 import random
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Sequence
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 from gemchat.core.errors import (
     CUT_OFF_REASONS,
@@ -29,7 +33,8 @@ from gemchat.core.errors import (
     from_finish_reason,
     redact,
 )
-from gemchat.core.messages import Message, Role, Status
+from gemchat.core.attachments import UPLOAD_LIFETIME, plan_parts
+from gemchat.core.messages import Attachment, Message, Role, Status
 
 if TYPE_CHECKING:
     from google import genai
@@ -39,6 +44,15 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "gemini-3.6-flash"
 
 
+@dataclass(frozen=True, slots=True)
+class UploadProgress:
+    """How far the upload of one attachment has got (bytes the server confirmed)."""
+
+    name: str
+    sent: int
+    total: int
+
+
 @dataclass(slots=True)
 class StreamEvent:
     """One step of a streamed answer.
@@ -46,6 +60,9 @@ class StreamEvent:
     Most events carry `text`. The last one carries `finish_reason` and `usage`.
     `retry_in` is set on an event that says a failed attempt will be retried
     after that many seconds (with `error` saying why), before any text came.
+    Before the request, `upload` reports an attachment being uploaded and
+    `uploaded` the attachment once the Files API has it (to be remembered).
+    `grounding` carries Google Search grounding (SDK JSON, snake_case).
     """
 
     text: str = ""
@@ -54,6 +71,9 @@ class StreamEvent:
     usage: dict[str, Any] | None = None
     retry_in: float | None = None
     error: GemchatError | None = None
+    grounding: dict[str, Any] | None = None
+    upload: UploadProgress | None = None
+    uploaded: Attachment | None = None
 
 
 @dataclass(slots=True)
@@ -66,30 +86,99 @@ class GenerationRequest:
     include_thoughts: bool = False
     follow_up: str | None = None  # an extra user turn not kept in the chat (asking to continue)
     request_id: str = ""  # a short id that ties this answer's log lines together
+    google_search: bool = False  # ground the answer with Google Search (the `google_search` tool)
+    # Where an attachment's bytes are, by SHA-256 (the app's attachment store).
+    attachment_path: Callable[[str], Path] | None = field(default=None, repr=False)
 
 
-def build_contents(history: Sequence[Message], follow_up: str | None = None) -> list[dict[str, Any]]:
+def _sent_messages(history: Sequence[Message]) -> list[Message]:
+    """The messages a request carries: failed answers and empty texts are left out."""
+    return [
+        m for m in history
+        if not (m.status in (Status.ERROR, Status.STREAMING) and m.role is Role.MODEL)
+        and (m.text.strip() or (m.role is Role.USER and m.attachments))
+    ]
+
+
+def build_contents(history: Sequence[Message], follow_up: str | None = None,
+                   media: Mapping[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The `contents` of a request, from the chat's stored messages.
 
     Failed answers and empty texts are left out: the model should not see its
     own error placeholders. Answers the user stopped are kept, since the user
     read them. Consecutive messages of one role (a question re-sent after a
-    failure) are joined, so roles alternate as the API expects.
+    failure) are joined, so roles alternate as the API expects. A question's
+    attachments go before its text (Google's advice for media prompts), as
+    the parts `media` holds for their SHA-256: inline data or a file reference.
     """
     contents: list[dict[str, Any]] = []
-    for message in history:
-        if message.status in (Status.ERROR, Status.STREAMING) and message.role is Role.MODEL:
+    for message in _sent_messages(history):
+        parts: list[dict[str, Any]] = []
+        if message.role is Role.USER and media is not None:
+            parts += [media[a.sha256] for a in message.attachments if a.sha256 in media]
+        if message.text.strip():
+            parts.append({"text": _utf8(message.text)})
+        if not parts:
             continue
-        if not message.text.strip():
-            continue
-        text = _utf8(message.text)
         if contents and contents[-1]["role"] == message.role.value:
-            contents[-1]["parts"].append({"text": text})
+            contents[-1]["parts"].extend(parts)
         else:
-            contents.append({"role": message.role.value, "parts": [{"text": text}]})
+            contents.append({"role": message.role.value, "parts": parts})
     if follow_up:
         contents.append({"role": Role.USER.value, "parts": [{"text": _utf8(follow_up)}]})
     return contents
+
+
+class _FileGone(Exception):
+    """Gemini no longer has a file the request refers to (expired, deleted, another project's)."""
+
+    def __init__(self, api_error: BaseException) -> None:
+        super().__init__(str(api_error))
+        self.api_error = api_error
+
+
+_FILE_GONE = re.compile(r"\bFile\b.*(may not exist|not found|does not exist|has expired)", re.IGNORECASE)
+
+
+class _ProgressReader(io.RawIOBase):
+    """A file the SDK uploads from, reporting how much of it the server has confirmed.
+
+    The SDK reads one 8 MB chunk, sends it, waits for the server's answer, then
+    reads the next: so a read at offset N means the first N bytes arrived. It
+    reads synchronously on the event loop; the file is a local copy in the
+    data directory, so a chunk is a few milliseconds from the page cache.
+    """
+
+    def __init__(self, path: Path, confirmed: Callable[[int], None]) -> None:
+        super().__init__()
+        self._file = open(path, "rb")  # noqa: SIM115 (closed with the reader)
+        self._confirmed = confirmed
+        self.mode = "rb"
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._file.seek(offset, whence)
+
+    def read(self, size: int = -1) -> bytes:
+        self._confirmed(self._file.tell())
+        return self._file.read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def _utf8(text: str) -> str:
@@ -137,6 +226,9 @@ class GeminiBackend:
         self._backoff = backoff
         self._sleep = sleep
         self._client: genai.Client | None = None
+        self.processing_poll = 2.0  # seconds between checks of an uploaded video still being processed
+        self.processing_limit = 600.0  # seconds a video may take to process before the answer gives up
+        self._token_limits: dict[str, int] = {}
 
     def set_api_key(self, api_key: str) -> None:
         """Use another key from the next request on (the user pasted a new one)."""
@@ -157,15 +249,33 @@ class GeminiBackend:
         return self._client
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
-        """Yields the answer as it is generated; raises `GemchatError` on failure."""
+        """Yields the answer as it is generated; raises `GemchatError` on failure.
+
+        Attachments are made ready first: read for inline sending, or uploaded
+        (yielding progress). If Gemini says an uploaded file is gone, the files
+        are uploaded again and the request is sent once more.
+        """
+        media: dict[str, dict[str, Any]] = {}
+        async for event in self._prepare_media(request, media):
+            yield event
         attempt = 0
+        uploaded_again = False
         while True:
             started = False
             try:
-                async for event in self._stream_once(request):
+                async for event in self._stream_once(request, media):
                     started = True
                     yield event
                 return
+            except _FileGone as gone:
+                if uploaded_again:
+                    raise GemchatError(
+                        ErrorKind.BAD_REQUEST, "Gemini lost an attached file even after it was uploaded again. Retry.",
+                        redact(str(gone.api_error)[:300], [self._api_key])) from gone.api_error
+                uploaded_again = True
+                log.info("answer %s: an uploaded file is gone; uploading again", request.request_id or "-")
+                async for event in self._prepare_media(request, media, upload_again=True):
+                    yield event
             except GemchatError as error:
                 delay = self._retry_delay(error, attempt) if not started else None
                 if delay is None:
@@ -188,7 +298,122 @@ class GeminiBackend:
             return None if attempt >= 1 else self._backoff * 4
         return self._backoff * (2**attempt) * random.uniform(0.75, 1.25)
 
-    async def _stream_once(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+    def _api_error(self, exc: Any, model: str) -> GemchatError:
+        return from_api_error(exc.code, exc.status, exc.message, exc.details, model, [self._api_key])
+
+    # -- attachments -----------------------------------------------------------------
+
+    async def _prepare_media(self, request: GenerationRequest, media: dict[str, dict[str, Any]],
+                             upload_again: bool = False) -> AsyncIterator[StreamEvent]:
+        """Fills `media` (SHA-256 -> request part) for every attachment the request carries.
+
+        `upload_again` uploads anew every file that was sent by reference.
+        """
+        sent = _sent_messages(request.history)
+        attachments = list({a.sha256: a for m in sent if m.role is Role.USER for a in m.attachments}.values())
+        if not attachments:
+            return
+        if request.attachment_path is None:
+            raise GemchatError(ErrorKind.BUG, "gemchat could not find the attached files.", "no attachment_path")
+        if upload_again:
+            for attachment in attachments:
+                if "file_data" in media.get(attachment.sha256, {}):
+                    attachment.file_uri = attachment.expires_at = None
+        text_bytes = sum(len(m.text.encode("utf-8", "replace")) for m in sent)
+        text_bytes += len((request.system_instruction or "").encode("utf-8", "replace"))
+        loop = asyncio.get_running_loop()
+        for plan in plan_parts(attachments, text_bytes):
+            attachment = plan.attachment
+            path = request.attachment_path(attachment.sha256)
+            if plan.how == "inline":
+                if "inline_data" not in media.get(attachment.sha256, {}):
+                    try:
+                        data = await loop.run_in_executor(None, path.read_bytes)
+                    except OSError as exc:
+                        raise _missing_file(attachment, exc) from exc
+                    media[attachment.sha256] = {"inline_data": {"mime_type": attachment.mime_type, "data": data}}
+                continue
+            if plan.how == "upload":
+                async for event in self._upload(attachment, path):
+                    yield event
+            media[attachment.sha256] = {"file_data": {"mime_type": attachment.mime_type,
+                                                      "file_uri": attachment.file_uri}}
+
+    async def _upload(self, attachment: Attachment, path: Path) -> AsyncIterator[StreamEvent]:
+        """Uploads one attachment with the Files API, yielding progress, then the attachment with its upload.
+
+        Cancelling (Stop) cancels the upload; nothing of it is remembered.
+        """
+        from google.genai import errors as genai_errors
+        from google.genai import types
+
+        confirmed: asyncio.Queue[int] = asyncio.Queue()
+        try:
+            reader = _ProgressReader(path, confirmed.put_nowait)
+        except OSError as exc:
+            raise _missing_file(attachment, exc) from exc
+        config = types.UploadFileConfig(mime_type=attachment.mime_type, display_name=attachment.name[:512])
+        upload = asyncio.ensure_future(self._get_client().aio.files.upload(file=reader, config=config))
+        yield StreamEvent(upload=UploadProgress(attachment.name, 0, attachment.size))
+        try:
+            while not upload.done():
+                next_report = asyncio.ensure_future(confirmed.get())
+                await asyncio.wait([upload, next_report], return_when=asyncio.FIRST_COMPLETED)
+                if next_report.done():
+                    sent = next_report.result()
+                    if sent:
+                        yield StreamEvent(upload=UploadProgress(attachment.name, sent, attachment.size))
+                else:
+                    next_report.cancel()
+            uploaded = upload.result()
+            uploaded = await self._wait_until_active(uploaded)
+        except genai_errors.APIError as exc:
+            error = self._api_error(exc, "")
+            if error.kind in (ErrorKind.MODEL, ErrorKind.PERMISSION, ErrorKind.BAD_REQUEST):
+                error = GemchatError(ErrorKind.BAD_REQUEST, f"Gemini refused the upload of {attachment.name}: "
+                                     + redact(exc.message or f"HTTP {exc.code}", [self._api_key]), error.detail)
+            raise error from exc
+        except GemchatError:
+            raise
+        except Exception as exc:
+            if _is_network_error(exc):
+                raise GemchatError(ErrorKind.NETWORK, f"The upload of {attachment.name} was cut off. Check your "
+                                   "network and retry.", redact(f"{type(exc).__name__}: {exc}", [self._api_key])) from exc
+            raise GemchatError(ErrorKind.SERVER, f"Gemini did not accept the upload of {attachment.name}. Retry.",
+                               redact(f"{type(exc).__name__}: {exc}", [self._api_key])) from exc
+        finally:
+            if not upload.done():
+                upload.cancel()
+                await asyncio.wait([upload])
+            reader.close()
+        expires = uploaded.expiration_time or (dt.datetime.now(dt.UTC) + UPLOAD_LIFETIME)
+        if expires.tzinfo is None:
+            expires = expires.replace(tzinfo=dt.UTC)
+        attachment.file_name = uploaded.name
+        attachment.file_uri = uploaded.uri
+        attachment.expires_at = expires.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        yield StreamEvent(upload=UploadProgress(attachment.name, attachment.size, attachment.size))
+        yield StreamEvent(uploaded=attachment)
+
+    async def _wait_until_active(self, uploaded: Any) -> Any:
+        """Video (and large audio) is processed after upload; a request may use it only once ACTIVE."""
+        waited = 0.0
+        while _enum_name(uploaded.state) == "PROCESSING":
+            if waited >= self.processing_limit:
+                raise GemchatError(ErrorKind.SERVER, "Gemini took too long to process the uploaded file. Retry.",
+                                   f"{uploaded.name} still PROCESSING")
+            await self._sleep(self.processing_poll)
+            waited += self.processing_poll
+            uploaded = await self._get_client().aio.files.get(name=uploaded.name)
+        if _enum_name(uploaded.state) == "FAILED":
+            raise GemchatError(ErrorKind.BAD_REQUEST, "Gemini could not process the uploaded file.",
+                               f"{uploaded.name} FAILED: {uploaded.error}")
+        return uploaded
+
+    # -- answers --------------------------------------------------------------------
+
+    async def _stream_once(self, request: GenerationRequest,
+                           media: Mapping[str, dict[str, Any]] | None = None) -> AsyncIterator[StreamEvent]:
         from google.genai import errors as genai_errors
         from google.genai import types
 
@@ -203,12 +428,14 @@ class GeminiBackend:
             system_instruction=_utf8(request.system_instruction) if request.system_instruction else None,
             temperature=request.temperature,
             thinking_config=thinking,
+            tools=[types.Tool(google_search=types.GoogleSearch())] if request.google_search else None,
         )
         iterator = None
         try:
             async with asyncio.timeout(self.read_timeout):
                 iterator = await self._get_client().aio.models.generate_content_stream(
-                    model=request.model, contents=build_contents(request.history, request.follow_up), config=config
+                    model=request.model, contents=build_contents(request.history, request.follow_up, media or {}),
+                    config=config,
                 )
             said_something = False
             finish_reason: str | None = None
@@ -233,9 +460,10 @@ class GeminiBackend:
                 "read timeout",
             ) from exc
         except genai_errors.APIError as exc:
-            raise from_api_error(
-                exc.code, exc.status, exc.message, exc.details, request.model, [self._api_key]
-            ) from exc
+            if exc.code in (400, 403, 404) and _FILE_GONE.search(exc.message or "") and media and any(
+                    "file_data" in part for part in media.values()):
+                raise _FileGone(exc) from exc
+            raise self._api_error(exc, request.model) from exc
         except genai_errors.UnknownApiResponseError as exc:
             raise GemchatError(
                 ErrorKind.SERVER,
@@ -271,13 +499,42 @@ class GeminiBackend:
         return response.text or ""
 
     async def list_models(self) -> list[str]:
-        """Names of the models that can chat (support generateContent), without `models/`."""
+        """Names of the models that can chat (support generateContent), without `models/`.
+
+        Their input token limits are kept for `input_token_limit`.
+        """
         names = []
         async for model in await self._get_client().aio.models.list():
             actions = model.supported_actions or []
             if "generateContent" in actions and model.name:
-                names.append(model.name.removeprefix("models/"))
+                name = model.name.removeprefix("models/")
+                names.append(name)
+                if model.input_token_limit:
+                    self._token_limits[name] = model.input_token_limit
         return names
+
+    async def input_token_limit(self, model: str) -> int | None:
+        """How many tokens `model` takes in one request (`inputTokenLimit` of `models.list`), if known."""
+        if not self._token_limits:
+            await self.list_models()
+        return self._token_limits.get(model.removeprefix("models/"))
+
+    async def count_tokens(self, model: str, text: str) -> int:
+        """Tokens `text` costs with `model` (the API's `countTokens`); raises `GemchatError`."""
+        from google.genai import errors as genai_errors
+
+        try:
+            async with asyncio.timeout(self.read_timeout):
+                response = await self._get_client().aio.models.count_tokens(model=model, contents=_utf8(text))
+        except genai_errors.APIError as exc:
+            raise self._api_error(exc, model) from exc
+        except TimeoutError as exc:
+            raise GemchatError(ErrorKind.TIMEOUT, "Gemini did not count the tokens in time.") from exc
+        except Exception as exc:
+            if _is_network_error(exc):
+                raise GemchatError(ErrorKind.NETWORK, "No connection to Gemini.", type(exc).__name__) from exc
+            raise
+        return response.total_tokens or 0
 
     async def aclose(self) -> None:
         """Closes the SDK's HTTP clients; left to the garbage collector it raises under qasync."""
@@ -309,6 +566,10 @@ def _events_from_chunk(chunk: Any) -> list[StreamEvent]:
                     events.append(StreamEvent(thought=part.text))
                 else:
                     events.append(StreamEvent(text=part.text))
+        if candidate.grounding_metadata is not None:
+            found = candidate.grounding_metadata.model_dump(mode="json", exclude_none=True)
+            if found:
+                events.append(StreamEvent(grounding=found))
         if candidate.finish_reason:
             reason = _enum_name(candidate.finish_reason)
             if reason not in ("STOP", "FINISH_REASON_UNSPECIFIED") and reason not in CUT_OFF_REASONS:
@@ -322,4 +583,9 @@ def _events_from_chunk(chunk: Any) -> list[StreamEvent]:
 
 def _enum_name(value: Any) -> str:
     return str(getattr(value, "value", value))
+
+
+def _missing_file(attachment: Attachment, exc: OSError) -> GemchatError:
+    return GemchatError(ErrorKind.BUG, f"The attached file {attachment.name} is missing from gemchat's data "
+                        "directory, so it could not be sent.", f"{type(exc).__name__}: {exc}")
 

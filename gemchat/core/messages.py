@@ -7,7 +7,7 @@ from the command line and tested without a display.
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -48,6 +48,28 @@ class Chat:
 
 
 @dataclass(slots=True)
+class Attachment:
+    """A file sent with a question: kept in the data directory under its SHA-256.
+
+    Attributes:
+        sha256: hex digest of the bytes; names the stored copy, so one file is kept once.
+        name: the file's name as the user had it (shown on its chip, never a path).
+        mime_type: what Gemini is told the bytes are.
+        size: bytes.
+        file_name, file_uri: the Files API copy (`files/abc123` and its URI), once uploaded.
+        expires_at: when the Files API deletes that copy (ISO 8601 UTC); re-uploaded after.
+    """
+
+    sha256: str
+    name: str
+    mime_type: str
+    size: int
+    file_name: str | None = None
+    file_uri: str | None = None
+    expires_at: str | None = None
+
+
+@dataclass(slots=True)
 class Message:
     """One message of a chat.
 
@@ -57,6 +79,10 @@ class Message:
         usage: Gemini's `usageMetadata` of the answer (token counts), if it sent one.
         first_token_ms, duration_ms: time to the first text and to the end of the answer.
         version, versions: this message is version `version` of `versions` (siblings).
+        attachments: files sent with a question, in the order they were attached.
+        grounding: Google Search grounding of an answer (the SDK's `GroundingMetadata`
+            as JSON, snake_case), when the search tool was on and Gemini searched.
+        thoughts: the thought summary of an answer, when thoughts were asked for.
     """
 
     id: int
@@ -73,6 +99,9 @@ class Message:
     duration_ms: int | None = None
     version: int = 1
     versions: int = 1
+    attachments: list[Attachment] = field(default_factory=list)
+    grounding: dict[str, Any] | None = None
+    thoughts: str = ""
 
 
 # Marks around the matched words in `SearchHit.snippet`; control characters no text contains.

@@ -14,6 +14,9 @@ makes an outgoing connection.
 from __future__ import annotations
 
 import argparse
+import base64
+import datetime as _dt
+import hashlib
 import json
 import re
 import secrets
@@ -27,8 +30,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Literal, Sequence
 from urllib.parse import parse_qsl, urlsplit
+import contextlib
 
-__all__ = ["FakeGemini", "Reply", "RecordedRequest", "MODELS", "echo_reply"]
+__all__ = ["FakeGemini", "Reply", "RecordedRequest", "MODELS", "echo_reply", "grounding_for", "FakeFile"]
 
 DEFAULT_MODEL_VERSION = "gemini-3.6-flash"
 _LOOPBACK = "127.0.0.1"
@@ -39,8 +43,11 @@ _TICK = 0.02
 # Upper bound for anything a reply asks the server to wait for.
 _MAX_WAIT = 300.0
 _MAX_BODY = 32 * 1024 * 1024
+# The Gemini API refuses generate requests larger than this (inline data included).
+REQUEST_LIMIT_BYTES = 20 * 1024 * 1024
+FILE_LIFETIME = _dt.timedelta(hours=48)
 
-RequestKind = Literal["stream", "generate", "count", "list", "get", "other"]
+RequestKind = Literal["stream", "generate", "count", "list", "get", "upload", "file", "other"]
 
 MODELS: list[dict[str, Any]] = [
     {
@@ -126,6 +133,7 @@ class Reply:
     stall_seconds: float = 30.0
     malformed_after: int | None = None
     thoughts: tuple[str, ...] = ()
+    grounding: dict[str, Any] | None = None
     block_reason: str = "SAFETY"
     status_code: int = 200
     error_json: dict[str, Any] | None = None
@@ -147,8 +155,13 @@ class Reply:
         stall_seconds: float = 30.0,
         malformed_after: int | None = None,
         thoughts: list[str] | None = None,
+        grounding: dict[str, Any] | None = None,
     ) -> Reply:
-        """An answer streamed as `chunks`; the fault options count events, thoughts included."""
+        """An answer streamed as `chunks`; the fault options count events, thoughts included.
+
+        `grounding` is a `groundingMetadata` object (camelCase, as on the wire), sent
+        with the last event, where the service sends it; see `grounding_for`.
+        """
         pieces = _split(chunks, 40) if isinstance(chunks, str) else list(chunks)
         return cls(
             kind="text",
@@ -163,6 +176,7 @@ class Reply:
             stall_seconds=stall_seconds,
             malformed_after=malformed_after,
             thoughts=tuple(thoughts or ()),
+            grounding=grounding,
         )
 
     @classmethod
@@ -293,6 +307,25 @@ class RecordedRequest:
     received_at: float = field(default_factory=time.monotonic)
 
 
+def _field(mapping: Any, camel: str) -> Any:
+    """A field of a request object: Google's JSON parser takes lowerCamelCase and the proto's snake_case
+    (the SDK sends `inlineData` with `mime_type` inside), so the fake reads both."""
+    if not isinstance(mapping, dict):
+        return None
+    if camel in mapping:
+        return mapping[camel]
+    return mapping.get(re.sub(r"[A-Z]", lambda m: "_" + m.group().lower(), camel))
+
+
+def camel_case(value: Any) -> Any:
+    """`value` with every key in lowerCamelCase: the one spelling tests compare wire JSON in."""
+    if isinstance(value, dict):
+        return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): camel_case(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camel_case(v) for v in value]
+    return value
+
+
 def _text_of_parts(content: Any) -> str:
     if not isinstance(content, dict):
         return ""
@@ -310,6 +343,9 @@ def last_user_text(request: RecordedRequest) -> str:
     return ""
 
 
+MEDIA_TOKENS = 258  # what Gemini counts for one image; the fake uses it for every media part
+
+
 def _token_count(text_length: int) -> int:
     return text_length // 4 + 1
 
@@ -324,18 +360,112 @@ def prompt_tokens(body: Any) -> int:
         contents += list(generate_request.get("contents") or [])
     total = sum(len(_text_of_parts(c)) for c in contents)
     total += len(_text_of_parts(body.get("systemInstruction")))
-    return _token_count(total)
+    media = sum(1 for c in contents if isinstance(c, dict) for p in c.get("parts") or []
+                if _field(p, "inlineData") is not None or _field(p, "fileData") is not None)
+    return _token_count(total) + MEDIA_TOKENS * media
+
+
+FAKE_SOURCES: tuple[tuple[str, str], ...] = (
+    ("https://en.wikipedia.org/wiki/Example", "Example — Wikipedia"),
+    ("https://www.example.org/über/straße?q=1&x=<2>", "Ünïcode & <b>escaped</b> title"),
+    ("https://docs.example.com/guide", "The example guide"),
+)
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+
+
+def grounding_for(
+    text: str,
+    sources: Sequence[tuple[str, str]] = FAKE_SOURCES,
+    queries: Sequence[str] = ("example query",),
+    *,
+    entry_point: bool = True,
+) -> dict[str, Any]:
+    """`groundingMetadata` as Google Search grounding sends it, for `text`.
+
+    Each sentence is a support citing one or two sources in turn. Segment
+    indices are byte offsets into the UTF-8 text, and `startIndex` is left out
+    when it is 0, as the service's JSON does (proto3 drops zero values).
+    """
+    chunks = [{"web": {"uri": uri, "title": title}} for uri, title in sources]
+    supports: list[dict[str, Any]] = []
+    for n, match in enumerate(m for m in _SENTENCE.finditer(text) if m.group().strip()):
+        start, end = match.start() + len(match.group()) - len(match.group().lstrip()), match.end()
+        segment: dict[str, Any] = {
+            "endIndex": len(text[:end].encode("utf-8")),
+            "text": text[start:end],
+        }
+        start_byte = len(text[:start].encode("utf-8"))
+        if start_byte:
+            segment["startIndex"] = start_byte
+        indices = [n % len(chunks)] if n % 2 == 0 or len(chunks) < 2 else [n % len(chunks), (n + 1) % len(chunks)]
+        supports.append({"segment": segment, "groundingChunkIndices": indices,
+                         "confidenceScores": [0.9] * len(indices)})
+    metadata: dict[str, Any] = {
+        "webSearchQueries": list(queries),
+        "groundingChunks": chunks,
+        "groundingSupports": supports,
+    }
+    if entry_point:
+        chips = "".join(f'<a class="chip" href="https://www.google.com/search?q={q}">{q}</a>' for q in queries)
+        metadata["searchEntryPoint"] = {
+            "renderedContent": "<style>.container { display: flex; } .chip { border-radius: 16px; }</style>"
+                               f'<div class="container"><div class="carousel">{chips}</div></div>'
+        }
+    return metadata
+
+
+def wants_search(request: RecordedRequest) -> bool:
+    """Whether the request enables the `google_search` tool."""
+    body = request.body if isinstance(request.body, dict) else {}
+    return any(isinstance(t, dict) and "googleSearch" in t for t in body.get("tools") or [])
+
+
+def wants_thoughts(request: RecordedRequest) -> bool:
+    """Whether the request asks for thought summaries (`thinkingConfig.includeThoughts`)."""
+    body = request.body if isinstance(request.body, dict) else {}
+    config = body.get("generationConfig") or {}
+    return bool((config.get("thinkingConfig") or {}).get("includeThoughts"))
 
 
 def echo_reply(request: RecordedRequest, *, chunk_size: int = 4, chunk_delay: float = 0.0) -> Reply:
-    """The default answer: deterministic and derived from the prompt, so tests can predict it."""
+    """The default answer: deterministic and derived from the prompt, so tests can predict it.
+
+    Like the service, it thinks aloud only when thought summaries are asked for,
+    and grounds its answer only when the `google_search` tool is on.
+    """
     said = last_user_text(request)
     if request.kind == "generate" and said:
         # Non-streaming calls are the app's small side requests (chat titles): answer like one.
         last_line = said.strip().splitlines()[-1]
         return Reply.text([" ".join(last_line.split()[:5]).capitalize()])
     text = f"You said: {said}" if said else _FALLBACK_PARAGRAPH
-    return Reply.text(_split(text, chunk_size), chunk_delay=chunk_delay)
+    attached = attached_parts(request)
+    if attached:
+        text += " (attached: " + ", ".join(f"{kind} {mime}" for kind, mime in attached) + ")"
+    thoughts = None
+    if wants_thoughts(request):
+        thoughts = ["**Reading the question**\n\nThe user wrote something; I should ",
+                    "repeat it back.\n\n", "**Answering**\n\nI will echo it."]
+    grounding = None
+    if wants_search(request):
+        text = f"Searching found this. {text} Sources agree."
+        grounding = grounding_for(text, queries=(said[:60] or "example query",))
+    return Reply.text(_split(text, chunk_size), chunk_delay=chunk_delay, thoughts=thoughts, grounding=grounding)
+
+
+def attached_parts(request: RecordedRequest) -> list[tuple[str, str]]:
+    """("inline" or "file", MIME type) for each media part of the newest user turn."""
+    body = request.body if isinstance(request.body, dict) else {}
+    for content in reversed(body.get("contents") or []):
+        if isinstance(content, dict) and content.get("role", "user") == "user":
+            found = []
+            for part in content.get("parts") or []:
+                if _field(part, "inlineData") is not None:
+                    found.append(("inline", str(_field(_field(part, "inlineData"), "mimeType"))))
+                elif _field(part, "fileData") is not None:
+                    found.append(("file", str(_field(_field(part, "fileData"), "mimeType"))))
+            return found
+    return []
 
 
 # --------------------------------------------------------------------------- HTTP
@@ -346,6 +476,61 @@ class _Aborted(Exception):
 
 
 _PATH = re.compile(r"^/(?P<version>v1beta|v1|v1alpha)/models(?:/(?P<model>[^/:]+)(?::(?P<action>[A-Za-z]+))?)?/?$")
+_UPLOAD_PATH = re.compile(r"^/upload/(?P<version>v1beta|v1|v1alpha)/files/?$")
+_FILE_PATH = re.compile(r"^/(?P<version>v1beta|v1|v1alpha)/files/(?P<id>[a-z0-9-]+)/?$")
+
+
+def _rfc3339(when: _dt.datetime) -> str:
+    return when.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class FakeFile:
+    """A file held by the fake Files API, as `files.upload` left it."""
+
+    name: str  # "files/abc123"
+    uri: str
+    mime_type: str
+    data: bytes
+    display_name: str | None
+    created: _dt.datetime
+    expires: _dt.datetime
+    processing_polls: int = 0  # `files.get` calls still answered with state PROCESSING
+
+    @property
+    def state(self) -> str:
+        return "PROCESSING" if self.processing_polls > 0 else "ACTIVE"
+
+    def to_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "name": self.name,
+            "mimeType": self.mime_type,
+            "sizeBytes": str(len(self.data)),
+            "createTime": _rfc3339(self.created),
+            "updateTime": _rfc3339(self.created),
+            "expirationTime": _rfc3339(self.expires),
+            "sha256Hash": base64.b64encode(hashlib.sha256(self.data).hexdigest().encode()).decode(),
+            "uri": self.uri,
+            "state": self.state,
+            "source": "UPLOADED",
+        }
+        if self.display_name:
+            found["displayName"] = self.display_name
+        return found
+
+
+@dataclass
+class _UploadSession:
+    size: int
+    mime_type: str
+    display_name: str | None
+    received: bytearray = field(default_factory=bytearray)
+
+
+def _file_gone(file_id: str) -> Reply:
+    """What the service answers for a file that expired, was deleted or belongs to another project."""
+    return Reply.error(403, "PERMISSION_DENIED",
+                       f"You do not have permission to access the File {file_id} or it may not exist.")
 
 
 class _Server(ThreadingHTTPServer):
@@ -397,6 +582,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._dispatch("POST")
 
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
     def _dispatch(self, method: str) -> None:
         fake = self.server.fake
         try:
@@ -406,7 +594,9 @@ class _Handler(BaseHTTPRequestHandler):
             model = match["model"] if match else None
             action = match["action"] if match else None
             kind: RequestKind = "other"
-            if match and method == "GET" and model is None:
+            if _UPLOAD_PATH.match(split.path) or _FILE_PATH.match(split.path):
+                kind = "upload" if split.path.startswith("/upload/") else "file"
+            elif match and method == "GET" and model is None:
                 kind = "list"
             elif match and method == "GET" and action is None:
                 kind = "get"
@@ -415,9 +605,12 @@ class _Handler(BaseHTTPRequestHandler):
                     action or "", "other"
                 )  # type: ignore[assignment]
             try:
-                body = json.loads(raw) if raw else None
+                body = json.loads(raw) if raw and kind != "upload" else None
             except ValueError:
                 body = None
+            if kind == "upload" and "upload_id" not in split.query and raw:
+                with contextlib.suppress(ValueError):
+                    body = json.loads(raw)
             recorded = RecordedRequest(
                 method=method,
                 path=split.path,
@@ -429,11 +622,25 @@ class _Handler(BaseHTTPRequestHandler):
             )
             fake._record(recorded)
 
-            if fake.api_key is not None and recorded.headers.get("x-goog-api-key") != fake.api_key:
+            if fake.api_key is not None and recorded.headers.get("x-goog-api-key") != fake.api_key \
+                    and "upload_id" not in recorded.query:
                 self._send_error_reply(Reply.invalid_key())
+            elif kind == "upload":
+                self._serve_upload(recorded, raw)
+            elif kind == "file":
+                self._serve_file(recorded, method)
             elif kind in ("stream", "generate"):
                 if raw and body is None:
                     self._send_error_reply(Reply.error(400, "INVALID_ARGUMENT", "Invalid JSON payload received."))
+                    return
+                if len(raw) > REQUEST_LIMIT_BYTES:
+                    self._send_error_reply(Reply.error(
+                        400, "INVALID_ARGUMENT",
+                        f"Request payload size exceeds the limit: {REQUEST_LIMIT_BYTES} bytes."))
+                    return
+                refusal = fake._check_parts(body)
+                if refusal is not None:
+                    self._send_error_reply(refusal)
                     return
                 reply = fake._next_reply(recorded)
                 if kind == "stream":
@@ -475,6 +682,76 @@ class _Handler(BaseHTTPRequestHandler):
             return b"".join(parts)
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(min(length, _MAX_BODY)) if length > 0 else b""
+
+    # -- the Files API
+
+    def _serve_upload(self, request: RecordedRequest, raw: bytes) -> None:
+        """The resumable upload protocol: a start request, then chunks at increasing offsets."""
+        fake = self.server.fake
+        headers = request.headers
+        upload_id = request.query.get("upload_id")
+        if upload_id is None:
+            if headers.get("x-goog-upload-command", "").strip() != "start":
+                self._send_error_reply(Reply.error(400, "INVALID_ARGUMENT", "Upload must start with 'start'."))
+                return
+            info = _field(request.body, "file") or {}
+            session = _UploadSession(
+                size=int(headers.get("x-goog-upload-header-content-length") or 0),
+                mime_type=headers.get("x-goog-upload-header-content-type") or _field(info, "mimeType") or "",
+                display_name=_field(info, "displayName"),
+            )
+            new_id = fake._start_upload(session)
+            url = f"{fake.base_url}/upload/v1beta/files?upload_id={new_id}&upload_protocol=resumable"
+            self.send_response(200)
+            self.send_header("X-Goog-Upload-URL", url)
+            self.send_header("X-Goog-Upload-Status", "active")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        session_or_none = fake._upload_session(upload_id)
+        if session_or_none is None:
+            self._send_error_reply(Reply.error(404, "NOT_FOUND", "No such upload."))
+            return
+        session = session_or_none
+        command = headers.get("x-goog-upload-command", "")
+        offset = int(headers.get("x-goog-upload-offset") or -1)
+        if offset != len(session.received):
+            self._send_error_reply(Reply.error(400, "INVALID_ARGUMENT",
+                                               f"Offset {offset} does not match {len(session.received)}."))
+            return
+        session.received.extend(raw)
+        fake._count_upload_chunk()
+        if fake.upload_chunk_delay:
+            fake._pause(fake.upload_chunk_delay)
+        if "finalize" not in command:
+            self.send_response(200)
+            self.send_header("X-Goog-Upload-Status", "active")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if len(session.received) != session.size:
+            self._send_error_reply(Reply.error(400, "INVALID_ARGUMENT", "Upload size mismatch."))
+            return
+        stored = fake._finish_upload(upload_id, session)
+        data = json.dumps({"file": stored.to_json()}).encode()
+        self.send_response(200)
+        self.send_header("X-Goog-Upload-Status", "final")
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _serve_file(self, request: RecordedRequest, method: str) -> None:
+        fake = self.server.fake
+        file_id = request.path.rstrip("/").rsplit("/", 1)[-1]
+        found = fake._live_file(f"files/{file_id}")
+        if found is None:
+            self._send_error_reply(_file_gone(file_id))
+        elif method == "DELETE":
+            fake._delete_file(found.name)
+            self._send_json(200, {})
+        else:
+            self._send_json(200, fake._poll_file(found))
 
     # -- plain responses
 
@@ -611,6 +888,8 @@ def _stream_events(reply: Reply, request: RecordedRequest) -> list[dict[str, Any
     events += [event([{"text": c}]) for c in (reply.chunks or ("",))]
     last = events[-1]
     last["candidates"][0]["finishReason"] = reply.finish_reason
+    if reply.grounding is not None:
+        last["candidates"][0]["groundingMetadata"] = reply.grounding
     last["usageMetadata"] = _usage(reply, request)
     return events
 
@@ -620,10 +899,12 @@ def _whole_response(reply: Reply, request: RecordedRequest) -> dict[str, Any]:
     if reply.thoughts:
         parts.append({"text": "".join(reply.thoughts), "thought": True})
     parts.append({"text": reply.full_text})
+    candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "finishReason": reply.finish_reason,
+                                 "index": 0}
+    if reply.grounding is not None:
+        candidate["groundingMetadata"] = reply.grounding
     return {
-        "candidates": [
-            {"content": {"parts": parts, "role": "model"}, "finishReason": reply.finish_reason, "index": 0}
-        ],
+        "candidates": [candidate],
         "usageMetadata": _usage(reply, request),
         "modelVersion": reply.model_version,
         "responseId": _response_id(),
@@ -665,6 +946,12 @@ class FakeGemini:
         self._thread: threading.Thread | None = None
         self._connections: dict[Any, threading.Thread] = {}
         self._events_sent = 0
+        self.files: dict[str, FakeFile] = {}
+        self._uploads: dict[str, _UploadSession] = {}
+        self.upload_chunks = 0
+        self.upload_chunk_delay = 0.0
+        # Video files stay PROCESSING for this many `files.get` calls, as the service keeps them a while.
+        self.video_processing_polls = 0
 
     # -- lifecycle
 
@@ -770,6 +1057,99 @@ class FakeGemini:
         with self._cond:
             self._requests.append(request)
             self._cond.notify_all()
+
+    # -- the Files API
+
+    def expire_file(self, name: str) -> None:
+        """Makes a stored file expire now (the service deletes files 48 hours after upload)."""
+        with self._cond:
+            found = self.files.get(name)
+            if found is not None:
+                found.expires = _dt.datetime.now(_dt.UTC) - _dt.timedelta(seconds=1)
+
+    def uploaded(self) -> list[FakeFile]:
+        """Every file uploaded so far, expired or not, oldest first."""
+        with self._cond:
+            return list(self.files.values())
+
+    def _start_upload(self, session: _UploadSession) -> str:
+        upload_id = secrets.token_hex(8)
+        with self._cond:
+            self._uploads[upload_id] = session
+        return upload_id
+
+    def _upload_session(self, upload_id: str) -> _UploadSession | None:
+        with self._cond:
+            return self._uploads.get(upload_id)
+
+    def _count_upload_chunk(self) -> None:
+        with self._cond:
+            self.upload_chunks += 1
+
+    def _finish_upload(self, upload_id: str, session: _UploadSession) -> FakeFile:
+        now = _dt.datetime.now(_dt.UTC)
+        file_id = secrets.token_hex(6)
+        stored = FakeFile(
+            name=f"files/{file_id}",
+            uri=f"{self.base_url}/v1beta/files/{file_id}",
+            mime_type=session.mime_type,
+            data=bytes(session.received),
+            display_name=session.display_name,
+            created=now,
+            expires=now + FILE_LIFETIME,
+            processing_polls=self.video_processing_polls if session.mime_type.startswith("video/") else 0,
+        )
+        with self._cond:
+            self._uploads.pop(upload_id, None)
+            self.files[stored.name] = stored
+        return stored
+
+    def _live_file(self, name: str) -> FakeFile | None:
+        with self._cond:
+            found = self.files.get(name)
+        if found is None or found.expires <= _dt.datetime.now(_dt.UTC):
+            return None
+        return found
+
+    def _poll_file(self, found: FakeFile) -> dict[str, Any]:
+        with self._cond:
+            payload = found.to_json()
+            if found.processing_polls > 0:
+                found.processing_polls -= 1
+        return payload
+
+    def _delete_file(self, name: str) -> None:
+        with self._cond:
+            self.files.pop(name, None)
+
+    def _check_parts(self, body: Any) -> Reply | None:
+        """The service's refusal of a request's media parts, or None when they are fine."""
+        if not isinstance(body, dict):
+            return None
+        for c, content in enumerate(body.get("contents") or []):
+            for p, part in enumerate((content or {}).get("parts") or [] if isinstance(content, dict) else []):
+                if not isinstance(part, dict):
+                    continue
+                if _field(part, "inlineData") is not None:
+                    inline = _field(part, "inlineData") or {}
+                    try:
+                        base64.b64decode(inline.get("data") or "", validate=True)
+                    except ValueError:
+                        return Reply.error(400, "INVALID_ARGUMENT",
+                                           f"Invalid value at 'contents[{c}].parts[{p}].inline_data.data' "
+                                           "(TYPE_BYTES), Base64 decoding failed")
+                    if not _field(inline, "mimeType"):
+                        return Reply.error(400, "INVALID_ARGUMENT", "Missing mime type in inline_data.")
+                elif _field(part, "fileData") is not None:
+                    uri = str(_field(_field(part, "fileData"), "fileUri") or "")
+                    file_id = uri.rstrip("/").rsplit("/", 1)[-1]
+                    found = self._live_file(f"files/{file_id}")
+                    if found is None or not uri.startswith(self.base_url):
+                        return _file_gone(file_id)
+                    if found.state != "ACTIVE":
+                        return Reply.error(400, "FAILED_PRECONDITION",
+                                           f"The File {file_id} is not in an ACTIVE state and usage is not allowed.")
+        return None
 
     def enqueue_unary(self, reply: Reply, *more: Reply) -> None:
         """Scripts the answers to plain `generateContent` calls (the app's side requests, like titles).

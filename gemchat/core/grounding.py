@@ -1,0 +1,195 @@
+"""Google Search grounding: numbered citations and sources from `groundingMetadata`.
+
+Gemini says which parts of its answer a source supports as segments whose
+indices are *byte* offsets into the UTF-8 answer; Python strings count code
+points, so every offset is converted before use (an answer with "é" or "日本"
+before a citation would otherwise put the marker inside a word).
+
+Metadata is kept as the SDK dumps it (snake_case); camelCase, as on the wire
+or in a hand-written import, is read too. Everything in it is untrusted: only
+http(s) URIs become links, and titles are escaped wherever they are shown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+from urllib.parse import quote_plus, urlsplit
+
+SEARCH_URL = "https://www.google.com/search?q="
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One grounding chunk, as shown in an answer's Sources list.
+
+    Attributes:
+        number: 1-based, as the citation markers in the text show it.
+        uri: where it points (may be empty or a scheme that is not linked).
+        title: the page title Gemini gave (untrusted text).
+    """
+
+    number: int
+    uri: str
+    title: str
+
+    @property
+    def linkable(self) -> bool:
+        return is_web_link(self.uri)
+
+    @property
+    def domain(self) -> str:
+        return urlsplit(self.uri).hostname or "" if self.linkable else ""
+
+
+def is_web_link(uri: str) -> bool:
+    """Only http(s) addresses with a host are ever made into links."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def _get(mapping: Mapping[str, Any] | None, snake: str) -> Any:
+    if not isinstance(mapping, Mapping):
+        return None
+    if snake in mapping:
+        return mapping[snake]
+    head, *rest = snake.split("_")
+    return mapping.get(head + "".join(word.capitalize() for word in rest))
+
+
+def sources(grounding: Mapping[str, Any] | None) -> list[Source]:
+    """Every web source of an answer, numbered in Gemini's order."""
+    found = []
+    for index, chunk in enumerate(_get(grounding, "grounding_chunks") or []):
+        web = _get(chunk, "web") or {}
+        uri = str(_get(web, "uri") or "")
+        title = " ".join(str(_get(web, "title") or _get(web, "domain") or uri or "Source").split())
+        found.append(Source(index + 1, uri, title))
+    return found
+
+
+def search_queries(grounding: Mapping[str, Any] | None) -> list[str]:
+    """What Gemini searched for, each once, in its order."""
+    queries: list[str] = []
+    for query in _get(grounding, "web_search_queries") or []:
+        text = " ".join(str(query).split())
+        if text and text not in queries:
+            queries.append(text)
+    return queries
+
+
+def search_url(query: str) -> str:
+    """A Google Search for `query`: what the search suggestion chip would have opened."""
+    return SEARCH_URL + quote_plus(query)
+
+
+def citation_points(text: str, grounding: Mapping[str, Any] | None) -> list[tuple[int, list[int]]]:
+    """(character offset in `text`, source numbers) for each place a citation goes, in order.
+
+    Supports ending at the same place are merged; a segment that ends past
+    the text (an answer stopped early) or names no known source is skipped.
+    """
+    data = text.encode("utf-8")
+    count = len(_get(grounding, "grounding_chunks") or [])
+    by_offset: dict[int, list[int]] = {}
+    for support in _get(grounding, "grounding_supports") or []:
+        segment = _get(support, "segment") or {}
+        end = _get(segment, "end_index")
+        if not isinstance(end, int) or not 0 < end <= len(data):
+            continue
+        numbers = [i + 1 for i in _get(support, "grounding_chunk_indices") or []
+                   if isinstance(i, int) and 0 <= i < count]
+        if not numbers:
+            continue
+        # A cut in the middle of a character lands before it.
+        offset = len(data[:end].decode("utf-8", errors="ignore"))
+        merged = by_offset.setdefault(offset, [])
+        merged.extend(n for n in numbers if n not in merged)
+    return sorted((offset, sorted(numbers)) for offset, numbers in by_offset.items())
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def _fenced_ranges(text: str) -> list[tuple[int, int]]:
+    """[start, end) of each fenced code block, so no marker is put inside code."""
+    ranges = []
+    position = 0
+    opened: tuple[int, str] | None = None
+    for line in text.splitlines(keepends=True):
+        match = _FENCE.match(line)
+        if match:
+            fence = match.group(1)
+            if opened is None:
+                opened = (position, fence)
+            elif fence[0] == opened[1][0] and len(fence) >= len(opened[1]) and not line.strip(" \n`~"):
+                ranges.append((opened[0], position + len(line)))
+                opened = None
+        position += len(line)
+    if opened is not None:
+        ranges.append((opened[0], len(text)))
+    return ranges
+
+
+def _marker(source: Source | None, number: int) -> str:
+    if source is None or not source.linkable:
+        return f"\\[{number}\\]"
+    uri = re.sub(r"[\s<>\\]", lambda m: "%{:02X}".format(ord(m.group())), source.uri)
+    title = source.title.replace("\\", "\\\\").replace('"', '\\"')
+    return f'[\\[{number}\\]](<{uri}> "{title}")'
+
+
+def cite(text: str, grounding: Mapping[str, Any] | None) -> str:
+    """The answer's Markdown with a numbered link to its source after each supported passage.
+
+    Markers go where Gemini's segments end; one that would fall inside a code
+    block goes after the block instead.
+    """
+    points = citation_points(text, grounding)
+    if not points:
+        return text
+    numbered = {s.number: s for s in sources(grounding)}
+    fences = _fenced_ranges(text)
+    moved: dict[int, list[int]] = {}
+    for offset, numbers in points:
+        for start, end in fences:
+            if start < offset < end:
+                offset = end
+                break
+        merged = moved.setdefault(offset, [])
+        merged.extend(n for n in numbers if n not in merged)
+    pieces = []
+    last = 0
+    for offset in sorted(moved):
+        pieces.append(text[last:offset])
+        markers = "".join(_marker(numbered.get(n), n) for n in sorted(moved[offset]))
+        if (offset == 0 or text[offset - 1] == "\n") and offset < len(text):
+            markers += "\n\n"  # its own paragraph, not the start of the next block's syntax
+        pieces.append(markers)
+        last = offset
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def merge(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Grounding that arrives over several chunks of a stream, as one.
+
+    The service sends it whole with the last chunk; when parts come earlier,
+    later lists of sources and supports replace earlier ones (they are
+    cumulative) and queries add up.
+    """
+    if not new:
+        return old
+    if not old:
+        return dict(new)
+    merged = dict(old)
+    for key, value in new.items():
+        if key == "web_search_queries":
+            merged[key] = list(dict.fromkeys([*(old.get(key) or []), *(value or [])]))
+        elif value:
+            merged[key] = value
+    return merged

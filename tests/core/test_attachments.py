@@ -1,0 +1,70 @@
+"""What may be attached, and whether it goes inline or through the Files API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from gemchat.core.attachments import (
+    INLINE_LIMIT_BYTES,
+    MAX_ATTACHMENTS,
+    format_size,
+    mime_type_for,
+    plan_parts,
+    refusal,
+    upload_is_usable,
+)
+from gemchat.core.messages import Attachment
+
+
+def test_types_come_from_the_bytes_for_images_and_pdfs_and_from_the_name_for_media() -> None:
+    assert mime_type_for("photo.txt", b"\x89PNG\r\n\x1a\n....") == "image/png"
+    assert mime_type_for("x", b"\xff\xd8\xff\xe0") == "image/jpeg"
+    assert mime_type_for("x.webp", b"RIFF\0\0\0\0WEBPVP8 ") == "image/webp"
+    assert mime_type_for("IMG_1.HEIC", b"\0\0\0\x18ftypheic") == "image/heic"
+    assert mime_type_for("doc.bin", b"%PDF-1.7") == "application/pdf"
+    assert mime_type_for("song.mp3", b"ID3\x04") == "audio/mp3"
+    assert mime_type_for("clip.MOV", b"\0\0\0\x14ftypqt  ") == "video/mov"
+
+
+def test_text_and_code_of_any_extension_go_as_plain_text() -> None:
+    assert mime_type_for("main.rs", b"fn main() {}\n") == "text/plain"
+    assert mime_type_for("Makefile", "all:\n\techo ü".encode()) == "text/plain"
+    assert mime_type_for("cut.txt", "abc é".encode()[:-1]) == "text/plain"  # a character cut by the read
+
+
+def test_binaries_gemini_cannot_read_are_refused_with_a_reason() -> None:
+    assert mime_type_for("app.exe", b"MZ\x90\x00\x03\x00") is None
+    assert mime_type_for("fake.png", b"not a png") is None
+    why = refusal("app.exe", 100, None, 0)
+    assert why is not None and "cannot read this kind of file" in why
+
+
+def test_limits_per_file_and_per_message() -> None:
+    assert refusal("a.png", 10, "image/png", MAX_ATTACHMENTS) == (
+        f"a.png was not attached: a message can carry at most {MAX_ATTACHMENTS} files.")
+    assert "50 MB" in (refusal("big.pdf", 60_000_000, "application/pdf", 0) or "")
+    assert "2.0 GB" in (refusal("huge.mp4", 3 * 1024**3, "video/mp4", 0) or "")
+    assert refusal("empty.txt", 0, "text/plain", 0) == "empty.txt was not attached: the file is empty."
+    assert refusal("ok.png", 10, "image/png", 0) is None
+    assert format_size(999) == "999 bytes" and format_size(12_345) == "12 KB" and format_size(3_400_000) == "3.4 MB"
+
+
+def attachment(size: int, uri: str | None = None, expires: str | None = None) -> Attachment:
+    return Attachment(f"{size:064x}", "f", "image/png", size, "files/x" if uri else None, uri, expires)
+
+
+def test_uploads_are_used_until_an_hour_before_they_expire() -> None:
+    now = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
+    assert upload_is_usable(attachment(1, "u", "2026-01-01T13:30:00Z"), now)
+    assert not upload_is_usable(attachment(1, "u", "2026-01-01T12:30:00Z"), now)
+    assert not upload_is_usable(attachment(1, "u", None), now)
+    assert not upload_is_usable(attachment(1, "u", "garbage"), now)
+
+
+def test_plan_inlines_small_files_while_the_request_stays_under_20_mb() -> None:
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    small, big = attachment(1000), attachment(INLINE_LIMIT_BYTES + 1)
+    held = attachment(5, "u", "2026-01-02T00:00:00Z")
+    eight = [attachment(INLINE_LIMIT_BYTES - n) for n in range(3)]
+    plans = plan_parts([small, big, held, *eight], text_bytes=0, now=now)
+    assert [p.how for p in plans] == ["inline", "upload", "file", "inline", "upload", "upload"]

@@ -1,0 +1,62 @@
+"""Citations from grounding metadata: byte offsets, untrusted sources, code blocks."""
+
+from __future__ import annotations
+
+from gemchat.core.grounding import cite, citation_points, merge, search_queries, search_url, sources
+from tests.fakes.gemini_server import grounding_for
+
+
+def support(end: int, *chunks: int, start: int | None = None) -> dict:
+    segment = {"end_index": end} if start is None else {"start_index": start, "end_index": end}
+    return {"segment": segment, "grounding_chunk_indices": list(chunks)}
+
+
+def metadata(*supports: dict, uris: tuple[str, ...] = ("https://a.example/", "https://b.example/")) -> dict:
+    return {"grounding_chunks": [{"web": {"uri": u, "title": f"T{n}"}} for n, u in enumerate(uris)],
+            "grounding_supports": list(supports)}
+
+
+def test_segment_ends_are_utf8_byte_offsets() -> None:
+    text = "naïve 日本. next"
+    end = len("naïve 日本.".encode())  # 15 bytes, 9 characters
+    assert citation_points(text, metadata(support(end, 0))) == [(9, [1])]
+
+
+def test_an_offset_inside_a_character_lands_before_it() -> None:
+    assert citation_points("日本", metadata(support(4, 0))) == [(1, [1])]
+
+
+def test_supports_ending_together_merge_and_bad_ones_are_skipped() -> None:
+    found = citation_points("abc. def.", metadata(support(4, 1), support(4, 0, 1), support(99, 0),
+                                                  support(9, 7), {"segment": {}}))
+    assert found == [(4, [1, 2])]
+
+
+def test_markers_link_only_web_sources_and_escape_what_markdown_would_read() -> None:
+    grounding = metadata(support(2, 0, 1), uris=("javascript:alert(1)", "https://x.example/a b<c>"))
+    grounding["grounding_chunks"][1]["web"]["title"] = 'Say "hi" \\ there'
+    assert cite("Hi there", grounding) == (
+        'Hi\\[1\\][\\[2\\]](<https://x.example/a%20b%3Cc%3E> "Say \\"hi\\" \\\\ there") there')
+    assert [s.linkable for s in sources(grounding)] == [False, True]
+
+
+def test_a_marker_that_would_fall_inside_code_goes_after_the_block() -> None:
+    text = "Run:\n```sh\nls -la\n```\nDone."
+    inside = len("Run:\n```sh\nls".encode())
+    cited = cite(text, metadata(support(inside, 0)))
+    assert cited == "Run:\n```sh\nls -la\n```\n[\\[1\\]](<https://a.example/> \"T0\")\n\nDone."
+
+
+def test_camel_case_metadata_from_the_wire_reads_the_same() -> None:
+    text = "One. Two."
+    wire = grounding_for(text, queries=["q one", "q one", "q two"])
+    assert citation_points(text, wire) == [(4, [1]), (9, [2, 3])]
+    assert search_queries(wire) == ["q one", "q two"]
+    assert search_url("a&b c") == "https://www.google.com/search?q=a%26b+c"
+
+
+def test_grounding_over_several_chunks_keeps_the_latest_lists_and_all_queries() -> None:
+    first = {"web_search_queries": ["a"], "grounding_chunks": [1]}
+    second = {"web_search_queries": ["b", "a"], "grounding_chunks": [1, 2], "grounding_supports": [3]}
+    assert merge(merge(None, first), second) == {
+        "web_search_queries": ["a", "b"], "grounding_chunks": [1, 2], "grounding_supports": [3]}
