@@ -28,6 +28,11 @@ def database_path(directory: Path) -> Path:
     return directory / "gemchat.db"
 
 
+def attachments_dir(directory: Path) -> Path:
+    """Copies of the files sent with questions, each named by its SHA-256."""
+    return directory / "attachments"
+
+
 def drafts_path(directory: Path) -> Path:
     return directory / "drafts.json"
 

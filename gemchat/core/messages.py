@@ -45,6 +45,7 @@ class Chat:
     updated_at: str
     model: str
     system_instruction: str | None = None
+    google_search: bool = False  # answers are grounded with Google Search (the chat's toggle)
 
 
 @dataclass(slots=True)

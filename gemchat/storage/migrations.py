@@ -140,10 +140,47 @@ def _v3_versions_and_answer_facts(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v4_attachments_grounding_thoughts(conn: sqlite3.Connection) -> None:
+    """Files sent with questions, Google Search grounding and thought summaries of answers.
+
+    A question's files are rows of `message_attachments` naming a copy in the
+    data directory by its SHA-256 (one copy per content, however often sent).
+    `uploads` remembers, per content, the Files API copy (`files/abc123`) and
+    when Google deletes it (48 hours after upload), so a follow-up refers to it
+    instead of uploading again. `messages.grounding` is the answer's grounding
+    metadata as JSON; `chats.google_search` is the chat's search toggle.
+    """
+    _run(
+        conn,
+        """
+        ALTER TABLE messages ADD COLUMN grounding TEXT;
+        ALTER TABLE messages ADD COLUMN thoughts TEXT;
+        ALTER TABLE chats ADD COLUMN google_search INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE message_attachments (
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            name TEXT NOT NULL,
+            mime_type TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            PRIMARY KEY (message_id, position)
+        );
+        CREATE INDEX message_attachments_by_sha256 ON message_attachments(sha256);
+        CREATE TABLE uploads (
+            sha256 TEXT PRIMARY KEY,
+            file_name TEXT NOT NULL,
+            file_uri TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_chats_and_messages,
     _v2_full_text_search,
     _v3_versions_and_answer_facts,
+    _v4_attachments_grounding_thoughts,
 )
 LATEST = len(MIGRATIONS)
 

@@ -17,16 +17,27 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from gemchat.core.messages import MATCH_END, MATCH_START, Chat, Message, Role, SearchHit, Status, utc_now
+from gemchat.core.messages import (
+    MATCH_END,
+    MATCH_START,
+    Attachment,
+    Chat,
+    Message,
+    Role,
+    SearchHit,
+    Status,
+    utc_now,
+)
 from gemchat.storage import migrations
 from gemchat.storage.errors import CorruptDatabase, NewerDatabase, StorageError
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
-_CHAT_COLUMNS = "id, title, created_at, updated_at, model, system_instruction"
+_CHAT_COLUMNS = "id, title, created_at, updated_at, model, system_instruction, google_search"
 _MESSAGE_COLUMNS = (
     "id, chat_id, role, text, status, created_at, error, parent_id, finish_reason, usage, first_token_ms, duration_ms"
+    ", grounding, thoughts"
 )
 # SQLite reports these for damaged files, whatever the operation.
 _CORRUPT_CODES = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
@@ -43,19 +54,29 @@ def _clean(text: str) -> str:
 
 def _chat(row: Sequence[Any]) -> Chat:
     return Chat(id=row[0], title=row[1], created_at=row[2], updated_at=row[3], model=row[4],
-                system_instruction=row[5])
+                system_instruction=row[5], google_search=bool(row[6]))
+
+
+def _json_object(text: str | None) -> dict[str, Any] | None:
+    """A JSON column's object; anything unreadable counts as absent rather than failing the chat."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _json_text(value: dict[str, Any] | None) -> str | None:
+    return json.dumps(value, ensure_ascii=False) if value else None
 
 
 def _message(row: Sequence[Any]) -> Message:
-    usage = None
-    if row[9]:
-        try:
-            usage = json.loads(row[9])
-        except ValueError:
-            usage = None
     return Message(id=row[0], chat_id=row[1], role=Role(row[2]), text=row[3], status=Status(row[4]),
-                   created_at=row[5], error=row[6], parent_id=row[7], finish_reason=row[8], usage=usage,
-                   first_token_ms=row[10], duration_ms=row[11])
+                   created_at=row[5], error=row[6], parent_id=row[7], finish_reason=row[8],
+                   usage=_json_object(row[9]), first_token_ms=row[10], duration_ms=row[11],
+                   grounding=_json_object(row[12]), thoughts=row[13] or "")
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
@@ -198,14 +219,16 @@ class ChatStore:
     # -- chats ---------------------------------------------------------------------
 
     def create_chat(self, model: str, title: str = "", system_instruction: str | None = None,
-                    created_at: str | None = None) -> Chat:
+                    created_at: str | None = None, google_search: bool = False) -> Chat:
         now = created_at or utc_now()
         cursor = self._write(
-            "INSERT INTO chats (title, created_at, updated_at, model, system_instruction) VALUES (?, ?, ?, ?, ?)",
-            (_clean(title), now, now, _clean(model), _clean(system_instruction) if system_instruction else None),
+            "INSERT INTO chats (title, created_at, updated_at, model, system_instruction, google_search) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (_clean(title), now, now, _clean(model), _clean(system_instruction) if system_instruction else None,
+             int(google_search)),
         )
         return Chat(cursor.lastrowid or 0, _clean(title), now, now, _clean(model),
-                    _clean(system_instruction) if system_instruction else None)
+                    _clean(system_instruction) if system_instruction else None, google_search)
 
     def get_chat(self, chat_id: int) -> Chat | None:
         row = self._conn.execute(f"SELECT {_CHAT_COLUMNS} FROM chats WHERE id = ?", (chat_id,)).fetchone()
@@ -227,6 +250,10 @@ class ChatStore:
     def set_title(self, chat_id: int, title: str) -> None:
         self._write("UPDATE chats SET title = ? WHERE id = ?", (_clean(title), chat_id))
 
+    def set_google_search(self, chat_id: int, on: bool) -> None:
+        """The chat's Google Search toggle: its answers are grounded with search while it is on."""
+        self._write("UPDATE chats SET google_search = ? WHERE id = ?", (int(on), chat_id))
+
     def set_chat_options(self, chat_id: int, model: str, system_instruction: str | None) -> None:
         self._write("UPDATE chats SET model = ?, system_instruction = ? WHERE id = ?",
                     (_clean(model), _clean(system_instruction) if system_instruction else None, chat_id))
@@ -237,6 +264,10 @@ class ChatStore:
                 "DELETE FROM message_parts WHERE message_id IN (SELECT id FROM messages WHERE chat_id = ?)",
                 (chat_id,),
             )
+            conn.execute(
+                "DELETE FROM message_attachments WHERE message_id IN (SELECT id FROM messages WHERE chat_id = ?)",
+                (chat_id,),
+            )
             conn.execute("DELETE FROM messages WHERE chat_id = ?", (chat_id,))
             conn.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
 
@@ -244,10 +275,11 @@ class ChatStore:
 
     def add_message(self, chat_id: int, role: Role, text: str, status: Status = Status.COMPLETE,
                     error: str | None = None, created_at: str | None = None,
-                    parent_id: int | None | object = ...) -> Message:
+                    parent_id: int | None | object = ..., attachments: Sequence[Attachment] = ()) -> Message:
         """Saves a message after the shown branch's last one (or after `parent_id`) and shows it.
 
-        Committed when this returns; the chat is marked active.
+        Committed when this returns, with its attachments (whose files must
+        already be in the attachment folder); the chat is marked active.
         """
         now = created_at or utc_now()
         text = _clean(text)
@@ -260,10 +292,41 @@ class ChatStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (chat_id, role.value, text, status.value, error, now, parent_id),
             )
+            self._insert_attachments(conn, cursor.lastrowid or 0, attachments)
             conn.execute("UPDATE chats SET updated_at = max(updated_at, ?), current_leaf_id = ? WHERE id = ?",
                          (now, cursor.lastrowid, chat_id))
         return Message(cursor.lastrowid or 0, chat_id, role, text, status, now, error,
-                       parent_id=parent_id)  # type: ignore[arg-type]
+                       parent_id=parent_id, attachments=list(attachments))  # type: ignore[arg-type]
+
+    @staticmethod
+    def _insert_attachments(conn: sqlite3.Connection, message_id: int, attachments: Sequence[Attachment]) -> None:
+        conn.executemany(
+            "INSERT INTO message_attachments (message_id, position, sha256, name, mime_type, size) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(message_id, n, a.sha256, _clean(a.name), a.mime_type, a.size) for n, a in enumerate(attachments)],
+        )
+
+    def _load_attachments(self, messages: Sequence[Message]) -> None:
+        """Fills in each message's attachments, with what is known of their Files API copies."""
+        by_id = {m.id: m for m in messages}
+        if not by_id:
+            return
+        marks = ",".join("?" * len(by_id))
+        for message_id, sha, name, mime, size, file_name, uri, expires in self._conn.execute(
+                "SELECT a.message_id, a.sha256, a.name, a.mime_type, a.size, u.file_name, u.file_uri, u.expires_at "
+                f"FROM message_attachments a LEFT JOIN uploads u ON u.sha256 = a.sha256 "
+                f"WHERE a.message_id IN ({marks}) ORDER BY a.message_id, a.position", list(by_id)):
+            by_id[message_id].attachments.append(Attachment(sha, name, mime, size, file_name, uri, expires))
+
+    def remember_upload(self, attachment: Attachment) -> None:
+        """Keeps where the Files API holds a file's content, so later requests refer to it."""
+        if attachment.file_name and attachment.file_uri and attachment.expires_at:
+            self._write("INSERT OR REPLACE INTO uploads (sha256, file_name, file_uri, expires_at) VALUES (?, ?, ?, ?)",
+                        (attachment.sha256, attachment.file_name, attachment.file_uri, attachment.expires_at))
+
+    def attachment_hashes(self) -> set[str]:
+        """The SHA-256 of every file some message refers to (what the attachment folder must keep)."""
+        return {sha for (sha,) in self._conn.execute("SELECT DISTINCT sha256 FROM message_attachments")}
 
     @staticmethod
     def _leaf(conn: sqlite3.Connection, chat_id: int) -> int | None:
@@ -308,7 +371,8 @@ class ChatStore:
     def finish_message(self, message_id: int, status: Status, error: str | None = None,
                        finish_reason: str | None = None, usage: dict[str, Any] | None = None,
                        first_token_ms: int | None = None, duration_ms: int | None = None,
-                       text: str | None = None) -> Message:
+                       text: str | None = None, grounding: dict[str, Any] | None = None,
+                       thoughts: str = "") -> Message:
         """Ends a streaming answer: its parts become its text; its status and facts are set.
 
         `text`, when given, is the whole answer and replaces what was saved: used
@@ -322,9 +386,11 @@ class ChatStore:
                 conn.execute("UPDATE messages SET text = ? WHERE id = ?", (_clean(text), message_id))
             conn.execute(
                 "UPDATE messages SET status = ?, error = ?, finish_reason = ?, usage = ?, "
-                "first_token_ms = coalesce(?, first_token_ms), duration_ms = ? WHERE id = ?",
+                "first_token_ms = coalesce(?, first_token_ms), duration_ms = ?, "
+                "grounding = coalesce(?, grounding), thoughts = coalesce(thoughts, '') || ? WHERE id = ?",
                 (status.value, _clean(error) if status is Status.ERROR and error is not None else None, finish_reason,
-                 json.dumps(usage) if usage else None, first_token_ms, duration_ms, message_id),
+                 json.dumps(usage) if usage else None, first_token_ms, duration_ms, _json_text(grounding),
+                 _clean(thoughts), message_id),
             )
             row = conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)).fetchone()
             if row is None:
@@ -370,11 +436,16 @@ class ChatStore:
             if message.status is Status.STREAMING:
                 message.text += "".join(p for (p,) in self._conn.execute(
                     "SELECT text FROM message_parts WHERE message_id = ? ORDER BY seq", (message.id,)))
+        self._load_attachments(result)
         return result
 
     def get_message(self, message_id: int) -> Message | None:
         row = self._conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)).fetchone()
-        return _message(row) if row else None
+        if row is None:
+            return None
+        message = _message(row)
+        self._load_attachments([message])
+        return message
 
     def reveal(self, message_id: int) -> int | None:
         """Makes a message part of its chat's shown branch (a search hit in another version).
@@ -466,22 +537,24 @@ class ChatStore:
         with self.transaction() as conn:
             for chat, messages in chats:
                 cursor = conn.execute(
-                    "INSERT INTO chats (title, created_at, updated_at, model, system_instruction) "
-                    "VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO chats (title, created_at, updated_at, model, system_instruction, google_search) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     (_clean(chat.title), chat.created_at, chat.updated_at, _clean(chat.model),
-                     _clean(chat.system_instruction) if chat.system_instruction else None),
+                     _clean(chat.system_instruction) if chat.system_instruction else None, int(chat.google_search)),
                 )
                 chat_id = cursor.lastrowid
                 parent = None
                 for m in messages:
                     parent = conn.execute(
                         "INSERT INTO messages (chat_id, role, text, status, error, created_at, parent_id, "
-                        "finish_reason, usage, first_token_ms, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "finish_reason, usage, first_token_ms, duration_ms, grounding, thoughts) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (chat_id, m.role.value, _clean(m.text), m.status.value, _clean(m.error) if m.error is not None else None,
                          m.created_at, parent,
                          m.finish_reason, json.dumps(m.usage) if m.usage else None, m.first_token_ms,
-                         m.duration_ms),
+                         m.duration_ms, _json_text(m.grounding), _clean(m.thoughts) or None),
                     ).lastrowid
+                    self._insert_attachments(conn, parent or 0, m.attachments)
                 conn.execute("UPDATE chats SET current_leaf_id = ? WHERE id = ?", (parent, chat_id))
                 ids.append(chat_id or 0)
         return ids

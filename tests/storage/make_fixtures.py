@@ -93,8 +93,29 @@ def _v3_rows(conn: sqlite3.Connection) -> None:
     )
 
 
+PNG_SHA256 = "f" * 64  # a file the fixture does not ship: the rows are what is upgraded
+
+
+def _v4_rows(conn: sqlite3.Connection) -> None:
+    """Version 4 keeps attachments, Files API uploads, grounding, thoughts and the search toggle."""
+    question = conn.execute("SELECT id FROM messages WHERE role = 'user' ORDER BY id LIMIT 1").fetchone()[0]
+    conn.execute("INSERT INTO message_attachments (message_id, position, sha256, name, mime_type, size) "
+                 "VALUES (?, 0, ?, 'carte de Paris.png', 'image/png', 68)", (question, PNG_SHA256))
+    conn.execute("INSERT INTO uploads (sha256, file_name, file_uri, expires_at) VALUES (?, 'files/abc123', "
+                 "'https://generativelanguage.googleapis.com/v1beta/files/abc123', '2026-01-03T10:00:00Z')",
+                 (PNG_SHA256,))
+    answer = conn.execute("SELECT id FROM messages WHERE role = 'model' ORDER BY id LIMIT 1").fetchone()[0]
+    grounding = {"web_search_queries": ["capital of France"],
+                 "grounding_chunks": [{"web": {"uri": "https://en.wikipedia.org/wiki/Paris", "title": "Paris"}}],
+                 "grounding_supports": [{"segment": {"end_index": 6}, "grounding_chunk_indices": [0]}]}
+    conn.execute("UPDATE messages SET grounding = ?, thoughts = '**Recalling**\n\nParis.' WHERE id = ?",
+                 (json.dumps(grounding), answer))
+    conn.execute("UPDATE chats SET google_search = 1 WHERE id = (SELECT chat_id FROM messages WHERE id = ?)",
+                 (answer,))
+
+
 # Rows that only a schema from that version on can hold; run after the migrations up to it.
-EXTRAS: dict[int, Callable[[sqlite3.Connection], None]] = {3: _v3_rows}
+EXTRAS: dict[int, Callable[[sqlite3.Connection], None]] = {3: _v3_rows, 4: _v4_rows}
 
 
 def build(version: int, path: Path) -> None:

@@ -1,0 +1,90 @@
+"""Attachments, uploads, grounding and thoughts in the store and the attachment folder."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from gemchat.core.attachments import MAX_ATTACHMENTS
+from gemchat.core.messages import Attachment, Role, Status
+from gemchat.storage.attachment_files import AttachmentFiles, AttachmentRefused
+from gemchat.storage.store import ChatStore
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+def test_a_file_is_copied_once_under_its_hash(tmp_path: Path) -> None:
+    files = AttachmentFiles(tmp_path / "attachments")
+    (tmp_path / "a.png").write_bytes(PNG)
+    (tmp_path / "same bytes.txt").write_bytes(PNG)
+    first = files.add_file(tmp_path / "a.png")
+    second = files.add_file(tmp_path / "same bytes.txt")
+    sha = hashlib.sha256(PNG).hexdigest()
+    assert (first.sha256, first.name, first.mime_type, first.size) == (sha, "a.png", "image/png", len(PNG))
+    assert second.sha256 == sha and second.name == "same bytes.txt"
+    assert sorted(p.name for p in files.root.iterdir()) == [sha]
+    assert files.path(sha).read_bytes() == PNG
+
+
+def test_what_cannot_be_attached_is_refused_with_a_reason(tmp_path: Path) -> None:
+    files = AttachmentFiles(tmp_path / "attachments")
+    (tmp_path / "tool.exe").write_bytes(b"MZ\x90\x00\x03\x00\x00\x00")
+    (tmp_path / "ok.txt").write_text("fine")
+    with pytest.raises(AttachmentRefused, match="cannot read this kind of file"):
+        files.add_file(tmp_path / "tool.exe")
+    with pytest.raises(AttachmentRefused, match=f"at most {MAX_ATTACHMENTS} files"):
+        files.add_file(tmp_path / "ok.txt", already=MAX_ATTACHMENTS)
+    with pytest.raises(AttachmentRefused, match="no longer exists"):
+        files.add_file(tmp_path / "gone.txt")
+    with pytest.raises(AttachmentRefused, match="not a file"):
+        files.add_file(tmp_path)
+    assert not files.root.exists()  # nothing was copied
+
+
+def test_messages_keep_their_attachments_and_what_the_files_api_holds(tmp_path: Path) -> None:
+    store = ChatStore.open(tmp_path / "gemchat.db")
+    chat = store.create_chat("gemini-3.6-flash", "t", google_search=True)
+    image = Attachment("a" * 64, "photo.png", "image/png", 10)
+    notes = Attachment("b" * 64, "notes.md", "text/plain", 20)
+    question = store.add_message(chat.id, Role.USER, "look", attachments=[image, notes])
+    assert question.attachments == [image, notes]
+    store.remember_upload(Attachment("a" * 64, "x", "image/png", 10, "files/abc", "https://f/abc",
+                                     "2026-01-03T00:00:00Z"))
+    (loaded,) = store.messages(chat.id)
+    assert [(a.name, a.file_name, a.expires_at) for a in loaded.attachments] == [
+        ("photo.png", "files/abc", "2026-01-03T00:00:00Z"), ("notes.md", None, None)]
+    assert store.get_message(question.id).attachments == loaded.attachments  # type: ignore[union-attr]
+    assert store.get_chat(chat.id).google_search  # type: ignore[union-attr]
+    store.set_google_search(chat.id, False)
+    assert not store.get_chat(chat.id).google_search  # type: ignore[union-attr]
+    assert store.attachment_hashes() == {"a" * 64, "b" * 64}
+    store.delete_chat(chat.id)
+    assert store.attachment_hashes() == set()
+    store.close()
+
+
+def test_an_answer_keeps_its_grounding_and_thoughts(tmp_path: Path) -> None:
+    store = ChatStore.open(tmp_path / "gemchat.db")
+    chat = store.create_chat("gemini-3.6-flash")
+    store.add_message(chat.id, Role.USER, "q")
+    answer = store.add_message(chat.id, Role.MODEL, "", Status.STREAMING)
+    store.append_to_message(answer.id, "Paris.")
+    grounding = {"grounding_chunks": [{"web": {"uri": "https://p.example", "title": "Pâris"}}]}
+    final = store.finish_message(answer.id, Status.COMPLETE, grounding=grounding, thoughts="**Hm**")
+    assert (final.text, final.grounding, final.thoughts) == ("Paris.", grounding, "**Hm**")
+    store.close()
+    again = ChatStore.open(tmp_path / "gemchat.db")
+    assert again.messages(chat.id)[-1].grounding == grounding
+    again.close()
+
+
+def test_copies_no_message_refers_to_are_pruned(tmp_path: Path) -> None:
+    files = AttachmentFiles(tmp_path / "attachments")
+    kept = files.add_bytes(PNG, "kept.png")
+    dropped = files.add_bytes(b"some text", "dropped.txt")
+    (files.root / ".incoming-x").write_bytes(b"half")
+    assert files.prune({kept.sha256}) == 2
+    assert files.has(kept.sha256) and not files.has(dropped.sha256)
