@@ -439,16 +439,26 @@ class GeminiBackend:
                 )
             said_something = False
             finish_reason: str | None = None
+            refused: GemchatError | None = None
             while True:
                 try:
                     async with asyncio.timeout(self.read_timeout):
                         chunk = await anext(iterator)
                 except StopAsyncIteration:
                     break
-                for event in _events_from_chunk(chunk):
+                try:
+                    events = _events_from_chunk(chunk)
+                except GemchatError as exc:
+                    # A blocked prompt: read on to the end of its (one-event) stream, so the SDK closes the
+                    # HTTP response itself rather than leaving it to the garbage collector, in another task.
+                    refused = exc
+                    continue
+                for event in events:
                     said_something = said_something or bool(event.text) or event.error is not None
                     finish_reason = event.finish_reason or finish_reason
                     yield event
+            if refused is not None:
+                raise refused
             if not said_something:
                 raise empty_answer(finish_reason)
         except GemchatError:
