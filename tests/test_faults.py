@@ -1,0 +1,232 @@
+"""The reliability matrix, seen from the whole app: README's "Reliability" table, row by row.
+
+Each test drives the real window, session, SQLite store and google-genai SDK
+against the loopback fake server, injects one fault on the wire or in SQLite,
+and checks what a user would: the question and every character that arrived
+are in the database with the right status, the view says what happened, and
+the next message is answered. Backend-level versions of some of these live in
+tests/core/test_backend.py; these show the whole app copes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from gemchat.app import GemchatApp, build_app, run_app
+from gemchat.core.backend import GeminiBackend
+from gemchat.paths import database_path, settings_path
+from tests.conftest import TEST_KEY, run, until
+from tests.driving import answers_ended, expect_answer, rows, type_and_send, wait_answer_done
+from tests.fakes.gemini_server import FakeGemini, Reply
+
+MODEL = "gemini-3.6-flash"
+
+
+def start(qloop: Any, qtbot: Any, data_dir: Path, read_timeout: float = 5.0) -> tuple[GemchatApp, asyncio.Task[None]]:
+    """The app as `gemchat --data-dir DIR` starts it, with retry waits of 50 ms instead of seconds.
+
+    The backend is the real one (same class, same code path); only its backoff
+    base is shortened, through its constructor, so the suite stays fast.
+    """
+    app = build_app(data_dir)
+    app.settings.read_timeout = read_timeout
+    app.backend = GeminiBackend(api_key=TEST_KEY, read_timeout=read_timeout, backoff=0.05)
+    task = qloop.create_task(run_app(app))
+    run(qloop, until(lambda: app.window.isVisible(), what="window shown"))
+    app.window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is app.window, timeout=3000)
+    return app, task
+
+
+def stop(qloop: Any, app: GemchatApp, task: asyncio.Task[None]) -> None:
+    if not task.done():
+        app.window.close()
+        run(qloop, task)
+
+
+@pytest.fixture
+def app(qloop: Any, gemini_env: FakeGemini, data_dir: Path, qtbot: Any) -> Iterator[GemchatApp]:
+    gemchat, task = start(qloop, qtbot, data_dir)
+    yield gemchat
+    stop(qloop, gemchat, task)
+
+
+def answer_rows(data_dir: Path) -> list[tuple[str, str, str | None]]:
+    """(text with unfolded parts, status, error) of every answer, oldest first, as the file holds them."""
+    found = rows(data_dir, "select id, text, status, error from messages where role = 'model' order by id")
+    result = []
+    for message_id, text, status, error in found:
+        parts = rows(data_dir, "select text from message_parts where message_id = ? order by seq", (message_id,))
+        result.append((text + "".join(p for (p,) in parts), status, error))
+    return result
+
+
+def streams(gemini: FakeGemini) -> int:
+    return len([r for r in gemini.requests if r.kind == "stream"])
+
+
+def next_message_is_answered(qloop: Any, qtbot: Any, app: GemchatApp, data_dir: Path, text: str = "And now?") -> None:
+    """The app keeps working: one more question gets a whole answer (the fake server's echo)."""
+    type_and_send(qtbot, app, text)
+    wait_answer_done(qloop, app)
+    answer, status, _error = answer_rows(data_dir)[-1]
+    assert status == "complete" and answer.startswith("You said: ") and text in answer
+    assert answer in app.window.view.toPlainText()
+
+
+def watch_activity(qloop: Any, app: GemchatApp, seconds: float) -> list[str]:
+    """The texts the activity line under the chat showed ("thinking", "retrying in…"), sampled."""
+    seen: list[str] = []
+    ended, expected = answers_ended(app), getattr(app, "_expected_answers", 1)
+
+    async def sample() -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and len(ended) < expected:
+            if app.window.activity.isVisible() and (text := app.window.activity.text()) not in seen:
+                seen.append(text)
+            await asyncio.sleep(0.01)
+
+    run(qloop, sample(), seconds + 5)
+    return seen
+
+
+# -- network and API faults, one row each ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fault:
+    replies: tuple[Reply, ...]
+    says: tuple[str, ...]  # what the view shows about it, besides the text
+    kept: str  # the answer's text in the database
+    status: str  # the answer's status in the database
+    requests: int  # streamed requests made, retries included
+
+
+FAULTS: dict[str, Fault] = {
+    "connection dropped mid-answer": Fault(
+        (Reply.text(["Half an ", "answer"], drop_after=1),),
+        ("The connection to Gemini was lost", "Retry"), "Half an ", "error", 1),
+    "first byte very slow": Fault(
+        (Reply.text(["Late, ", "but whole"], first_byte_delay=1.5),), (), "Late, but whole", "complete", 1),
+    "429 with RetryInfo, then success": Fault(
+        (Reply.quota(retry_delay="0.3s"), Reply.text(["After the wait"])), (), "After the wait", "complete", 2),
+    "429 again and again": Fault(
+        tuple(Reply.quota(retry_delay="0.05s") for _ in range(4)),
+        ("quota for this key is used up", "Retry"), "", "error", 4),
+    "500 then success": Fault((Reply.internal(), Reply.text(["Fine now"])), (), "Fine now", "complete", 2),
+    "503 twice then success": Fault(
+        (Reply.unavailable(), Reply.unavailable(), Reply.text(["Back"])), (), "Back", "complete", 3),
+    "503 again and again": Fault(
+        tuple(Reply.unavailable() for _ in range(4)), ("Gemini is overloaded", "Retry"), "", "error", 4),
+    "400 API_KEY_INVALID": Fault(
+        (Reply.invalid_key(),), ("API key was not accepted", "File → API key", "Retry"), "", "error", 1),
+    "404 model not found": Fault(
+        (Reply.model_not_found(MODEL),), (f"“{MODEL}” was not found", "Choose another model"), "", "error", 1),
+    "403 model not allowed": Fault(
+        (Reply.permission_denied(),), (f"may not use the model “{MODEL}”",), "", "error", 1),
+    "finish reason SAFETY": Fault(
+        (Reply.text(["Some text, then "], finish_reason="SAFETY"),),
+        ("blocked by safety filters", "Retry"), "Some text, then ", "error", 1),
+    "finish reason RECITATION": Fault(
+        (Reply.text(["Quoted "], finish_reason="RECITATION"),), ("copyrighted source",), "Quoted ", "error", 1),
+    "finish reason OTHER": Fault(
+        (Reply.text(["Odd "], finish_reason="OTHER"),), ("stopped this answer early (OTHER)",), "Odd ", "error", 1),
+    "finish reason MAX_TOKENS": Fault(
+        (Reply.text(["Long "], finish_reason="MAX_TOKENS"),), ("maximum length", "Continue"), "Long ",
+        "interrupted", 1),
+    "prompt blocked (promptFeedback.blockReason)": Fault(
+        (Reply.blocked("PROHIBITED_CONTENT"),), ("declined to answer this message", "prohibited content"),
+        "", "error", 1),
+    "malformed event mid-stream": Fault(
+        (Reply.text(["Good start ", "never seen"], malformed_after=1),),
+        ("could not read", "Retry"), "Good start ", "error", 1),
+    "empty answer": Fault((Reply.text([""]),), ("Gemini sent an empty answer", "Retry"), "", "error", 1),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS.values()), ids=list(FAULTS))
+def test_network_and_api_faults_keep_the_text_say_why_and_the_next_message_works(
+    fault: Fault, app: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Path
+) -> None:
+    gemini.enqueue(*fault.replies)
+    type_and_send(qtbot, app, "The question")
+    wait_answer_done(qloop, app, timeout=15)
+    shown = app.window.view.toPlainText()
+    assert "The question" in shown and fault.kept.strip() in shown  # Markdown drops trailing spaces
+    for words in fault.says:
+        assert words in shown, f"{words!r} not shown in {shown!r}"
+    assert rows(data_dir, "select text, status from messages where role = 'user'") == [("The question", "complete")]
+    (text, status, error), = answer_rows(data_dir)
+    assert (text, status) == (fault.kept, fault.status)
+    if status == "error":
+        assert error and error in shown  # the reason is saved with the answer, as shown
+    assert streams(gemini) == fault.requests
+    assert TEST_KEY not in shown
+    next_message_is_answered(qloop, qtbot, app, data_dir)
+
+
+def test_429_shows_that_it_waits_for_the_servers_delay_then_answers(
+    app: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Path
+) -> None:
+    gemini.enqueue(Reply.quota(retry_delay="1s"), Reply.text(["Worth the wait"]))
+    started = time.monotonic()
+    type_and_send(qtbot, app, "Busy?")
+    seen = watch_activity(qloop, app, 5)
+    wait_answer_done(qloop, app)
+    assert time.monotonic() - started >= 1.0
+    assert any("quota" in s and "Retrying in 1 s" in s for s in seen), seen
+    assert answer_rows(data_dir) == [("Worth the wait", "complete", None)]
+
+
+def test_stalled_stream_ends_after_the_read_timeout_set_in_settings(
+    app: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Path
+) -> None:
+    app.settings.read_timeout = 1.0
+    app.window.settings_changed.emit()  # what the settings dialog does on OK
+    assert app.backend is not None and app.backend.read_timeout == 1.0
+    assert '"read_timeout": 1.0' in settings_path(data_dir).read_text()
+    gemini.enqueue(Reply.text(["Before the stall ", "never"], stall_after=1, stall_seconds=30))
+    type_and_send(qtbot, app, "Stall, please")
+    run(qloop, until(lambda: "Before the stall" in app.window.view.toPlainText(), 5))
+    stalled = time.monotonic()
+    wait_answer_done(qloop, app)
+    waited = time.monotonic() - stalled
+    assert 0.8 <= waited <= 3.0, waited
+    assert "Gemini sent nothing for 1 s" in app.window.view.toPlainText()
+    assert answer_rows(data_dir)[0][:2] == ("Before the stall ", "error")
+    gemini.release()
+    next_message_is_answered(qloop, qtbot, app, data_dir)
+
+
+@pytest.mark.parametrize("when", ["mid-answer stall", "before the first byte"])
+def test_esc_stops_a_stalled_or_silent_answer_at_once(
+    when: str, app: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Path
+) -> None:
+    if when == "mid-answer stall":
+        gemini.enqueue(Reply.text(["Partial ", "never"], stall_after=1, stall_seconds=30))
+        expected = "Partial "
+    else:
+        gemini.enqueue(Reply.text(["never"], first_byte_delay=30))
+        expected = ""
+    type_and_send(qtbot, app, "Go")
+    if expected:
+        run(qloop, until(lambda: expected.strip() in app.window.view.toPlainText(), 5))
+    else:
+        run(qloop, until(lambda: streams(gemini) == 1, 5))
+    run(qloop, asyncio.sleep(0.3))
+    pressed = time.monotonic()
+    qtbot.keyClick(app.window, Qt.Key.Key_Escape)
+    wait_answer_done(qloop, app)
+    assert time.monotonic() - pressed < 0.5
+    assert "Stopped" in app.window.view.toPlainText()
+    assert answer_rows(data_dir) == [(expected, "interrupted", None)]
+    gemini.release()
+    next_message_is_answered(qloop, qtbot, app, data_dir)
