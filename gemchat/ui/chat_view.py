@@ -59,9 +59,11 @@ OPEN_BUDGET_MESSAGES = 40
 """Opening a chat renders its latest messages up to these limits; older ones come on scrolling up."""
 OLDER_BATCH_CHARS = 6000
 
-_MESSAGE_ID = QTextFormat.Property.UserProperty + 1  # on a message's header block
-_ROLE = QTextFormat.Property.UserProperty + 2  # on a message's header block
-_THOUGHTS = QTextFormat.Property.UserProperty + 3  # on the blocks of an answer's thoughts
+# QTextFormat.UserProperty is 0x100000; written out because touching QTextFormat's
+# enums at import costs start-up time (PySide builds them on first use).
+_MESSAGE_ID = 0x100000 + 1  # on a message's header block
+_ROLE = 0x100000 + 2  # on a message's header block
+_THOUGHTS = 0x100000 + 3  # on the blocks of an answer's thoughts
 _BOLD_TITLE = re.compile(r"\*\*([^*\n]{2,80})\*\*")
 
 
@@ -142,11 +144,16 @@ class ChatView(QTextBrowser):
         app = QGuiApplication.instance()
         if isinstance(app, QGuiApplication):
             app.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
-        self._formats()
+        self._formatted = False  # formats are made on first use: after the window's first paint
 
     # -- formats -----------------------------------------------------------
 
+    def _ensure_formats(self) -> None:
+        if not self._formatted:
+            self._formats()
+
     def _formats(self) -> None:
+        self._formatted = True
         palette = self.palette()
         self._dark = is_dark(palette)
         text = palette.color(QPalette.ColorRole.Text)
@@ -192,6 +199,7 @@ class ChatView(QTextBrowser):
         )
 
     def _markdown_style(self) -> MarkdownStyle:
+        self._ensure_formats()
         if self._style is None:
             from gemchat.core.markdown import DARK, LIGHT, MarkdownStyle
 
@@ -252,6 +260,7 @@ class ChatView(QTextBrowser):
 
     def _insert_header(self, cursor: QTextCursor, message_id: int, role: Role, in_place: bool = False) -> None:
         """Starts a message; `in_place` uses the (empty) block at the cursor instead of a new one."""
+        self._ensure_formats()
         block = QTextBlockFormat(self._user_header_block if role is Role.USER else self._header_block)
         block.setProperty(_MESSAGE_ID, message_id)
         block.setProperty(_ROLE, role.value)
@@ -287,6 +296,7 @@ class ChatView(QTextBrowser):
 
     def _insert_status(self, cursor: QTextCursor, message: Message) -> None:
         """What happened to a message, under it: why it stopped, its versions, its usage."""
+        self._ensure_formats()
         if message.status is Status.INTERRUPTED:
             cursor.insertBlock(self._body_block, self._note)
             if message.finish_reason in ("MAX_TOKENS",):
