@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Sequence
 
 from gemchat import __version__
-from gemchat.paths import data_dir, database_path, drafts_path, log_path, settings_path
+from gemchat.paths import attachments_dir, data_dir, database_path, drafts_path, log_path, settings_path
 
 if TYPE_CHECKING:
     from gemchat.core.backend import GeminiBackend
@@ -235,6 +235,14 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
     except StorageError:
         recovered = 0  # a read-only or full disk: shown as cut off at a later start instead
         log.exception("cut-off answers could not be marked")
+    from gemchat.storage.attachment_files import AttachmentFiles
+
+    attachment_files = AttachmentFiles(attachments_dir(directory))
+    try:
+        # Copies of deleted chats' files, and of attachments never sent, go now, before any new attach.
+        attachment_files.prune(store.attachment_hashes())
+    except (OSError, StorageError):
+        log.exception("unused attachments could not be removed")
     db = StoreWorker(store)
     keys = key_store if key_store is not None else KeyStore()
     holder = GemchatApp(directory, settings, db, keys, recovered=recovered, moved_aside=store.moved_aside)
@@ -254,7 +262,7 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
     if key := resolve_key(keys):
         holder.backend = make_backend(key)
     session = ChatSession(db, settings, holder.current_backend, model_override=model,
-                          drafts=DraftStore(drafts_path(directory)))
+                          drafts=DraftStore(drafts_path(directory)), attachments=attachment_files)
     window = MainWindow(session, settings, icon=app_icon(), key_status=key_status)
     holder.session, holder.window = session, window
 

@@ -15,15 +15,18 @@ import contextlib
 import logging
 import secrets
 import time
-from typing import Callable
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
 from gemchat.core.backend import GeminiBackend, GenerationRequest
 from gemchat.core.errors import CUT_OFF_REASONS, ErrorKind, GemchatError
 from gemchat.core.messages import utc_now
-from gemchat.core.messages import Chat, Message, Role, SearchHit, Status
+from gemchat.core.messages import Attachment, Chat, Message, Role, SearchHit, Status
+from gemchat.core import grounding as grounding_metadata
 from gemchat.settings import Settings
+from gemchat.storage.attachment_files import AttachmentFiles
 from gemchat.storage.drafts import DraftStore
 from gemchat.storage.errors import StorageError
 from gemchat.storage.store import ChatStore
@@ -83,11 +86,12 @@ class _AnswerSaver:
             raise
 
     def finish(self, text: str, status: Status, error: str | None, finish_reason: str | None,
-               usage: dict[str, object] | None, first_token_ms: int | None, duration_ms: int) -> Message:
+               usage: dict[str, object] | None, first_token_ms: int | None, duration_ms: int,
+               grounding: dict[str, Any] | None = None, thoughts: str = "") -> Message:
         """Runs after every append queued before it (one thread, in order), so `failed` is final here."""
         return self._store.finish_message(
             self._message_id, status, error, finish_reason, usage, first_token_ms, duration_ms,
-            text=text if self.failed is not None else None,
+            text=text if self.failed is not None else None, grounding=grounding, thoughts=thoughts,
         )
 
 
@@ -101,6 +105,8 @@ class Generation(QObject):
             that many seconds, for that reason.
         finished(object): the final `Message`, status complete or interrupted.
         failed(object): the final `Message`, status error, `error` says why.
+        upload_progress(str, object, object): an attachment is being uploaded before
+            the request (its name, bytes confirmed, its size); sent == size when done.
     """
 
     chunk = Signal(str)
@@ -108,6 +114,7 @@ class Generation(QObject):
     retrying = Signal(float, str)
     finished = Signal(object)
     failed = Signal(object)
+    upload_progress = Signal(str, object, object)  # object: sizes pass 2**31
 
     def __init__(self, chat_id: int, message: Message, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -116,6 +123,7 @@ class Generation(QObject):
         self._prefix = message.text  # an answer being continued keeps what it had
         self._parts: list[str] = []
         self.received_first = False
+        self.thoughts = ""  # the thought summary so far, for a chat reopened mid-answer
 
     @property
     def text(self) -> str:
@@ -142,6 +150,7 @@ class ChatSession(QObject):
         answer_ended(object): an answer in any chat ended; the final `Message`.
         problem(str): something outside any answer failed (storage); for the status bar.
         unsent(str): a message that could not be saved, so was not sent; its text, to put back.
+        unsent_attachments(object): the attachments of that message, to put back too.
         message_focused(int): the open chat should bring this message into view (a search hit).
     """
 
@@ -154,6 +163,7 @@ class ChatSession(QObject):
     answer_ended = Signal(object)
     problem = Signal(str)
     unsent = Signal(str)
+    unsent_attachments = Signal(object)
     message_focused = Signal(int)
 
     def __init__(
@@ -164,9 +174,12 @@ class ChatSession(QObject):
         model_override: str | None = None,
         parent: QObject | None = None,
         drafts: DraftStore | None = None,
+        attachments: AttachmentFiles | None = None,
     ) -> None:
         super().__init__(parent)
         self._drafts = drafts
+        self._files = attachments
+        self._search_for_new_chat = False  # the Google Search toggle of a chat not saved yet
         self._db = db
         self._store = db.store
         self._settings = settings
@@ -195,6 +208,98 @@ class ChatSession(QObject):
 
     def active_generation(self) -> Generation | None:
         return self._generations.get(self._chat.id) if self._chat else None
+
+    # -- Gemini-native features ----------------------------------------------------
+
+    @property
+    def google_search(self) -> bool:
+        """Whether the open chat's answers are grounded with Google Search."""
+        return self._chat.google_search if self._chat is not None else self._search_for_new_chat
+
+    def set_google_search(self, on: bool) -> None:
+        """The open chat's search toggle; a new chat keeps it once its first message saves it."""
+        if self._chat is None:
+            self._search_for_new_chat = on
+            return
+        self._chat.google_search = on
+        self._spawn(self._db.run(self._store.set_google_search, self._chat.id, on))
+
+    async def attach_files(self, paths: list[Path], already: int) -> tuple[list[Attachment], list[str]]:
+        """Copies files into the attachment folder (off the UI thread); returns them and why others were not.
+
+        `already` is how many files the message has, for the per-message limit.
+        """
+        from gemchat.storage.attachment_files import AttachmentRefused
+
+        if self._files is None:
+            return [], ["Attachments are not available in this window."]
+        files = self._files
+
+        def add_all() -> tuple[list[Attachment], list[str]]:
+            added: list[Attachment] = []
+            refused: list[str] = []
+            for path in paths:
+                try:
+                    added.append(files.add_file(path, already + len(added)))
+                except AttachmentRefused as exc:
+                    refused.append(str(exc))
+                except OSError as exc:
+                    refused.append(f"{path.name} was not attached: {exc.strerror or exc}.")
+            return added, refused
+
+        return await asyncio.get_running_loop().run_in_executor(None, add_all)
+
+    async def attach_bytes(self, data: bytes, name: str, already: int) -> tuple[list[Attachment], list[str]]:
+        """Keeps pasted bytes (an image from the clipboard) as an attachment; like `attach_files`."""
+        from gemchat.storage.attachment_files import AttachmentRefused
+
+        if self._files is None:
+            return [], ["Attachments are not available in this window."]
+        files = self._files
+
+        def add() -> tuple[list[Attachment], list[str]]:
+            try:
+                return [files.add_bytes(data, name, already)], []
+            except AttachmentRefused as exc:
+                return [], [str(exc)]
+            except OSError as exc:
+                return [], [f"{name} was not attached: {exc.strerror or exc}."]
+
+        return await asyncio.get_running_loop().run_in_executor(None, add)
+
+    def attachment_path(self, sha256: str) -> Path | None:
+        """Where an attachment's copy is, for thumbnails and opening it; None when it is missing."""
+        if self._files is None or not self._files.has(sha256):
+            return None
+        return self._files.path(sha256)
+
+    def current_model(self) -> str:
+        """The model the next answer in the open chat (or a new one) comes from."""
+        if self._chat is not None:
+            return self._chat.model
+        return self._model_override or self._settings.model
+
+    async def input_token_limit(self) -> int | None:
+        """The open chat's model's input token limit, or None when unknown (no key, no network)."""
+        backend = self._backend_factory()
+        if backend is None:
+            return None
+        try:
+            return await backend.input_token_limit(self.current_model())
+        except Exception as exc:  # the meter is a convenience; it goes quiet instead
+            log.info("no input token limit: %s", type(exc).__name__)
+            return None
+
+    async def count_tokens(self, text: str) -> int | None:
+        """Tokens of `text` for the open chat's model (`countTokens`); None when it cannot be asked."""
+        backend = self._backend_factory()
+        if backend is None or not text.strip():
+            return 0 if not text.strip() else None
+        try:
+            return await backend.count_tokens(self.current_model(), text)
+        except Exception as exc:
+            log.info("tokens not counted: %s", type(exc).__name__)
+            return None
 
     async def list_models(self) -> list[str]:
         """Models the API lists for chat; raises when there is no key or no answer."""
@@ -387,11 +492,11 @@ class ChatSession(QObject):
 
     # -- sending ---------------------------------------------------------------
 
-    def send(self, text: str) -> bool:
-        """Sends a question in the open chat; whitespace-only text is refused."""
-        if not text.strip():
+    def send(self, text: str, attachments: Sequence[Attachment] = ()) -> bool:
+        """Sends a question in the open chat; whitespace-only text without attachments is refused."""
+        if not text.strip() and not attachments:
             return False
-        self._spawn(self._send(text))
+        self._spawn(self._send(text, list(attachments)))
         return True
 
     def stop(self) -> bool:
@@ -438,25 +543,30 @@ class ChatSession(QObject):
             if await self._db.run(self._store.switch_version, message_id, step) is not None:
                 await self.open_chat(chat_id)
 
-    async def _send(self, text: str) -> None:
+    async def _send(self, text: str, attachments: list[Attachment] | None = None) -> None:
+        attachments = attachments or []
         async with self._send_lock:
             chat = self._chat
             try:
                 if chat is None:
                     model = self._model_override or self._settings.model
                     chat = await self._db.run(
-                        self._store.create_chat, model, title_from(text),
-                        self._settings.system_instruction or None,
+                        self._store.create_chat, model,
+                        title_from(text) if text.strip() else title_from(attachments[0].name),
+                        self._settings.system_instruction or None, google_search=self._search_for_new_chat,
                     )
                     self._chat = chat
                     self._changed(chat)
                 await self._stop_and_wait(chat.id)
-                question = await self._db.run(self._store.add_message, chat.id, Role.USER, text)
+                question = await self._db.run(self._store.add_message, chat.id, Role.USER, text,
+                                              attachments=attachments)
             except StorageError as exc:
                 # Never ask Gemini about a question that is not kept: the answer could not be saved either.
                 log.error("question not saved: %s", exc)
                 self.problem.emit(f"Your message was not sent: gemchat could not save it ({exc}).")
                 self.unsent.emit(text)
+                if attachments:
+                    self.unsent_attachments.emit(attachments)
                 return
             if self._chat is not None and self._chat.id == chat.id:
                 self.message_added.emit(question)
@@ -482,7 +592,9 @@ class ChatSession(QObject):
             if chat is None or old is None or old.role is not Role.USER or old.chat_id != chat_id:
                 return
             await self._stop_and_wait(chat_id)
-            await self._db.run(self._store.add_message, chat_id, Role.USER, text, parent_id=old.parent_id)
+            # A new version of a question keeps the files the old one carried.
+            await self._db.run(self._store.add_message, chat_id, Role.USER, text, parent_id=old.parent_id,
+                               attachments=old.attachments)
             await self.open_chat(chat_id)
             await self._start_generation(chat)
 
@@ -530,6 +642,9 @@ class ChatSession(QObject):
             temperature=self._settings.temperature,
             follow_up=CONTINUE_PROMPT if continuing is not None else None,
             request_id=secrets.token_hex(4),
+            include_thoughts=self._settings.show_thoughts,
+            google_search=chat.google_search,
+            attachment_path=self._files.path if self._files is not None else None,
         )
         shown = self._chat is not None and self._chat.id == chat.id
         if continuing is not None and shown:
@@ -589,6 +704,8 @@ class ChatSession(QObject):
         status, error, problem = Status.COMPLETE, None, None
         finish_reason: str | None = None
         usage: dict[str, object] | None = None
+        grounding: dict[str, Any] | None = None
+        continuing = request.follow_up is not None
         started = time.monotonic()
         first_token_ms: int | None = None
         try:
@@ -604,7 +721,17 @@ class ChatSession(QObject):
                         reason = event.error.message if event.error else ""
                         generation.retrying.emit(event.retry_in, reason)
                         continue
+                    if event.upload is not None:
+                        generation.upload_progress.emit(event.upload.name, event.upload.sent, event.upload.total)
+                        continue
+                    if event.uploaded is not None:
+                        self._db.submit(self._store.remember_upload, event.uploaded)
+                        continue
+                    if event.grounding and not continuing:
+                        # A continuation's offsets count from where it resumed: the first part's citations stay.
+                        grounding = grounding_metadata.merge(grounding, event.grounding)
                     if event.thought:
+                        generation.thoughts += event.thought
                         generation.thought.emit(event.thought)
                     if event.text:
                         if first_token_ms is None:
@@ -638,7 +765,7 @@ class ChatSession(QObject):
         text = generation.text
         try:
             final = await self._db.run(saver.finish, text, status, error, finish_reason, usage,
-                                       first_token_ms, duration_ms)
+                                       first_token_ms, duration_ms, grounding, generation.thoughts)
         except StorageError as exc:
             # Still ends the answer on screen; the database keeps what was saved, marked cut off at the next start.
             save_failed(exc)
@@ -646,7 +773,8 @@ class ChatSession(QObject):
             final = Message(message_id, generation.chat_id, Role.MODEL, text, status, utc_now(),
                             f"This answer could not be saved ({exc}). Copy what you need before you "
                             "leave this chat.", finish_reason=finish_reason, usage=usage,
-                            first_token_ms=first_token_ms, duration_ms=duration_ms)
+                            first_token_ms=first_token_ms, duration_ms=duration_ms, grounding=grounding,
+                            thoughts=generation.thoughts)
         log.info("answer %s model=%s status=%s ttft=%s duration=%.2fs chunks=%d chars=%d retries=%d saved=%s",
                  rid, request.model, final.status,
                  f"{first_token_ms / 1000:.2f}s" if first_token_ms is not None else "-",

@@ -34,6 +34,8 @@ class Settings:
         temperature: None sends none (Gemini 3.6 deprecated the sampling parameters).
         theme: system, light or dark.
         debug_log: also log questions and answers (off: the log holds timings and errors only).
+        show_thoughts: ask thinking models for a summary of their thoughts (`include_thoughts`),
+            shown in a collapsed Thinking section above the answer.
     """
 
     model: str = DEFAULT_MODEL
@@ -45,6 +47,7 @@ class Settings:
     temperature: float | None = None
     theme: str = "system"
     debug_log: bool = False
+    show_thoughts: bool = True
 
     @classmethod
     def load(cls, path: Path) -> "Settings":
@@ -87,6 +90,7 @@ _VALIDATORS = {
     "temperature": lambda v: v is None or (_number(v) and 0 <= v <= 2),
     "theme": lambda v: v in THEMES,
     "debug_log": lambda v: isinstance(v, bool),
+    "show_thoughts": lambda v: isinstance(v, bool),
 }
 
 

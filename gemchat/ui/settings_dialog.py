@@ -68,6 +68,9 @@ class SettingsDialog(QDialog):
         for level in THINKING_LEVELS:
             self.thinking.addItem(level.capitalize() if level else "Model default", level)
         self.thinking.setCurrentIndex(THINKING_LEVELS.index(settings.thinking_level))
+        self.show_thoughts = QCheckBox("Show thoughts (a summary, in a collapsed Thinking section)")
+        self.show_thoughts.setToolTip("Asks thinking models for a summary of their thoughts (include_thoughts).")
+        self.show_thoughts.setChecked(settings.show_thoughts)
         self.set_temperature = QCheckBox("Send a temperature")
         self.set_temperature.setToolTip(
             "Off by default: Gemini 3.6 models deprecated sampling parameters; only set it for models that accept it."
@@ -104,6 +107,7 @@ class SettingsDialog(QDialog):
         form.addRow("API key:", key_row)
         form.addRow("Default model:", self.model)
         form.addRow("Thinking level:", self.thinking)
+        form.addRow("", self.show_thoughts)
         form.addRow("Temperature:", temp_row)
         form.addRow("System instruction:", self.system_instruction)
         form.addRow("", self.typing_effect)
@@ -140,6 +144,7 @@ class SettingsDialog(QDialog):
         """Copies the dialog's values into `settings`."""
         settings.model = self.model.currentText().strip() or settings.model
         settings.thinking_level = self.thinking.currentData()
+        settings.show_thoughts = self.show_thoughts.isChecked()
         settings.temperature = self.temperature.value() if self.set_temperature.isChecked() else None
         settings.system_instruction = self.system_instruction.toPlainText().strip()
         settings.typing_effect = self.typing_effect.isChecked()
