@@ -230,3 +230,139 @@ def test_esc_stops_a_stalled_or_silent_answer_at_once(
     assert answer_rows(data_dir) == [(expected, "interrupted", None)]
     gemini.release()
     next_message_is_answered(qloop, qtbot, app, data_dir)
+
+
+# -- storage faults while the app runs ----------------------------------------------------------------
+#
+# Produced inside SQLite, on the app's own connection (through its database thread), since the tests
+# run as root, for whom no file is read-only: `max_page_count` at the file's size is a full disk as
+# SQLite reports it (SQLITE_FULL), `query_only` a read-only database (SQLITE_READONLY).
+
+STORAGE_FAULTS = {
+    "disk full": ("PRAGMA max_page_count = {pages}", "PRAGMA max_page_count = 1073741823"),
+    "read-only": ("PRAGMA query_only = 1", "PRAGMA query_only = 0"),
+}
+
+
+def on_app_connection(qloop: Any, app: GemchatApp, pragma: str) -> None:
+    def apply() -> None:
+        conn = app.db.store._conn  # the app's one connection, on the one thread that uses it
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(pragma.format(pages=pages))
+
+    run(qloop, app.db.run(apply))
+
+
+def problems(app: GemchatApp) -> list[str]:
+    """Every message the session sent to the status bar, from now on."""
+    seen: list[str] = []
+    app.session.problem.connect(seen.append)
+    return seen
+
+
+@pytest.mark.parametrize("fault", list(STORAGE_FAULTS), ids=list(STORAGE_FAULTS))
+def test_an_answer_that_cannot_be_saved_stays_on_screen_says_so_once_and_leaves_no_gap(
+    fault: str, app: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Path
+) -> None:
+    break_it, mend_it = STORAGE_FAULTS[fault]
+    type_and_send(qtbot, app, "First")
+    wait_answer_done(qloop, app)
+    said = problems(app)
+    chunks = ["A" * 10_000, "B" * 10_000, "C" * 10_000]  # each more than a page: a full disk cannot take it
+    gemini.enqueue(Reply.text(chunks, chunk_delay=0.3))
+    type_and_send(qtbot, app, "Second")
+    run(qloop, until(lambda: "AAAA" in app.window.view.toPlainText(), 5))
+    on_app_connection(qloop, app, break_it)
+    wait_answer_done(qloop, app)
+
+    run(qloop, until(lambda: "could not be saved" in app.window.view.toPlainText(), 5, "the note shown"))
+    shown = app.window.view.toPlainText()
+    assert "".join(chunks) in shown
+    # Once per answer, not per chunk (the chat's title, written in the background, may fail on its own).
+    assert len([p for p in said if "answer could not be saved" in p]) == 1, said
+    text, status, _error = answer_rows(data_dir)[-1]
+    assert "".join(chunks).startswith(text)  # a beginning of the answer, never one with a hole
+    assert status == "streaming"  # shown as cut off at the next start
+    on_app_connection(qloop, app, mend_it)
+    next_message_is_answered(qloop, qtbot, app, data_dir)
+
+
+@pytest.mark.parametrize("fault", list(STORAGE_FAULTS), ids=list(STORAGE_FAULTS))
+def test_a_question_that_cannot_be_saved_is_not_sent_and_comes_back_to_the_box(
+    fault: str, app: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Path
+) -> None:
+    break_it, mend_it = STORAGE_FAULTS[fault]
+    type_and_send(qtbot, app, "First")
+    wait_answer_done(qloop, app)
+    before = rows(data_dir, "select id, text, status from messages order by id")
+    said = problems(app)
+    on_app_connection(qloop, app, break_it)
+    question = "A long question " + "q" * 60_000  # too big for the pages left
+    app.window.composer.setPlainText(question)
+    qtbot.keyClick(app.window.composer, Qt.Key.Key_Return)
+    run(qloop, until(lambda: said, 5, "the problem reported"))
+    assert "Your message was not sent" in said[0]
+    run(qloop, until(lambda: app.window.composer.toPlainText() == question, 5, "the text put back"))
+    assert rows(data_dir, "select id, text, status from messages order by id") == before
+    assert streams(gemini) == 1  # Gemini was not asked
+    on_app_connection(qloop, app, mend_it)
+    gemini.enqueue(Reply.text(["Got it."]))  # not an echo of 60,000 characters
+    expect_answer(app)
+    qtbot.keyClick(app.window.composer, Qt.Key.Key_Return)
+    wait_answer_done(qloop, app)
+    assert rows(data_dir, "select text from messages where role = 'user' order by id")[-1] == (question,)
+    assert answer_rows(data_dir)[-1][1] == "complete"
+
+
+def hold_write_lock(path: Path, seconds: float) -> Any:
+    """Another process's write transaction on the same file (another gemchat, `gemchat import`)."""
+    import sqlite3
+    import threading
+
+    started = threading.Event()
+
+    def hold() -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        started.set()
+        time.sleep(seconds)
+        conn.execute("COMMIT")
+        conn.close()
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    started.wait(5)
+    return thread
+
+
+def test_a_database_briefly_locked_by_another_process_loses_nothing(
+    app: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Path
+) -> None:
+    said = problems(app)
+    chunks = [f"w{i} " for i in range(30)]
+    gemini.enqueue(Reply.text(chunks, chunk_delay=0.05))
+    type_and_send(qtbot, app, "While another writer works")
+    run(qloop, until(lambda: "w3" in app.window.view.toPlainText(), 5))
+    holder = hold_write_lock(database_path(data_dir), 1.0)  # shorter than the 5 s busy timeout
+    wait_answer_done(qloop, app)
+    holder.join()
+    assert said == []
+    assert answer_rows(data_dir) == [("".join(chunks), "complete", None)]
+
+
+def test_a_database_locked_for_longer_than_the_busy_timeout_says_so_and_keeps_the_question(
+    app: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Path
+) -> None:
+    on_app_connection(qloop, app, "PRAGMA busy_timeout = 300")  # the app waits 5 s; the same error, sooner
+    said = problems(app)
+    holder = hold_write_lock(database_path(data_dir), 1.5)
+    qtbot.keyClicks(app.window.composer, "Locked out")
+    qtbot.keyClick(app.window.composer, Qt.Key.Key_Return)
+    run(qloop, until(lambda: said, 5, "the problem reported"))
+    assert "not sent" in said[0] and "locked" in said[0]
+    run(qloop, until(lambda: app.window.composer.toPlainText() == "Locked out", 5))
+    holder.join()
+    expect_answer(app)
+    qtbot.keyClick(app.window.composer, Qt.Key.Key_Return)
+    wait_answer_done(qloop, app)
+    assert rows(data_dir, "select text, status from messages where role = 'user'") == [("Locked out", "complete")]
