@@ -11,6 +11,9 @@ tests/core/test_backend.py; these show the whole app copes.
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +21,14 @@ from typing import Any, Iterator
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from gemchat.app import GemchatApp, build_app, run_app
+from gemchat.app import GemchatApp, build_app, lock_data_dir, run_app, run_gui
 from gemchat.core.backend import GeminiBackend
+from gemchat.core.messages import Role
 from gemchat.paths import database_path, settings_path
+from gemchat.storage import migrations
+from gemchat.storage.store import ChatStore
 from tests.conftest import TEST_KEY, run, until
 from tests.driving import answers_ended, expect_answer, rows, type_and_send, wait_answer_done
 from tests.fakes.gemini_server import FakeGemini, Reply
@@ -366,3 +372,94 @@ def test_a_database_locked_for_longer_than_the_busy_timeout_says_so_and_keeps_th
     qtbot.keyClick(app.window.composer, Qt.Key.Key_Return)
     wait_answer_done(qloop, app)
     assert rows(data_dir, "select text, status from messages where role = 'user'") == [("Locked out", "complete")]
+
+
+# -- what the app finds at start-up -------------------------------------------------------------------
+
+
+def random_bytes(path: Path) -> None:
+    path.write_bytes(random.Random(7).randbytes(64 * 1024))
+
+
+def garbage_pages(path: Path) -> None:
+    """A real gemchat database whose first pages are intact and whose second half is noise."""
+    store = ChatStore.open(path)
+    chat = store.create_chat(MODEL, "Old chat")
+    for i in range(150):
+        store.add_message(chat.id, Role.USER, f"message {i} " * 40)
+    store.close()
+    data = bytearray(path.read_bytes())
+    half = len(data) // 2
+    data[half:] = random.Random(8).randbytes(len(data) - half)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", [random_bytes, garbage_pages], ids=["random bytes", "valid header, garbage pages"])
+def test_a_damaged_database_is_moved_aside_the_user_is_told_where_and_a_fresh_one_works(
+    damage: Any, qloop: Any, gemini_env: FakeGemini, data_dir: Path, qtbot: Any
+) -> None:
+    data_dir.mkdir(parents=True)
+    damage(database_path(data_dir))
+    original = database_path(data_dir).read_bytes()
+    app, task = start(qloop, qtbot, data_dir)
+    try:
+        aside = app.moved_aside
+        assert aside is not None and re.fullmatch(r"gemchat\.db\.damaged-\d{8}-\d{6}", aside.name)
+        assert aside.read_bytes() == original  # kept whole, for the user or a recovery tool
+        notice = app.window.findChild(QMessageBox, "moved_aside_notice")
+        run(qloop, until(lambda: notice.isVisible(), 3, "the notice shown"))
+        assert str(aside) in notice.text() and "not deleted" in notice.text()
+        assert str(aside) in app.window.statusBar().currentMessage()
+        notice.accept()
+        next_message_is_answered(qloop, qtbot, app, data_dir)
+    finally:
+        stop(qloop, app, task)
+
+
+@pytest.fixture
+def gui(qapp: Any, capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
+    """`run_gui` as `gemchat --data-dir DIR` calls it; returns (exit code, stderr). Restores logging and the loop."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+
+    def start_gui(directory: Path) -> tuple[int, str]:
+        code = run_gui(directory, None, None)
+        return code, capsys.readouterr().err
+
+    yield start_gui
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+    policy = asyncio.get_event_loop_policy()
+    loop = getattr(getattr(policy, "_local", None), "_loop", None)  # what run_gui left set, if anything
+    if loop is not None:
+        loop.close()
+    asyncio.set_event_loop(None)
+
+
+def test_a_database_from_a_newer_gemchat_is_refused_with_a_clear_message(gui: Any, data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    ChatStore.open(database_path(data_dir)).close()
+    import sqlite3
+
+    with sqlite3.connect(database_path(data_dir)) as conn:
+        conn.execute(f"PRAGMA user_version = {migrations.LATEST + 1}")
+    before = database_path(data_dir).read_bytes()
+    code, err = gui(data_dir)
+    assert code == 1
+    assert "written by a newer gemchat" in err and "update gemchat" in err and "Traceback" not in err
+    assert database_path(data_dir).read_bytes() == before
+    assert not list(data_dir.glob("gemchat.db.*"))  # neither upgraded, backed up nor moved aside
+
+
+def test_a_second_window_on_the_same_data_directory_says_one_is_running(gui: Any, data_dir: Path) -> None:
+    held = lock_data_dir(data_dir)  # what the first gemchat holds while its window is open
+    try:
+        code, err = gui(data_dir)
+    finally:
+        assert held is not None
+        held.close()
+    assert code == 1
+    assert "already running" in err and str(data_dir) in err and "--data-dir" in err
