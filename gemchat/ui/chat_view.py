@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Any, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
@@ -58,6 +59,8 @@ OPEN_BUDGET_CHARS = 12000
 OPEN_BUDGET_MESSAGES = 40
 """Opening a chat renders its latest messages up to these limits; older ones come on scrolling up."""
 OLDER_BATCH_CHARS = 6000
+THUMBNAIL_SIDE = 96
+"""Pictures attached to a question are shown this big (the longer side, in pixels)."""
 
 # QTextFormat.UserProperty is 0x100000; written out because touching QTextFormat's
 # enums at import costs start-up time (PySide builds them on first use).
@@ -80,6 +83,10 @@ def answer_facts(message: Message) -> str:
             generating = (message.duration_ms - message.first_token_ms) / 1000
             if generating > 0.05:
                 parts.append(f"{tokens / generating:.0f} tokens/s")
+    from gemchat.core.context import thinking_tokens
+
+    if thinking := thinking_tokens(usage):
+        parts.append(f"{thinking:,} thinking tokens")
     if message.first_token_ms is not None:
         parts.append(f"{message.first_token_ms / 1000:.1f} s to the first token")
     return "  ·  ".join(parts)
@@ -97,6 +104,8 @@ class ChatView(QTextBrowser):
     continue_requested = Signal(int)
     version_requested = Signal(int, int)
     user_scrolled = Signal()
+    # Where an attachment's copy is, by SHA-256 (set by the window); thumbnails are made from it.
+    attachment_path: Callable[[str], Path | None] | None = None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -278,12 +287,131 @@ class ChatView(QTextBrowser):
         if message.role is Role.USER:
             cursor.insertBlock(self._user_body_block, self._body)
             cursor.insertText(message.text, self._body)
+            self._insert_attachments(cursor, message)
         elif message.text:
             from gemchat.core.markdown import render_pieces
             from gemchat.ui.answer_renderer import insert_pieces
 
-            insert_pieces(cursor, render_pieces(message.text, message.id, self._markdown_style()))
+            insert_pieces(cursor, render_pieces(self._cited(message), message.id, self._markdown_style()))
+        if message.role is Role.MODEL:
+            self._insert_sources(cursor, message)
         self._insert_status(cursor, message)
+        if message.role is Role.MODEL and message.thoughts:
+            self._thoughts[message.id] = message.thoughts
+            self._show_thoughts(message.id)
+
+    # -- Gemini-native: attachment chips, citations and sources ------------------------
+
+    def _cited(self, message: Message) -> str:
+        """An answer's Markdown with numbered links to its sources, when it was grounded with Google Search."""
+        if not message.grounding:
+            return message.text
+        from gemchat.core.grounding import cite
+
+        return cite(message.text, message.grounding)
+
+    def _insert_attachments(self, cursor: QTextCursor, message: Message) -> None:
+        """A question's files under it: a thumbnail for pictures, then a chip with name and size."""
+        if not message.attachments:
+            return
+        from PySide6.QtGui import QTextDocument, QTextImageFormat
+
+        from gemchat.core.attachments import format_size, kind_of
+        from gemchat.ui.attachment_tray import kind_label
+        from gemchat.ui.thumbnails import thumbnail
+
+        chip = QTextCharFormat(self._note)
+        chip.setFontItalic(False)
+        chip.setBackground(_mix(self._user_tint, self.palette().color(QPalette.ColorRole.Highlight), 0.18))
+        cursor.insertBlock(self._user_body_block, self._body)
+        for n, attachment in enumerate(message.attachments):
+            if n:
+                cursor.insertText("   ", self._body)
+            image = None
+            if kind_of(attachment.mime_type) == "image" and self.attachment_path is not None:
+                image = thumbnail(attachment.sha256, self.attachment_path(attachment.sha256), THUMBNAIL_SIDE)
+            if image is not None:
+                name = f"gemchat-thumbnail:{attachment.sha256}"
+                # Added to the document, never loaded by name: loadResource still fetches nothing.
+                self.document().addResource(QTextDocument.ResourceType.ImageResource.value, QUrl(name), image)
+                picture = QTextImageFormat()
+                picture.setName(name)
+                picture.setWidth(image.width())
+                picture.setHeight(image.height())
+                picture.setToolTip(attachment.name)
+                picture.setVerticalAlignment(QTextCharFormat.VerticalAlignment.AlignMiddle)
+                cursor.insertImage(picture)
+                cursor.insertText(" ", self._body)
+                label = f" {attachment.name} · {format_size(attachment.size)} "
+            else:
+                label = f" {kind_label(attachment)}  {attachment.name} · {format_size(attachment.size)} "
+            chip.setToolTip(f"{attachment.name} ({attachment.mime_type})")
+            cursor.insertText(label, chip)
+
+    def _insert_sources(self, cursor: QTextCursor, message: Message) -> None:
+        """The numbered sources of a grounded answer, and what Gemini searched for, as links.
+
+        Google sends a search-suggestions widget (`searchEntryPoint.renderedContent`)
+        as HTML and CSS meant for a browser; QTextDocument cannot show it, so the
+        searches themselves (`webSearchQueries`) are links to Google Search instead.
+        Titles are inserted as text (never markup) and only http(s) addresses are links.
+        """
+        if not message.grounding:
+            return
+        from gemchat.core.grounding import search_queries, search_url, sources
+
+        found = sources(message.grounding)
+        queries = search_queries(message.grounding)
+        if not found and not queries:
+            return
+        plain = QTextCharFormat(self._note)
+        plain.setFontItalic(False)
+        heading = QTextCharFormat(plain)
+        heading.setFontWeight(QFont.Weight.Bold)
+        block = QTextBlockFormat(self._body_block)
+        block.setLeftMargin(4)
+        if found:
+            cursor.insertBlock(block, heading)
+            cursor.insertText("Sources", heading)
+            for source in found:
+                cursor.insertBlock(block, plain)
+                cursor.insertText(f"[{source.number}]  ", plain)
+                if source.linkable:
+                    cursor.insertText(source.title, self._web_link(source.uri, source.uri))
+                else:
+                    cursor.insertText(source.title, plain)
+        if queries:
+            cursor.insertBlock(block, plain)
+            cursor.insertText("Google Search:  ", heading)
+            for n, query in enumerate(queries):
+                if n:
+                    cursor.insertText("  ·  ", plain)
+                cursor.insertText(query, self._web_link(search_url(query), f"Search Google for “{query}”"))
+
+    def _web_link(self, href: str, tooltip: str) -> QTextCharFormat:
+        link = self._app_link(href)
+        link.setToolTip(tooltip)
+        return link
+
+    def refresh_message(self, message: Message) -> None:
+        """Renders one message again where it is (an answer whose citations came with its end)."""
+        self._complete_stream()
+        self._remember(message)
+        header = self._header_block_of(message.id)
+        if header is None:
+            return
+        end = header.position() + header.length() - 1
+        block = header.next()
+        while block.isValid() and not block.blockFormat().hasProperty(_MESSAGE_ID):
+            end = block.position() + block.length() - 1
+            block = block.next()
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        cursor.setPosition(header.position())
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        self._insert_message(cursor, message, in_place=True)
+        cursor.endEditBlock()
 
     def _app_link(self, href: str) -> QTextCharFormat:
         link = QTextCharFormat(self._note)

@@ -6,11 +6,12 @@ text edit so pasted rich text arrives as text.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QMimeData, QRegularExpression, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
+from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
-_NON_SPACE = QRegularExpression(r"\S")
 # About a quarter of Gemini's context window. Longer text freezes the window for seconds where it
 # is shown (0.5 s per million characters in the chat view) and makes every later request huge.
 MAX_MESSAGE_CHARS = 1_000_000
@@ -24,6 +25,8 @@ class Composer(QPlainTextEdit):
         edit_last_requested(): Up was pressed in the empty box.
         editing_changed(bool): editing an earlier question began or ended.
         refused(str): a paste was refused (too long); why, in words for the user.
+        files_pasted(object): files were pasted or dropped (a list of local `Path`s), to attach.
+        image_pasted(object): an image was pasted or dropped (a `QImage`), to attach.
     """
 
     submitted = Signal(str)
@@ -32,6 +35,8 @@ class Composer(QPlainTextEdit):
     edit_last_requested = Signal()
     editing_changed = Signal(bool)
     refused = Signal(str)
+    files_pasted = Signal(object)
+    image_pasted = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,6 +47,7 @@ class Composer(QPlainTextEdit):
         self._blank = True
         self._editing: int | None = None
         self._draft = ""
+        self.allow_blank_submit = False  # set while files are attached: they can go without words
 
     @property
     def editing(self) -> int | None:
@@ -72,7 +78,7 @@ class Composer(QPlainTextEdit):
     def submit(self) -> None:
         """Sends what is typed, if anything; clears the box."""
         text = self.toPlainText()
-        if text.strip():
+        if text.strip() or (self.allow_blank_submit and self._editing is None):
             editing, self._editing = self._editing, None
             self.setPlainText(self._draft if editing is not None else "")
             self._draft = ""
@@ -112,7 +118,10 @@ class Composer(QPlainTextEdit):
         """Pastes and drops, unless the message would become longer than `MAX_MESSAGE_CHARS`.
 
         Refused at once, with a reason, rather than pasted, frozen on and then sent into an error.
+        Files and images are attached instead of pasted as text (a copied file is also its path).
         """
+        if self._take_attachments(source):
+            return
         if source.hasText():
             cursor = self.textCursor()
             kept = self.document().characterCount() - 1 - (cursor.selectionEnd() - cursor.selectionStart())
@@ -124,6 +133,22 @@ class Composer(QPlainTextEdit):
                 )
                 return
         super().insertFromMimeData(source)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:  # noqa: N802 (Qt override)
+        return bool(_local_files(source)) or source.hasImage() or super().canInsertFromMimeData(source)
+
+    def _take_attachments(self, source: QMimeData) -> bool:
+        """Hands pasted or dropped files and images to whoever attaches them; True when there were some."""
+        files = _local_files(source)
+        if files:
+            self.files_pasted.emit(files)
+            return True
+        if source.hasImage():
+            image = source.imageData()
+            if isinstance(image, QImage) and not image.isNull():
+                self.image_pasted.emit(image)
+                return True
+        return False
 
     def _on_document_contents_change(self, position: int, removed: int, added: int) -> None:
         """Keeps `is_blank` current at the cost of the change, never of the whole text.
@@ -145,13 +170,26 @@ class Composer(QPlainTextEdit):
             self.emptied.emit(blank)
 
     def _has_text(self, start: int, end: int) -> bool:
-        """Whether anything but whitespace lies in [start, end); stops at the first such character."""
-        document = self.document()
-        end = min(end, document.characterCount())
-        for position in range(start, min(end, start + 64)):
-            if not document.characterAt(position).isspace():
+        """Whether anything but whitespace lies in [start, end), as `str.strip` sees it (so does `send`).
+
+        Reads slices growing from 64 characters: one small read when the text
+        starts with a word, a few large ones for a long run of blank lines.
+        """
+        end = min(end, self.document().characterCount() - 1)
+        cursor = self.textCursor()  # a copy: moving it leaves the user's cursor alone
+        position, step = start, 64
+        while position < end:
+            stop = min(end, position + step)
+            cursor.setPosition(position)
+            cursor.setPosition(stop, cursor.MoveMode.KeepAnchor)
+            if cursor.selectedText().strip():
                 return True
-        if end - start <= 64:
-            return False
-        found = document.find(_NON_SPACE, start + 64)
-        return not found.isNull() and found.selectionStart() < end
+            position, step = stop, min(step * 8, 1 << 20)
+        return False
+
+
+def _local_files(source: QMimeData) -> list[Path]:
+    """The local files among dropped or pasted URLs (a link to a web page is not a file)."""
+    if not source.hasUrls():
+        return []
+    return [Path(url.toLocalFile()) for url in source.urls() if url.isLocalFile() and url.toLocalFile()]

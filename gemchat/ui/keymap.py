@@ -65,6 +65,8 @@ KEYMAP: tuple[Binding, ...] = (
     Binding("export_chat", "&Export Chat…", (StandardKey.SaveAs, "Ctrl+Shift+S")),
     Binding("export_all", "Export &All Chats…", ()),
     Binding("import_chats", "&Import Chats…", (StandardKey.Open, "Ctrl+O")),
+    Binding("attach_files", "&Attach Files…", ("Ctrl+U",)),
+    Binding("google_search", "Ground with &Google Search", ("Ctrl+G",)),
 )
 
 # Keys handled inside a widget rather than by a window action, listed for the cheat sheet.
@@ -72,6 +74,7 @@ EXTRA_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Send message", ("Enter",)),
     ("New line in message", ("Shift+Enter",)),
     ("Edit your last question (in an empty message box)", ("Up",)),
+    ("Attach a copied file or image (in the message box)", ("Ctrl+V",)),
     ("Move through search results", ("Up", "Down")),
 )
 

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+    QImage,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
+    QMessageBox,
     QSplitter,
     QLabel,
     QMainWindow,
@@ -20,11 +32,14 @@ from PySide6.QtWidgets import (
 )
 
 from gemchat.core.code_blocks import code_blocks
-from gemchat.core.messages import Chat, Message, Role
+from gemchat.core.context import chat_tokens
+from gemchat.core.messages import Attachment, Chat, Message, Role
 from gemchat.storage.errors import ImportFormatError
 from gemchat.session import UNDO_SECONDS, ChatSession, Generation
 from gemchat.settings import Settings
 from gemchat.ui.api_key_dialog import ApiKeyDialog
+from gemchat.ui.attachment_tray import AttachmentTray, UploadBar
+from gemchat.ui.context_meter import ContextMeter
 from gemchat.ui.cheat_sheet import CheatSheet
 from gemchat.ui.settings_dialog import SettingsDialog
 from gemchat.ui.sidebar import Sidebar
@@ -85,12 +100,20 @@ class MainWindow(QMainWindow):
         self.resize(900, 720)
 
         self.view = ChatView()
+        self.view.attachment_path = session.attachment_path
         self.composer = Composer()
         self.composer.setMaximumHeight(160)
         self.send_button = QPushButton("Send")
         self.send_button.setEnabled(False)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setVisible(False)
+        self.attach_button = QPushButton("Attach")
+        self.attach_button.setToolTip("Attach images, PDFs, text or code, audio or video (Ctrl+U); "
+                                      "you can also drop or paste them")
+        self.tray = AttachmentTray(session.attachment_path)
+        self.upload_bar = UploadBar()
+        self.meter = ContextMeter(self.composer.toPlainText, session.count_tokens, session.input_token_limit)
+        self.setAcceptDrops(True)
         self.activity = QLabel()
         self.activity.setObjectName("activity")
         self.activity.setVisible(False)
@@ -106,6 +129,7 @@ class MainWindow(QMainWindow):
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.attach_button)
         buttons.addStretch(1)
         row = QHBoxLayout()
         row.addWidget(self.composer, 1)
@@ -115,7 +139,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.activity)
         layout.addWidget(self.editing_banner)
+        layout.addWidget(self.upload_bar)
+        layout.addWidget(self.tray)
         layout.addLayout(row)
+        layout.addWidget(self.meter)
         conversation = QWidget()
         conversation.setLayout(layout)
         self.sidebar = Sidebar()
@@ -142,7 +169,13 @@ class MainWindow(QMainWindow):
         self.composer.edit_last_requested.connect(self.edit_last_question)
         self.composer.editing_changed.connect(self.editing_banner.setVisible)
         session.message_focused.connect(self._on_session_message_focused)
-        self.composer.emptied.connect(lambda blank: self.send_button.setEnabled(not blank))
+        self.composer.emptied.connect(lambda _blank: self._update_send_button())
+        self.composer.files_pasted.connect(self.attach_paths)
+        self.composer.image_pasted.connect(self.attach_image)
+        self.attach_button.clicked.connect(self.choose_attachments)
+        self.tray.changed.connect(self._on_tray_changed)
+        self.upload_bar.cancel_requested.connect(self.stop)
+        session.unsent_attachments.connect(self.tray.add)
         self.send_button.clicked.connect(self.composer.submit)
         self.stop_button.clicked.connect(self.stop)
         self.view.retry_requested.connect(self._on_view_retry_requested)
@@ -193,6 +226,8 @@ class MainWindow(QMainWindow):
             "export_chat": lambda: self.export_chats(current_only=True),
             "export_all": lambda: self.export_chats(current_only=False),
             "import_chats": self.import_chats,
+            "attach_files": self.choose_attachments,
+            "google_search": lambda: None,
         }
         actions: dict[str, QAction] = {}
         for entry in KEYMAP:
@@ -206,6 +241,10 @@ class MainWindow(QMainWindow):
         typing.setCheckable(True)
         typing.setChecked(self._settings.typing_effect)
         typing.toggled.connect(self._on_typing_effect_toggled)
+        search = actions["google_search"]
+        search.setCheckable(True)
+        search.setToolTip("Answers in this chat search Google and cite their sources")
+        search.toggled.connect(self._on_google_search_toggled)
         return actions
 
     def _build_menus(self) -> None:
@@ -214,7 +253,7 @@ class MainWindow(QMainWindow):
             "&File": ("new_chat", "search", None, "export_chat", "export_all", "import_chats", None,
                       "settings", "api_key", None, "quit"),
             "&Chat": ("stop", "retry", "continue_answer", "edit_last_question", "previous_version",
-                      "next_version", None, "copy_last_answer", "copy_last_code", "focus_composer", None,
+                      "next_version", None, "attach_files", "google_search", None, "copy_last_answer", "copy_last_code", "focus_composer", None,
                       "chat_settings", "rename_chat", "delete_chat", "undo_delete", None, "next_chat",
                       "previous_chat"),
             "&View": ("typing_effect",),
@@ -434,6 +473,7 @@ class MainWindow(QMainWindow):
     # -- session events --------------------------------------------------------------
 
     def _on_composer_text_changed(self) -> None:
+        self.meter.draft_changed()
         if self.composer.editing is None:
             self._draft_timer.start()  # saved after a pause in typing, not per keystroke
 
@@ -443,10 +483,134 @@ class MainWindow(QMainWindow):
             self._session.save_draft(self._draft_chat, self.composer.toPlainText())
 
     def _on_composer_submitted(self, text: str) -> None:
+        if self.meter.over_limit(text):
+            self._confirm_over_limit(text)
+            return
         self._draft_timer.stop()
         self._session.save_draft(self._draft_chat, "")
         self.view.scroll_to_bottom()
-        self._session.send(text)
+        attachments = self.tray.attachments()
+        self.tray.clear()
+        self._session.send(text, attachments)
+
+    def _confirm_over_limit(self, text: str) -> None:
+        """Asks before sending a message that would pass the model's limit (Gemini would refuse it)."""
+        self.composer.setPlainText(text)  # back where it was, whatever is answered
+        self.composer.moveCursor(self.composer.textCursor().MoveOperation.End)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "gemchat",
+            f"This message would make the chat about {self.meter.tokens_with(text):,} tokens, more than the "
+            f"{self.meter.limit:,} this model takes. Gemini will probably refuse it. Start a new chat, "
+            "shorten the message, or send it anyway.",
+            QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("context_limit_warning")
+        send = box.addButton("Send Anyway", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def on_finished() -> None:
+            if box.clickedButton() is send and self.composer.toPlainText() == text:
+                self.composer.setPlainText("")
+                self._draft_timer.stop()
+                self._session.save_draft(self._draft_chat, "")
+                self.view.scroll_to_bottom()
+                attachments = self.tray.attachments()
+                self.tray.clear()
+                self._session.send(text, attachments)
+
+        box.finished.connect(on_finished)
+        box.open()
+
+    # -- attachments, search, context ---------------------------------------------------
+
+    def choose_attachments(self) -> None:
+        dialog = QFileDialog(self, "Attach files", str(Path.home()),
+                             "Images, documents, audio and video (*);;Images (*.png *.jpg *.jpeg *.webp *.heic *.heif)"
+                             ";;PDF (*.pdf)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.filesSelected.connect(lambda paths: self.attach_paths([Path(p) for p in paths]))
+        dialog.open()
+
+    def attach_paths(self, paths: list[Path]) -> None:
+        """Attaches files (dropped, pasted or chosen) to the message being written."""
+        if paths:
+            self._session._spawn(self._attach_paths(paths))
+
+    async def _attach_paths(self, paths: list[Path]) -> None:
+        self.statusBar().showMessage(f"Attaching {len(paths)} file{'s' if len(paths) != 1 else ''}…")
+        added, refused = await self._session.attach_files(paths, len(self.tray.attachments()))
+        self._took(added, refused)
+
+    def attach_image(self, image: QImage) -> None:
+        """Attaches a pasted or dropped picture, kept as PNG."""
+        self._session._spawn(self._attach_image(image.copy()))
+
+    async def _attach_image(self, image: QImage) -> None:
+        def encode() -> bytes:
+            data = QByteArray()
+            buffer = QBuffer(data)
+            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+            image.save(buffer, "PNG")
+            buffer.close()
+            return bytes(data.data())
+
+        png = await asyncio.get_running_loop().run_in_executor(None, encode)
+        name = time.strftime("Pasted image %Y-%m-%d %H.%M.%S.png")
+        added, refused = await self._session.attach_bytes(png, name, len(self.tray.attachments()))
+        self._took(added, refused)
+
+    def _took(self, added: list[Attachment], refused: list[str]) -> None:
+        self.tray.add(added)
+        if refused:
+            self.statusBar().showMessage("  ".join(refused), 15000)
+        elif added:
+            self.statusBar().showMessage(f"Attached {', '.join(a.name for a in added)}.", 4000)
+        self.composer.setFocus()
+
+    def _on_tray_changed(self) -> None:
+        self.composer.allow_blank_submit = bool(self.tray.attachments())
+        self.meter.set_pending_files(len(self.tray.attachments()))
+        self._update_send_button()
+
+    def _update_send_button(self) -> None:
+        self.send_button.setEnabled(not self.composer.is_blank() or bool(self.tray.attachments()))
+
+    def _on_google_search_toggled(self, on: bool) -> None:
+        self._session.set_google_search(on)
+        self.statusBar().showMessage("Answers in this chat search Google and cite sources." if on
+                                     else "Google Search is off for this chat.", 4000)
+
+    def _on_generation_upload_progress(self, name: str, sent: int, total: int) -> None:
+        self._set_activity(None)
+        self.upload_bar.show_progress(name, sent, total)
+        if total and sent >= total and self._attached is not None and not self._attached.received_first:
+            self._set_activity("Gemini is thinking")
+            self._thinking_timer.start()
+
+    @staticmethod
+    def _dropped(mime: QMimeData) -> bool:
+        return mime.hasImage() or any(url.isLocalFile() for url in mime.urls())
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        if self._dropped(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 (Qt override)
+        if self._dropped(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        """Files dropped anywhere on the window are attached (the message box takes its own drops)."""
+        mime = event.mimeData()
+        files = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+        if files:
+            self.attach_paths(files)
+        elif mime.hasImage() and isinstance(mime.imageData(), QImage):
+            self.attach_image(mime.imageData())
+        else:
+            return
+        event.acceptProposedAction()
 
     def _on_session_chat_opened(self, chat: Chat | None, messages: list[Message],
                                 generation: Generation | None) -> None:
@@ -463,6 +627,12 @@ class MainWindow(QMainWindow):
             self._draft_timer.stop()
         live = {generation.message_id: generation.text} if generation else {}
         self.view.show_messages(messages, live)
+        search = self.actions_by_name["google_search"]
+        search.blockSignals(True)
+        search.setChecked(self._session.google_search)
+        search.blockSignals(False)
+        self.meter.set_history_tokens(chat_tokens(messages))
+        self.meter.refresh_limit()
         self._set_title(chat)
         self.sidebar.select_chat(chat.id if chat else None)
         if generation is not None:
@@ -478,6 +648,7 @@ class MainWindow(QMainWindow):
         self._draft_chat = message.chat_id  # a new chat was just saved with its first message
         self._messages.append(message)
         self.view.add_message(message)
+        self.meter.set_history_tokens(chat_tokens(self._messages))
 
     def _on_session_generation_started(self, generation: Generation) -> None:
         self._detach()
@@ -491,9 +662,12 @@ class MainWindow(QMainWindow):
         generation.retrying.connect(self._on_generation_retrying)
         generation.finished.connect(self._on_generation_ended)
         generation.failed.connect(self._on_generation_ended)
+        generation.upload_progress.connect(self._on_generation_upload_progress)
         self.stop_button.setVisible(True)
         if resume:
             self.view.resume_answer(generation.message_id)
+            if generation.thoughts:
+                self.view.add_thought(generation.thoughts)
         if not generation.received_first:
             self._set_activity("Gemini is thinking")
             self._thinking_timer.start()
@@ -510,8 +684,10 @@ class MainWindow(QMainWindow):
                 (generation.retrying, self._on_generation_retrying),
                 (generation.finished, self._on_generation_ended),
                 (generation.failed, self._on_generation_ended),
+                (generation.upload_progress, self._on_generation_upload_progress),
             ):
                 signal.disconnect(slot)
+        self.upload_bar.finish()
 
     def _on_typing_revealed(self, text: str) -> None:
         if self._thinking_timer.isActive():
@@ -525,7 +701,10 @@ class MainWindow(QMainWindow):
         self._messages = [m for m in self._messages if m.id != message.id] + [message]
         self.typing.flush()
         self.view.end_answer(message)
+        if message.grounding:
+            self.view.refresh_message(message)  # citations go where Gemini's segments end, known only now
         self._detach()
+        self.meter.set_history_tokens(chat_tokens(self._messages))
 
     def _on_view_retry_requested(self, message_id: int) -> None:
         self.retry()
@@ -568,4 +747,5 @@ class MainWindow(QMainWindow):
         event.ignore()
         if self._draft_timer.isActive():
             self._save_draft()
+        self.meter.cancel()
         self.close_requested.emit()

@@ -8,7 +8,6 @@ config, countTokens) and what gemchat made of the reply.
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
 import hashlib
 from pathlib import Path
@@ -21,7 +20,7 @@ from gemchat.core.errors import GemchatError
 from gemchat.core.grounding import cite, search_queries, sources
 from gemchat.core.messages import Attachment, Message, Role, Status
 from tests.conftest import TEST_KEY
-from tests.fakes.gemini_server import FakeGemini, Reply, camel_case, grounding_for
+from tests.fakes.gemini_server import FakeGemini, Reply, camel_case, decode_bytes, grounding_for
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
@@ -87,7 +86,8 @@ def test_a_small_image_goes_inline_as_base64_before_the_question(gemini: FakeGem
     events = asyncio.run(collect(backend_for(gemini), request))
     (body,) = stream_bodies(gemini)
     parts = body["contents"][0]["parts"]
-    assert parts[0] == {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(PNG).decode()}}
+    assert parts[0]["inlineData"]["mimeType"] == "image/png"
+    assert decode_bytes(parts[0]["inlineData"]["data"]) == PNG
     assert parts[1] == {"text": "What is this?"}
     assert "(attached: inline image/png)" in "".join(e.text for e in events)
     assert not [r for r in gemini.requests if r.kind == "upload"]
@@ -102,7 +102,7 @@ def test_follow_ups_send_earlier_attachments_again_with_their_turn(gemini: FakeG
     (body,) = stream_bodies(gemini)
     assert [c["role"] for c in body["contents"]] == ["user", "model", "user"]
     first = body["contents"][0]["parts"]
-    assert base64.b64decode(first[0]["inlineData"]["data"]).decode() == "# Plan\n- café\n"
+    assert decode_bytes(first[0]["inlineData"]["data"]).decode() == "# Plan\n- café\n"
     assert first[0]["inlineData"]["mimeType"] == "text/plain"
     assert body["contents"][2]["parts"] == [{"text": "And the second line?"}]
 

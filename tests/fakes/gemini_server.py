@@ -32,7 +32,8 @@ from typing import Any, Callable, Literal, Sequence
 from urllib.parse import parse_qsl, urlsplit
 import contextlib
 
-__all__ = ["FakeGemini", "Reply", "RecordedRequest", "MODELS", "echo_reply", "grounding_for", "FakeFile"]
+__all__ = ["FakeGemini", "Reply", "RecordedRequest", "MODELS", "echo_reply", "grounding_for", "FakeFile",
+           "camel_case", "decode_bytes"]
 
 DEFAULT_MODEL_VERSION = "gemini-3.6-flash"
 _LOOPBACK = "127.0.0.1"
@@ -315,6 +316,13 @@ def _field(mapping: Any, camel: str) -> Any:
     if camel in mapping:
         return mapping[camel]
     return mapping.get(re.sub(r"[A-Z]", lambda m: "_" + m.group().lower(), camel))
+
+
+def decode_bytes(text: str) -> bytes:
+    """A `bytes` field as Google's JSON parser reads it: standard or URL-safe base64 (the SDK sends
+    URL-safe), padding optional. Raises ValueError for anything else."""
+    cleaned = text.replace("-", "+").replace("_", "/")
+    return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
 
 
 def camel_case(value: Any) -> Any:
@@ -1133,7 +1141,7 @@ class FakeGemini:
                 if _field(part, "inlineData") is not None:
                     inline = _field(part, "inlineData") or {}
                     try:
-                        base64.b64decode(inline.get("data") or "", validate=True)
+                        decode_bytes(str(inline.get("data") or ""))
                     except ValueError:
                         return Reply.error(400, "INVALID_ARGUMENT",
                                            f"Invalid value at 'contents[{c}].parts[{p}].inline_data.data' "

@@ -1,0 +1,174 @@
+"""The meter under the message box: how full the model's context window is.
+
+The chat's size comes from the usage Gemini reported with its last answer
+(`gemchat.core.context.chat_tokens`); what is being typed is counted with
+`countTokens` once typing pauses for `COUNT_DELAY_MS`, as a task on the qasync
+loop, so typing never waits for the network (nor for reading a long draft on
+every keystroke). Until the count arrives, and when it cannot be had, a
+four-characters-a-token guess stands in (shown with ≈).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Awaitable, Callable
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+
+from gemchat.core.context import estimate_tokens
+
+log = logging.getLogger(__name__)
+
+COUNT_DELAY_MS = 400
+WARN_FRACTION = 0.9
+
+
+class ContextMeter(QWidget):
+    """Tokens of the chat plus the draft, against the model's input limit.
+
+    Attributes:
+        history_tokens: what the chat's next request starts with.
+        draft_tokens: the counted (or estimated) tokens of the text being typed.
+        limit: the model's `inputTokenLimit`, None while unknown.
+    """
+
+    def __init__(
+        self,
+        draft: Callable[[], str],
+        count: Callable[[str], Awaitable[int | None]],
+        input_limit: Callable[[], Awaitable[int | None]],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._read_draft = draft
+        self._count = count
+        self._input_limit = input_limit
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._draft = ""
+        self._counted: tuple[str, int] | None = None  # the last text countTokens answered for
+        self._generation = 0
+        self.history_tokens = 0
+        self.draft_tokens = 0
+        self.pending_files = 0
+        self.limit: int | None = None
+        self.label = QLabel()
+        self.label.setObjectName("contextMeter")
+        self.label.setAccessibleName("Context used")
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(False)
+        self.bar.setMaximumHeight(6)
+        self.bar.setMaximumWidth(160)
+        self.bar.setRange(0, 1000)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addStretch(1)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(COUNT_DELAY_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._show()
+
+    # -- inputs ---------------------------------------------------------------------
+
+    def set_history_tokens(self, tokens: int) -> None:
+        self.history_tokens = tokens
+        self._show()
+
+    def set_pending_files(self, count: int) -> None:
+        self.pending_files = count
+        self._show()
+
+    def draft_changed(self) -> None:
+        """The message box changed: it is read and counted once typing pauses."""
+        self._timer.start()
+
+    def tokens_with(self, text: str) -> int:
+        """The chat's size if `text` were sent now: counted when it was, else guessed."""
+        if self._counted is not None and self._counted[0] == text:
+            return self.history_tokens + self._counted[1]
+        return self.history_tokens + estimate_tokens(text)
+
+    def refresh_limit(self) -> None:
+        """Asks again for the model's limit (another chat or model was opened)."""
+        self._spawn(self._fetch_limit())
+
+    # -- queries --------------------------------------------------------------------
+
+    @property
+    def exact(self) -> bool:
+        return not self._draft.strip() or (self._counted is not None and self._counted[0] == self._draft)
+
+    def total(self) -> int:
+        return self.history_tokens + self.draft_tokens
+
+    def over_limit(self, text: str) -> bool:
+        """Whether sending `text` now would pass the model's input limit."""
+        return self.limit is not None and self.tokens_with(text) > self.limit
+
+    # -- work -----------------------------------------------------------------------
+
+    def _on_timer_timeout(self) -> None:
+        text = self._read_draft()
+        self._draft = text
+        self._generation += 1
+        if self._counted is not None and self._counted[0] == text:
+            self.draft_tokens = self._counted[1]
+        else:
+            self.draft_tokens = estimate_tokens(text)
+            if text.strip():
+                self._spawn(self._count_draft(text, self._generation))
+        self._show()
+
+    async def _count_draft(self, text: str, generation: int) -> None:
+        tokens = await self._count(text)
+        if tokens is None or generation != self._generation:
+            return  # typing went on, or counting failed: the guess stays
+        self._counted = (text, tokens)
+        if text == self._draft:
+            self.draft_tokens = tokens
+            self._show()
+
+    async def _fetch_limit(self) -> None:
+        limit = await self._input_limit()
+        self.limit = limit
+        self._show()
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("context meter failed", exc_info=exc)
+
+    def cancel(self) -> None:
+        """Stops counting (the window is closing)."""
+        self._timer.stop()
+        for task in list(self._tasks):
+            task.cancel()
+
+    def _show(self) -> None:
+        total = self.total()
+        approx = "" if self.exact else "≈ "
+        files = f" + {self.pending_files} file{'s' if self.pending_files != 1 else ''}" if self.pending_files else ""
+        if self.limit:
+            fraction = total / self.limit
+            self.label.setText(f"{approx}{total:,}{files} of {self.limit:,} tokens")
+            self.bar.setValue(min(1000, round(fraction * 1000)))
+            self.bar.setVisible(True)
+            state = "over" if fraction > 1 else "near" if fraction >= WARN_FRACTION else "ok"
+        else:
+            self.label.setText(f"{approx}{total:,}{files} tokens")
+            self.bar.setVisible(False)
+            state = "ok"
+        if self.property("state") != state:
+            self.setProperty("state", state)
+            self.label.setStyleSheet({"over": "color: #d93025;", "near": "color: #e37400;"}.get(state, ""))
+        self.setToolTip("Tokens this chat sends with your next message, out of what the model takes in one "
+                        "request. Attached files count once sent.")
