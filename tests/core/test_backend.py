@@ -207,3 +207,27 @@ def test_retry_delay_is_read_from_retry_info() -> None:
     body = {"error": {"details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "12.5s"}]}}
     assert retry_delay(body) == 12.5
     assert retry_delay({"error": {"details": []}}) is None
+
+
+def test_lone_surrogates_anywhere_in_a_request_go_out_as_replacement_characters(gemini: FakeGemini) -> None:
+    """Stored messages are already clean, but a request may be built from anything: it must not crash."""
+    gemini.enqueue(Reply.text(["ok"]))
+    req = GenerationRequest(model="gemini-3.6-flash", history=[msg(0, Role.USER, "bad \ud800 text")],
+                            system_instruction="be \udcff brief", follow_up="go \ud83d on")
+    assert texts(asyncio.run(collect(backend_for(gemini), req))) == "ok"
+    body = gemini.requests[-1].body
+    assert body["contents"][0]["parts"][0]["text"] == "bad \ufffd text"
+    assert body["contents"][-1]["parts"][0]["text"] == "go \ufffd on"
+    assert body["systemInstruction"]["parts"][0]["text"] == "be \ufffd brief"
+
+
+@pytest.mark.parametrize("reply", [Reply.text([""]), Reply.text([""], thoughts=["only thinking"]),
+                                   Reply.text([""], finish_reason="MAX_TOKENS")], ids=["blank", "thoughts only",
+                                                                                     "length limit"])
+def test_an_answer_without_a_word_is_an_error_not_a_blank_success(gemini: FakeGemini, reply: Reply) -> None:
+    gemini.enqueue(reply)
+    with pytest.raises(GemchatError) as info:
+        asyncio.run(collect(backend_for(gemini, max_retries=0), request("q")))
+    assert info.value.kind is ErrorKind.EMPTY
+    assert ("length limit" if reply.finish_reason == "MAX_TOKENS" else "empty answer") in info.value.message
+    assert len([r for r in gemini.requests if r.kind == "stream"]) == 1  # not retried behind the user's back

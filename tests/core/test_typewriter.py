@@ -98,3 +98,33 @@ def test_text_is_shown_in_order_whole_and_once(
         t += 1 / 60
     out.append(tw.flush())
     assert "".join(out) == "".join(text for _, text in arrivals)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pieces=st.lists(
+        st.tuples(st.floats(min_value=0, max_value=3, allow_nan=False), st.text(min_size=1, max_size=300)),
+        min_size=1, max_size=25,
+    ),
+    pace=st.floats(min_value=1, max_value=5000),
+    max_lag=st.floats(min_value=0.1, max_value=2),
+)
+def test_without_any_flush_every_piece_is_shown_in_order_within_max_lag_of_arriving(
+    pieces: list[tuple[float, str]], pace: float, max_lag: float
+) -> None:
+    """The answer ends whole on screen by the pacing alone: no piece lost, doubled, reordered or held too long."""
+    tw = Typewriter(chars_per_second=pace, max_lag=max_lag)
+    arrivals = sorted(pieces, key=lambda p: p[0])
+    step = 1 / 60
+    shown = drive(tw, arrivals, end=arrivals[-1][0] + max_lag + 2 * step, step=step)
+    full = "".join(text for _, text in arrivals)
+    assert "".join(text for _, text in shown) == full
+    assert tw.pending == 0
+    revealed_at: list[float] = []
+    for t, text in shown:
+        revealed_at.extend([t] * len(text))
+    arrived_at: list[float] = []
+    for t, text in arrivals:
+        arrived_at.extend([t] * len(text))
+    assert all(r >= a for r, a in zip(revealed_at, arrived_at))  # nothing before it arrived
+    assert all(r - a <= max_lag + 2 * step for r, a in zip(revealed_at, arrived_at))
