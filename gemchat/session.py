@@ -349,6 +349,7 @@ class ChatSession(QObject):
     async def new_chat(self) -> None:
         """A fresh chat; it is saved with its first message, so empty chats never pile up."""
         self._chat = None
+        self._search_for_new_chat = False  # each chat starts without search
         self.chat_opened.emit(None, [], None)
 
     # -- the list of chats ----------------------------------------------------------

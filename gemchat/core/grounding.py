@@ -165,7 +165,10 @@ def cite(text: str, grounding: Mapping[str, Any] | None) -> str:
     pieces = []
     last = 0
     for offset in sorted(moved):
-        pieces.append(text[last:offset])
+        before = text[last:offset]
+        if before.endswith("!") and _unescaped(text, offset - 1):
+            before = before[:-1] + "\\!"  # "![" would start an image, not a link
+        pieces.append(before)
         markers = "".join(_marker(numbered.get(n), n) for n in sorted(moved[offset]))
         if (offset == 0 or text[offset - 1] == "\n") and offset < len(text):
             markers += "\n\n"  # its own paragraph, not the start of the next block's syntax
@@ -173,6 +176,12 @@ def cite(text: str, grounding: Mapping[str, Any] | None) -> str:
         last = offset
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+def _unescaped(text: str, index: int) -> bool:
+    """Whether the character at `index` has an even number of backslashes before it."""
+    backslashes = len(text[:index]) - len(text[:index].rstrip("\\"))
+    return backslashes % 2 == 0
 
 
 def merge(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any] | None:

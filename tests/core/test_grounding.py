@@ -60,3 +60,9 @@ def test_grounding_over_several_chunks_keeps_the_latest_lists_and_all_queries() 
     second = {"web_search_queries": ["b", "a"], "grounding_chunks": [1, 2], "grounding_supports": [3]}
     assert merge(merge(None, first), second) == {
         "web_search_queries": ["a", "b"], "grounding_chunks": [1, 2], "grounding_supports": [3]}
+
+
+def test_a_marker_after_an_exclamation_mark_is_a_link_not_an_image() -> None:
+    cited = cite("Wow! Next", metadata(support(4, 0)))
+    assert cited == 'Wow\\![\\[1\\]](<https://a.example/> "T0") Next'
+    assert cite("Wow\\! x", metadata(support(5, 0))).startswith("Wow\\![")  # an escaped one stays as it was
