@@ -469,11 +469,17 @@ class ChatSession(QObject):
     # -- export and import ---------------------------------------------------------
 
     async def export_to(self, path: str, markdown: bool, chat_id: int | None) -> None:
-        """Writes one chat (or all) to a file, on the database thread."""
-        from gemchat.storage.exchange import export_json, export_markdown
+        """Writes one chat (or all) to a file, on the database thread.
+
+        JSON takes the attached files along, in a folder beside it (see `exchange`).
+        """
+        from gemchat.storage.exchange import export_bundle, export_markdown
 
         def write() -> None:
-            text = (export_markdown if markdown else export_json)(self._store, chat_id)
+            if not markdown and self._files is not None:
+                export_bundle(self._store, self._files, Path(path), chat_id)
+                return
+            text = export_markdown(self._store, chat_id)
             with open(path, "w", encoding="utf-8") as file:
                 file.write(text if text.endswith("\n") else text + "\n")
 
@@ -485,7 +491,7 @@ class ChatSession(QObject):
 
         def read_and_import() -> list[int]:
             with open(path, encoding="utf-8") as file:
-                return import_json(self._store, file.read())
+                return import_json(self._store, file.read(), self._files, Path(path))
 
         ids = await self._db.run(read_and_import)
         await self.refresh_chats()
@@ -753,6 +759,10 @@ class ChatSession(QObject):
                         problem = event.error
                     elif event.finish_reason in CUT_OFF_REASONS:
                         status = Status.INTERRUPTED
+                    # Let Qt run between events: when the network is ahead, the SDK hands out
+                    # buffered chunks without ever suspending, and the window would freeze
+                    # for as long as the backlog lasts (hundreds of ms in benchmarks/streaming.py).
+                    await asyncio.sleep(0)
         except asyncio.CancelledError:
             status = Status.INTERRUPTED
         except GemchatError as exc:

@@ -2,21 +2,36 @@
 
 The JSON shape is a contract with scripts and with `gemchat import`:
 a list of chats, oldest first, each
-`{"id", "title", "created_at", "model", "system_instruction", "messages": [...]}`
-and each message `{"role", "text", "status", "error", "created_at"}`.
-An import is checked whole before anything is written, then written in one
-transaction, so a bad file never leaves half its chats behind.
+`{"id", "title", "created_at", "model", "system_instruction", "google_search", "messages": [...]}`
+and each message `{"role", "text", "status", "error", "created_at", "attachments", "grounding",
+"thoughts"}`; `attachments` is a list of `{"name", "mime_type", "sha256", "size"}`.
+
+The attached files themselves travel beside the JSON: an export to
+`chats.json` writes them to the folder `chats.attachments/`, each named by its
+SHA-256. An import looks for each file there, then beside the JSON, then in
+gemchat's own attachment folder, and checks its hash.
+
+An import is checked whole before anything is written (every file found
+too), then written in one transaction, so a bad file never leaves half its
+chats behind.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import shutil
+from pathlib import Path
 from typing import Any
 
-from gemchat.core.messages import Chat, Message, Role, Status, utc_now
+from gemchat.core.attachments import SUPPORTED_TYPES
+from gemchat.core.messages import Attachment, Chat, Message, Role, Status, utc_now
+from gemchat.storage.attachment_files import AttachmentFiles
 from gemchat.storage.errors import ImportFormatError
 from gemchat.storage.store import ChatStore
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 _ROLES = {r.value for r in Role}
 _STATUSES = {s.value for s in Status}
@@ -29,6 +44,7 @@ def chat_to_dict(chat: Chat, messages: list[Message]) -> dict[str, Any]:
         "created_at": chat.created_at,
         "model": chat.model,
         "system_instruction": chat.system_instruction,
+        "google_search": chat.google_search,
         "messages": [
             {
                 "role": m.role.value,
@@ -36,6 +52,12 @@ def chat_to_dict(chat: Chat, messages: list[Message]) -> dict[str, Any]:
                 "status": m.status.value,
                 "error": m.error if m.status is Status.ERROR else None,
                 "created_at": m.created_at,
+                "attachments": [
+                    {"name": a.name, "mime_type": a.mime_type, "sha256": a.sha256, "size": a.size}
+                    for a in m.attachments
+                ],
+                "grounding": m.grounding,
+                "thoughts": m.thoughts,
             }
             for m in messages
         ],
@@ -48,12 +70,48 @@ def export_json(store: ChatStore, chat_id: int | None = None) -> str:
     return json.dumps(chats, ensure_ascii=False, indent=2)
 
 
+def attachments_folder(json_path: Path) -> Path:
+    """Where the files of an export to `json_path` go: `chats.json` -> `chats.attachments/`."""
+    return json_path.with_name(json_path.stem + ".attachments")
+
+
+def export_bundle(store: ChatStore, files: AttachmentFiles, json_path: Path, chat_id: int | None = None) -> int:
+    """Writes the JSON export and, beside it, the files its messages carry; returns how many files.
+
+    Files missing from the data directory (deleted by hand) are left out; the
+    JSON still names them, and importing it says which one is missing.
+    """
+    text = export_json(store, chat_id)
+    needed = {a["sha256"] for chat in json.loads(text) for m in chat["messages"] for a in m["attachments"]}
+    copied = 0
+    if needed:
+        folder = attachments_folder(json_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        for sha256 in sorted(needed):
+            if files.has(sha256) and not (folder / sha256).exists():
+                shutil.copyfile(files.path(sha256), folder / sha256)
+                copied += 1
+    json_path.write_text(text + "\n", encoding="utf-8")
+    return copied
+
+
 def chat_to_markdown(chat: Chat, messages: list[Message]) -> str:
     lines = [f"# {chat.title or 'New chat'}", "", f"*{chat.model} · {chat.created_at}*", ""]
     if chat.system_instruction:
         lines += ["> **System instruction:** " + chat.system_instruction.replace("\n", "\n> "), ""]
     for message in messages:
         lines += [f"### {'You' if message.role is Role.USER else 'Gemini'}", "", message.text, ""]
+        for attachment in message.attachments:
+            lines += [f"*Attached: {_md_escape(attachment.name)} ({attachment.mime_type}, {attachment.size:,} bytes)*", ""]
+        if message.grounding:
+            from gemchat.core.grounding import sources
+
+            found = sources(message.grounding)
+            if found:
+                lines += ["Sources:", ""] + [
+                    f"{s.number}. [{_md_escape(s.title)}](<{s.uri}>)" if s.linkable else f"{s.number}. {_md_escape(s.title)}"
+                    for s in found
+                ] + [""]
         if message.status is Status.INTERRUPTED:
             lines += ["*(stopped before the end)*", ""]
         elif message.status is Status.ERROR:
@@ -65,8 +123,17 @@ def export_markdown(store: ChatStore, chat_id: int | None = None) -> str:
     return "\n---\n\n".join(chat_to_markdown(chat, messages) for chat, messages in store.iter_chats(chat_id))
 
 
-def import_json(store: ChatStore, text: str) -> list[int]:
-    """Adds the chats of an export file; returns their new ids. Raises `ImportFormatError`."""
+def _md_escape(text: str) -> str:
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", " ".join(text.split()))
+
+
+def import_json(store: ChatStore, text: str, files: AttachmentFiles | None = None,
+                json_path: Path | None = None) -> list[int]:
+    """Adds the chats of an export file; returns their new ids. Raises `ImportFormatError`.
+
+    Attached files are looked for beside `json_path` (see `attachments_folder`)
+    and copied into `files` before any chat is written.
+    """
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -76,7 +143,39 @@ def import_json(store: ChatStore, text: str) -> list[int]:
     if not isinstance(data, list):
         raise ImportFormatError("expected a list of chats")
     parsed = [_parse_chat(raw, n) for n, raw in enumerate(data, 1)]
+    _bring_files(parsed, files, json_path)
     return store.import_chats(parsed)
+
+
+def _bring_files(chats: list[tuple[Chat, list[Message]]], files: AttachmentFiles | None,
+                 json_path: Path | None) -> None:
+    """Finds every attached file (all of them, or raises) and copies it into the attachment folder."""
+    wanted: dict[str, str] = {}  # sha256 -> where it is named, for the message
+    for n, (_chat, messages) in enumerate(chats, 1):
+        for k, message in enumerate(messages, 1):
+            for attachment in message.attachments:
+                wanted.setdefault(attachment.sha256, f"chat {n}, message {k}: {attachment.name}")
+    if not wanted:
+        return
+    if files is None:
+        raise ImportFormatError("this import carries attached files, and there is nowhere to keep them")
+    places = [] if json_path is None else [attachments_folder(json_path), json_path.parent]
+    found: dict[str, Path | None] = {}
+    for sha256, where in wanted.items():
+        source = next((folder / sha256 for folder in places if (folder / sha256).is_file()), None)
+        if source is None and not files.has(sha256):
+            folder = attachments_folder(json_path).name if json_path is not None else "the attachments folder"
+            raise ImportFormatError(f"{where}: the file {sha256} is not in {folder} beside the JSON")
+        found[sha256] = source
+    for sha256, source in found.items():
+        if source is None:
+            continue  # already kept
+        try:
+            files.add_verified(source, sha256)
+        except ValueError as exc:
+            raise ImportFormatError(f"{wanted[sha256]}: {exc}") from exc
+        except OSError as exc:
+            raise ImportFormatError(f"{wanted[sha256]}: {source} could not be read ({exc})") from exc
 
 
 def _parse_chat(raw: Any, n: int) -> tuple[Chat, list[Message]]:
@@ -96,7 +195,10 @@ def _parse_chat(raw: Any, n: int) -> tuple[Chat, list[Message]]:
         raise ImportFormatError(f"{where}: \"messages\" must be a list")
     messages = [_parse_message(m, f"{where}, message {k}") for k, m in enumerate(raw_messages, 1)]
     updated = max([created, *(m.created_at for m in messages)])
-    return Chat(0, title, created, updated, model, system or None), messages
+    search = raw.get("google_search", False)
+    if not isinstance(search, bool):
+        raise ImportFormatError(f"{where}: \"google_search\" must be true or false")
+    return Chat(0, title, created, updated, model, system or None, search), messages
 
 
 def _parse_message(raw: Any, where: str) -> Message:
@@ -115,8 +217,40 @@ def _parse_message(raw: Any, where: str) -> Message:
     error = raw.get("error")
     if error is not None and not isinstance(error, str):
         raise ImportFormatError(f"{where}: \"error\" must be text or null")
+    grounding = raw.get("grounding")
+    if grounding is not None and not isinstance(grounding, dict):
+        raise ImportFormatError(f"{where}: \"grounding\" must be an object or null")
+    thoughts = raw.get("thoughts") or ""
+    if not isinstance(thoughts, str):
+        raise ImportFormatError(f"{where}: \"thoughts\" must be text")
+    attachments = _parse_attachments(raw.get("attachments") or [], where)
+    if attachments and role != Role.USER:
+        raise ImportFormatError(f"{where}: only questions (\"role\": \"user\") carry attachments")
     return Message(0, 0, Role(role), text, Status(status), _timestamp(raw, "created_at", where),
-                   error if status == Status.ERROR else None)
+                   error if status == Status.ERROR else None, attachments=attachments,
+                   grounding=grounding or None, thoughts=thoughts)
+
+
+def _parse_attachments(raw: Any, where: str) -> list[Attachment]:
+    if not isinstance(raw, list):
+        raise ImportFormatError(f"{where}: \"attachments\" must be a list")
+    found = []
+    for n, item in enumerate(raw, 1):
+        here = f"{where}, attachment {n}"
+        if not isinstance(item, dict):
+            raise ImportFormatError(f"{here}: expected an object")
+        sha256 = item.get("sha256")
+        if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+            raise ImportFormatError(f"{here}: \"sha256\" must be 64 lowercase hex digits")
+        name = _string(item, "name", here)
+        mime_type = _string(item, "mime_type", here)
+        if mime_type not in SUPPORTED_TYPES:
+            raise ImportFormatError(f"{here}: Gemini cannot read {json.dumps(mime_type)} files")
+        size = item.get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ImportFormatError(f"{here}: \"size\" must be a number of bytes")
+        found.append(Attachment(sha256, name or "file", mime_type, size))
+    return found
 
 
 def _string(raw: dict[str, Any], key: str, where: str, default: str | None = None) -> str:

@@ -234,3 +234,38 @@ def test_cancel_stops_an_upload_and_keeps_the_question_for_retry(
     assert rows(data_dir, "select role, status from messages order by id") == [
         ("user", "complete"), ("model", "interrupted")]
     assert rows(data_dir, "select name from message_attachments") == [("slow.pdf",)]
+
+
+def test_exporting_a_chat_as_json_writes_its_files_beside_it_and_importing_brings_them_back(
+        live, gemini: FakeGemini, qloop, qtbot, data_dir, tmp_path) -> None:
+    import json
+
+    path = picture(tmp_path / "shot.png")
+    drop(live, files_mime(path))
+    wait_chips(qloop, live, 1)
+    type_and_send(qtbot, live, "Keep this")
+    wait_answer_done(qloop, live)
+    target = tmp_path / "export" / "kept.json"
+    target.parent.mkdir()
+
+    def choose(chosen: Path) -> None:
+        qtbot.waitUntil(lambda: any(isinstance(w, QFileDialog) and w.isVisible()
+                                    for w in QApplication.topLevelWidgets()), timeout=3000)
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible())
+        dialog.selectFile(str(chosen))
+        dialog.accept()
+
+    live.window.actions_by_name["export_chat"].trigger()
+    choose(target)
+    run(qloop, until(lambda: target.exists(), 5, "exported"))
+    (attachment,) = json.loads(target.read_text(encoding="utf-8"))[0]["messages"][0]["attachments"]
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert attachment == {"name": "shot.png", "mime_type": "image/png", "sha256": sha,
+                          "size": path.stat().st_size}
+    assert (tmp_path / "export" / "kept.attachments" / sha).read_bytes() == path.read_bytes()
+
+    (attachments_dir(data_dir) / sha).unlink()  # as if imported on another machine
+    live.window.actions_by_name["import_chats"].trigger()
+    choose(target)
+    run(qloop, until(lambda: len(live.session.chats) == 2, 5, "imported"))
+    assert (attachments_dir(data_dir) / sha).read_bytes() == path.read_bytes()

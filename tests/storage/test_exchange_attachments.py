@@ -1,0 +1,119 @@
+"""Export and import keep attachments (the files travel beside the JSON), grounding and thoughts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gemchat.app import main
+from gemchat.core.messages import Role, Status
+from gemchat.paths import attachments_dir, database_path
+from gemchat.storage.attachment_files import AttachmentFiles
+from gemchat.storage.errors import ImportFormatError
+from gemchat.storage.exchange import attachments_folder, export_bundle, export_json, export_markdown, import_json
+from gemchat.storage.store import ChatStore
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+GROUNDING = {"web_search_queries": ["q"],
+             "grounding_chunks": [{"web": {"uri": "https://s.example/", "title": "S [1]"}}],
+             "grounding_supports": [{"segment": {"end_index": 3}, "grounding_chunk_indices": [0]}]}
+
+
+def filled(data_dir: Path) -> tuple[ChatStore, AttachmentFiles]:
+    store = ChatStore.open(database_path(data_dir))
+    files = AttachmentFiles(attachments_dir(data_dir))
+    image = files.add_bytes(PNG, "dot.png")
+    notes = files.add_bytes("naïve notes".encode(), "notes.md")
+    chat = store.create_chat("gemini-3.6-flash", "With files", google_search=True)
+    store.add_message(chat.id, Role.USER, "Look", attachments=[image, notes])
+    answer = store.add_message(chat.id, Role.MODEL, "", Status.STREAMING)
+    store.append_to_message(answer.id, "Yes.")
+    store.finish_message(answer.id, Status.COMPLETE, grounding=GROUNDING, thoughts="**Looking**")
+    return store, files
+
+
+def test_an_export_takes_its_files_along_and_imports_whole_elsewhere(tmp_path: Path) -> None:
+    store, files = filled(tmp_path / "here")
+    target = tmp_path / "out" / "chats.json"
+    assert export_bundle(store, files, target) == 2
+    exported = json.loads(target.read_text(encoding="utf-8"))
+    chat = exported[0]
+    assert chat["google_search"] is True
+    question, answer = chat["messages"]
+    assert [(a["name"], a["mime_type"], a["size"]) for a in question["attachments"]] == [
+        ("dot.png", "image/png", len(PNG)), ("notes.md", "text/plain", len("naïve notes".encode()))]
+    assert sorted(p.name for p in attachments_folder(target).iterdir()) == sorted(
+        a["sha256"] for a in question["attachments"])
+    assert answer["grounding"] == GROUNDING and answer["thoughts"] == "**Looking**"
+    assert answer["attachments"] == []
+
+    other, other_files = ChatStore.open(tmp_path / "there" / "gemchat.db"), AttachmentFiles(tmp_path / "there" / "a")
+    (new_id,) = import_json(other, target.read_text(encoding="utf-8"), other_files, target)
+    assert json.loads(export_json(other))[0]["messages"] == chat["messages"]
+    assert other.get_chat(new_id).google_search  # type: ignore[union-attr]
+    assert other_files.path(question["attachments"][0]["sha256"]).read_bytes() == PNG
+    store.close()
+    other.close()
+
+
+def test_files_lying_right_beside_the_json_are_found_too(tmp_path: Path) -> None:
+    store, files = filled(tmp_path / "here")
+    target = tmp_path / "out" / "chats.json"
+    export_bundle(store, files, target)
+    for entry in attachments_folder(target).iterdir():
+        entry.rename(target.parent / entry.name)
+    attachments_folder(target).rmdir()
+    other = ChatStore.open(None)
+    assert len(import_json(other, target.read_text(), AttachmentFiles(tmp_path / "there"), target)) == 1
+    store.close()
+
+
+def test_a_missing_or_altered_file_refuses_the_whole_import(tmp_path: Path) -> None:
+    store, files = filled(tmp_path / "here")
+    target = tmp_path / "out" / "chats.json"
+    export_bundle(store, files, target)
+    sha = json.loads(target.read_text())[0]["messages"][0]["attachments"][0]["sha256"]
+    other = ChatStore.open(None)
+    elsewhere = AttachmentFiles(tmp_path / "there")
+
+    (attachments_folder(target) / sha).write_bytes(b"not the picture")
+    with pytest.raises(ImportFormatError, match=r"chat 1, message 1: dot.png: .* is not the attached file"):
+        import_json(other, target.read_text(), elsewhere, target)
+    (attachments_folder(target) / sha).unlink()
+    with pytest.raises(ImportFormatError, match=rf"chat 1, message 1: dot.png: the file {sha} is not in "
+                                                r"chats.attachments beside the JSON"):
+        import_json(other, target.read_text(), elsewhere, target)
+    assert other.list_chats() == []
+    store.close()
+
+
+def test_bad_attachment_entries_are_named(tmp_path: Path) -> None:
+    base = {"model": "m", "messages": [{"role": "user", "text": "x", "attachments": [
+        {"name": "a", "mime_type": "image/png", "sha256": "x" * 64, "size": 1}]}]}
+    with pytest.raises(ImportFormatError, match="chat 1, message 1, attachment 1: \"sha256\" must be 64"):
+        import_json(ChatStore.open(None), json.dumps(base))
+    base["messages"][0]["attachments"][0].update(sha256="a" * 64, mime_type="application/x-msdownload")
+    with pytest.raises(ImportFormatError, match="Gemini cannot read"):
+        import_json(ChatStore.open(None), json.dumps(base))
+
+
+def test_markdown_lists_files_and_sources(tmp_path: Path) -> None:
+    store, _files = filled(tmp_path / "here")
+    text = export_markdown(store)
+    assert f"*Attached: dot.png (image/png, {len(PNG)} bytes)*" in text
+    assert "1. [S \\[1\\]](<https://s.example/>)" in text
+    store.close()
+
+
+def test_the_command_line_exports_a_bundle_and_imports_it(tmp_path: Path, capsys) -> None:
+    store, _files = filled(tmp_path / "here")
+    store.close()
+    target = tmp_path / "out" / "all.json"
+    assert main(["export", "--data-dir", str(tmp_path / "here"), "--output", str(target)]) == 0
+    assert len(list(attachments_folder(target).iterdir())) == 2
+    assert main(["import", "--data-dir", str(tmp_path / "there"), str(target)]) == 0
+    assert "Imported 1 chat." in capsys.readouterr().err
+    assert len(list(attachments_dir(tmp_path / "there").iterdir())) == 2
