@@ -156,15 +156,15 @@ class ContextMeter(QWidget):
     def _show(self) -> None:
         total = self.total()
         approx = "" if self.exact else "≈ "
-        files = f" + {self.pending_files} file{'s' if self.pending_files != 1 else ''}" if self.pending_files else ""
+        files = f" (+ {self.pending_files} file{'s' if self.pending_files != 1 else ''})" if self.pending_files else ""
         if self.limit:
             fraction = total / self.limit
-            self.label.setText(f"{approx}{total:,}{files} of {self.limit:,} tokens")
+            self.label.setText(f"{approx}{total:,} of {self.limit:,} tokens{files}")
             self.bar.setValue(min(1000, round(fraction * 1000)))
             self.bar.setVisible(True)
             state = "over" if fraction > 1 else "near" if fraction >= WARN_FRACTION else "ok"
         else:
-            self.label.setText(f"{approx}{total:,}{files} tokens")
+            self.label.setText(f"{approx}{total:,} tokens{files}")
             self.bar.setVisible(False)
             state = "ok"
         if self.property("state") != state:

@@ -425,14 +425,13 @@ def grounding_for(
 def wants_search(request: RecordedRequest) -> bool:
     """Whether the request enables the `google_search` tool."""
     body = request.body if isinstance(request.body, dict) else {}
-    return any(isinstance(t, dict) and "googleSearch" in t for t in body.get("tools") or [])
+    return any(_field(t, "googleSearch") is not None for t in body.get("tools") or [])
 
 
 def wants_thoughts(request: RecordedRequest) -> bool:
     """Whether the request asks for thought summaries (`thinkingConfig.includeThoughts`)."""
-    body = request.body if isinstance(request.body, dict) else {}
-    config = body.get("generationConfig") or {}
-    return bool((config.get("thinkingConfig") or {}).get("includeThoughts"))
+    config = _field(request.body, "generationConfig") or {}
+    return bool(_field(_field(config, "thinkingConfig"), "includeThoughts"))
 
 
 def echo_reply(request: RecordedRequest, *, chunk_size: int = 4, chunk_delay: float = 0.0) -> Reply:
@@ -1223,8 +1222,12 @@ def main(argv: list[str] | None = None) -> int:
     fixed = args.reply_file.read_text(encoding="utf-8") if args.reply_file else None
 
     def reply(request: RecordedRequest) -> Reply:
-        if fixed is not None:
-            return Reply.text(_split(fixed, args.chunk_size), chunk_delay=args.chunk_delay)
+        if fixed is not None and request.kind == "stream":
+            # Grounded and thinking like the echo: only when the request asks for it.
+            echo = echo_reply(request)
+            return Reply.text(_split(fixed, args.chunk_size), chunk_delay=args.chunk_delay,
+                              thoughts=list(echo.thoughts) or None,
+                              grounding=grounding_for(fixed) if wants_search(request) else None)
         return echo_reply(request, chunk_size=args.chunk_size, chunk_delay=args.chunk_delay)
 
     server = FakeGemini(api_key=args.api_key, port=args.port)

@@ -190,3 +190,12 @@ def test_sending_past_the_models_limit_asks_first(small_model, live, gemini: Fak
     wait_answer_done(qloop, live)
     assert last_stream(gemini).body["contents"][0]["parts"][0]["text"] == long_text
     assert live.window.composer.toPlainText() == ""
+
+
+def test_the_fake_server_thinks_aloud_and_searches_only_when_asked(live, gemini: FakeGemini, qloop, qtbot) -> None:
+    """The default reply follows the request, as the service does: a guard for manual runs and screenshots."""
+    qtbot.keyClick(live.window.composer, Qt.Key.Key_G, CTRL)
+    type_and_send(qtbot, live, "Echo with extras")
+    wait_answer_done(qloop, live)
+    page = shown(live)
+    assert "▸ Thoughts" in page and "thinking tokens" in page and "Sources" in page
