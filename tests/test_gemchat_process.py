@@ -132,7 +132,9 @@ def test_export_and_import_round_trip_on_the_command_line(tmp_path: Path) -> Non
     assert len(chats) == 1
     assert {k: chats[0][k] for k in ("title", "created_at", "model")} == {
         k: source[0][k] for k in ("title", "created_at", "model")}
-    assert chats[0]["messages"] == source[0]["messages"]
+    # Exports add what a message may carry (attachments, grounding, thoughts), empty here.
+    assert chats[0]["messages"] == [{**m, "attachments": [], "grounding": None, "thoughts": ""}
+                                    for m in source[0]["messages"]]
     markdown = subprocess.run(cmd + ["export", "--format", "markdown", "--data-dir", str(tmp_path / "d")],
                               env=env, capture_output=True, text=True, timeout=60)
     assert "Bonjour — مرحبا 👋" in markdown.stdout

@@ -269,7 +269,7 @@ def test_grounding_turns_on_the_google_search_tool_and_brings_citations(gemini: 
     cited = cite("".join(e.text for e in events), grounding)
     # Byte offsets, converted: each marker lands right after its sentence, not inside a word.
     assert cited.startswith('Zürich liegt am See.[\\[1\\]](<https://en.wikipedia.org/wiki/Example>')
-    assert '東京 is big![\\[2\\]](<https://www.example.org/über/straße?q=1&x=%3C2%3E> ' in cited
+    assert '東京 is big\\![\\[2\\]](<https://www.example.org/über/straße?q=1&x=%3C2%3E> ' in cited
     assert cited.endswith('Plain end.[\\[3\\]](<https://docs.example.com/guide> "The example guide")')
 
 
