@@ -292,9 +292,11 @@ class ChatSession(QObject):
 
     async def count_tokens(self, text: str) -> int | None:
         """Tokens of `text` for the open chat's model (`countTokens`); None when it cannot be asked."""
+        if not text.strip():
+            return 0
         backend = self._backend_factory()
-        if backend is None or not text.strip():
-            return 0 if not text.strip() else None
+        if backend is None:
+            return None
         try:
             return await backend.count_tokens(self.current_model(), text)
         except Exception as exc:

@@ -269,3 +269,8 @@ def test_exporting_a_chat_as_json_writes_its_files_beside_it_and_importing_bring
     choose(target)
     run(qloop, until(lambda: len(live.session.chats) == 2, 5, "imported"))
     assert (attachments_dir(data_dir) / sha).read_bytes() == path.read_bytes()
+
+
+def test_a_drop_on_the_conversation_reaches_the_window(live, qloop, tmp_path) -> None:
+    drop(live, files_mime(picture(tmp_path / "c.png")), target=live.window.view.viewport())
+    wait_chips(qloop, live, 1)
