@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QApplication
 
 from gemchat.app import GemchatApp
@@ -117,6 +118,25 @@ def test_a_large_paste_under_the_limit_is_accepted_typing_stays_fast_and_it_is_s
     assert rows(data_dir, "select text from messages where role = 'user'") == [(big,)]
     assert last_user_text(last_stream(gemini)) == big
     next_message_is_answered(qloop, qtbot, app, data_dir)
+
+
+def test_a_long_line_without_spaces_is_wrapped_anywhere_so_pasting_and_typing_stay_quick(
+    app: GemchatApp, qloop: Any, qtbot: Any
+) -> None:
+    """Minified JSON or base64: Qt's word-break search is quadratic in such a line (0.4 s for this one)."""
+    composer = app.window.composer
+    QApplication.clipboard().setText("eyJhbGciOiJIUzI1NiJ9" * 5_000)  # 100,000 characters, no space
+    started = time.perf_counter()
+    qtbot.keyClick(composer, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    pasted = time.perf_counter() - started
+    assert len(composer.toPlainText()) == 100_000
+    assert composer.wordWrapMode() == QTextOption.WrapMode.WrapAnywhere
+    started = time.perf_counter()
+    qtbot.keyClicks(composer, "abc")
+    per_key = (time.perf_counter() - started) / 3
+    assert pasted < 1.0 and per_key < 0.5, (pasted, per_key)  # loose: benchmarks/paste.py has the figures
+    composer.clear()
+    assert composer.wordWrapMode() == QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere  # words again
 
 
 # -- every kind of Unicode ---------------------------------------------------------------------------

@@ -9,12 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
-from PySide6.QtGui import QImage, QKeyEvent
+from PySide6.QtGui import QImage, QKeyEvent, QTextOption
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 # About a quarter of Gemini's context window. Longer text freezes the window for seconds where it
 # is shown (0.5 s per million characters in the chat view) and makes every later request huge.
 MAX_MESSAGE_CHARS = 1_000_000
+# Qt finds line breaks in a paragraph in quadratic time when it has no spaces (minified JSON, base64):
+# 100,000 such characters take 0.5 s to paste and 0.25 s per keystroke. Wrapping anywhere is linear.
+LONG_LINE = 5_000
 
 
 class Composer(QPlainTextEdit):
@@ -132,6 +135,8 @@ class Composer(QPlainTextEdit):
                     f"{MAX_MESSAGE_CHARS:,}. Paste a shorter part."
                 )
                 return
+            if length > LONG_LINE and max(map(len, source.text().splitlines())) > LONG_LINE:
+                self.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)
         super().insertFromMimeData(source)
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:  # noqa: N802 (Qt override)
@@ -159,6 +164,8 @@ class Composer(QPlainTextEdit):
         document = self.document()
         if document.isEmpty():
             blank = True
+            if self.wordWrapMode() != QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere:
+                self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)  # words again
         elif removed == 0 and not self._blank:
             blank = False  # adding text never makes a message blank
         elif removed == 0:
