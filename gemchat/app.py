@@ -425,20 +425,22 @@ def run_gui(directory: Path, model: str | None, prompt: str | None) -> int:
 
     def refuse(message: str) -> int:
         log.error("%s", message)
-        print(f"gemchat: {message}", file=sys.stderr)
+        if not any(type(h) is logging.StreamHandler for h in logging.getLogger().handlers):
+            print(f"gemchat: {message}", file=sys.stderr)  # unless the log already went there
         if qt_app.platformName() != "offscreen":  # nobody could close a box there: it would hang
             QMessageBox.critical(None, "gemchat", message)
         return 1
 
+    lock: IO[str] | None = None
     try:
         lock = lock_data_dir(directory)
+        if lock is None:
+            return refuse(
+                f"gemchat is already running with the data directory {directory}. Switch to its window, "
+                "or start this one with --data-dir DIR to keep a separate set of chats."
+            )
     except OSError:
-        lock = True  # an unwritable directory: opening the database says so, more precisely
-    if lock is None:
-        return refuse(
-            f"gemchat is already running with the data directory {directory}. Switch to its window, "
-            "or start this one with --data-dir DIR to keep a separate set of chats."
-        )
+        pass  # an unwritable directory: opening the database says so, more precisely
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     try:
