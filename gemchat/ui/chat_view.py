@@ -30,6 +30,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QPalette,
     QResizeEvent,
+    QShowEvent,
     QTextBlock,
     QTextBlockFormat,
     QTextCharFormat,
@@ -51,14 +52,20 @@ RETRY_SCHEME = "gemchat"
 
 FRAME_MS = 16
 """The tail of a streaming answer is rendered at most once per frame."""
-FEED_PER_FRAME = 6000
-"""Characters of a streaming answer rendered per frame at most; a burst is spread over frames."""
-SYNC_END_LIMIT = 20000
-"""An answer ending with more than this left to render finishes over the next frames."""
+FEED_PER_STEP = 400
+"""Characters of a streaming answer rendered in one step at most: a step must stay a few ms."""
+BACKLOG_STEP_MS = 2
+"""Pause between steps while a burst is rendered: lets input, painting and the network in."""
+STEP_HTML_BUDGET = 3000
+"""Characters of settled HTML inserted in one step (at least one piece): a few ms of Qt's time."""
+SYNC_END_LIMIT = FEED_PER_STEP
+"""An answer ending with more than this left to render finishes over the next steps."""
 OPEN_BUDGET_CHARS = 12000
 OPEN_BUDGET_MESSAGES = 40
 """Opening a chat renders its latest messages up to these limits; older ones come on scrolling up."""
 OLDER_BATCH_CHARS = 6000
+WARM_STEP_MS = 60
+"""Idle pause between the steps that compile the Markdown parser and common lexers ahead of use."""
 THUMBNAIL_SIDE = 96
 """Pictures attached to a question are shown this big (the longer side, in pixels)."""
 
@@ -154,6 +161,29 @@ class ChatView(QTextBrowser):
         if isinstance(app, QGuiApplication):
             app.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
         self._formatted = False  # formats are made on first use: after the window's first paint
+        self._warming: Iterator[None] | None = None
+        self._warm_timer = QTimer(self)
+        self._warm_timer.setSingleShot(True)
+        self._warm_timer.timeout.connect(self._on_warm_timer_timeout)
+
+    # -- warming up, while idle ---------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self._warming is None and not self._warm_timer.isActive():
+            self._warm_timer.start(WARM_STEP_MS)  # after the first paint, not before it
+
+    def _on_warm_timer_timeout(self) -> None:
+        """One step of preparing the Markdown parser and lexers, never while an answer streams."""
+        if self._stream is not None:
+            self._warm_timer.start(WARM_STEP_MS * 10)
+            return
+        if self._warming is None:
+            from gemchat.core.markdown import warm_up
+
+            self._warming = warm_up(self._markdown_style())
+        if next(self._warming, StopIteration) is not StopIteration:
+            self._warm_timer.start(WARM_STEP_MS)
 
     # -- formats -----------------------------------------------------------
 
@@ -220,6 +250,7 @@ class ChatView(QTextBrowser):
                 inline_code_background=base.inline_code_background,
                 border=base.border,
                 table_header_background=base.table_header_background,
+                table_cell_background=self.palette().color(QPalette.ColorRole.Base).name(),
             )
         return self._style
 
@@ -548,14 +579,14 @@ class ChatView(QTextBrowser):
         """Shows the final state of the streaming answer (its status line: stopped, error).
 
         A large unrendered rest (a burst flushed at the end) is rendered over the
-        next frames, so the window never freezes; `answer_id` is None at once.
+        next steps, so the window never freezes; `answer_id` is None once it is all shown.
         """
         if self._stream is None or self._stream.message_id != message.id:
             self._remember(message)
             return
         self._stream_ended = message
         self._remember(message)
-        if self._incoming_length <= SYNC_END_LIMIT:
+        if self._incoming_length <= SYNC_END_LIMIT and not self._stream.queued:
             self._complete_stream()
         else:
             self._schedule_render()
@@ -563,12 +594,14 @@ class ChatView(QTextBrowser):
     def render_pending(self) -> None:
         """Shows everything appended so far now, instead of at the next frame (tests, reading the text)."""
         while self._stream is not None and (self._incoming_length or self._thoughts_dirty
-                                            or self._stream.markdown.changed):
+                                            or self._stream.markdown.changed or self._stream.stale):
+            self._stream._last_tail = 0.0
             self._render_stream()
 
     @property
     def answer_id(self) -> int | None:
-        return self._stream.message_id if self._stream is not None and self._stream_ended is None else None
+        """The answer being written into the view, until all of it is shown."""
+        return self._stream.message_id if self._stream is not None else None
 
     def _remember(self, message: Message) -> None:
         index = self._index_of.get(message.id)
@@ -595,7 +628,8 @@ class ChatView(QTextBrowser):
         self._render_timer.stop()
         stream, message = self._stream, self._stream_ended
         self._feed(stream, self._incoming_length)
-        self._render_thoughts()
+        if self._thoughts_dirty:
+            self._render_thoughts()
         stream.render(final=True)
         self._insert_status(self._end_cursor(), message)
         self._stream = None
@@ -637,19 +671,24 @@ class ChatView(QTextBrowser):
         self._render_stream()
 
     def _render_stream(self) -> None:
+        """One step: a little more of the answer (text in, settled pieces out), then the tail."""
         self._last_render = time.monotonic()
         stream = self._stream
         if stream is None:
             return
         if self._thoughts_dirty:
             self._render_thoughts()
-        self._feed(stream, FEED_PER_FRAME)
+        self._feed(stream, FEED_PER_STEP)
         if stream.markdown.changed:
-            stream.render()
-        if self._incoming_length:
-            self._render_timer.start(FRAME_MS)  # a burst: the rest next frame
+            stream.update()
+        if stream.stale:
+            stream.step(STEP_HTML_BUDGET)
+        if self._incoming_length or stream.queued:
+            self._render_timer.start(BACKLOG_STEP_MS)  # a burst: the rest in small steps
         elif self._stream_ended is not None:
             self._complete_stream()
+        elif stream.stale:
+            self._render_timer.start(FRAME_MS * 3)  # a table's tail, held back a little
 
     def _feed(self, stream: StreamRegion, limit: int) -> None:
         if not self._incoming_length:

@@ -8,6 +8,7 @@ import sys
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from gemchat.core.markdown import (
+    CODE_RUN_MAX_LINES,
     COPY_CODE_PREFIX,
     DARK,
     LIGHT,
@@ -137,7 +138,7 @@ def test_a_long_fence_settles_in_runs_so_each_chunk_stays_cheap() -> None:
         markdown.append(lines[i:i + 40])
         markdown.update()
         pending.append(markdown.pending_length)
-    assert max(pending) < 64 * 20  # at most one run of lines is parsed again
+    assert max(pending) < CODE_RUN_MAX_LINES * 20  # at most one run of lines is parsed again
 
 
 def test_a_long_answer_is_never_parsed_again_from_the_start() -> None:
