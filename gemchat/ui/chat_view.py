@@ -315,6 +315,7 @@ class ChatView(QTextBrowser):
 
     def _insert_message(self, cursor: QTextCursor, message: Message, in_place: bool = False) -> None:
         self._insert_header(cursor, message.id, message.role, in_place)
+        header = cursor.block()
         if message.role is Role.USER:
             cursor.insertBlock(self._user_body_block, self._body)
             cursor.insertText(message.text, self._body)
@@ -329,7 +330,7 @@ class ChatView(QTextBrowser):
         self._insert_status(cursor, message)
         if message.role is Role.MODEL and message.thoughts:
             self._thoughts[message.id] = message.thoughts
-            self._show_thoughts(message.id)
+            self._show_thoughts(message.id, header)  # not found by a search: older ones go in at the top
 
     # -- Gemini-native: attachment chips, citations and sources ------------------------
 
@@ -710,9 +711,10 @@ class ChatView(QTextBrowser):
         if self._stream is not None and self._stream.message_id in self._thoughts:
             self._show_thoughts(self._stream.message_id)
 
-    def _show_thoughts(self, message_id: int) -> None:
+    def _show_thoughts(self, message_id: int, header: QTextBlock | None = None) -> None:
         """Replaces the thoughts section of an answer: one line, or all of it when opened."""
-        header = self._header_block_of(message_id)
+        if header is None:
+            header = self._header_block_of(message_id)
         text = self._thoughts.get(message_id, "")
         if header is None or not text:
             return
