@@ -118,9 +118,9 @@ def render_markdown(text: str, message_id: int = 0, style: MarkdownStyle = LIGHT
     return "".join(render_pieces(text, message_id, style))
 
 
-WARM_LANGUAGES = ("python", "javascript", "typescript", "bash", "json", "html", "css", "sql", "c", "cpp",
-                  "java", "go", "rust", "yaml", "shell")
-"""Languages whose lexers `warm_up` prepares: compiling one takes up to 40 ms, too long mid-stream."""
+WARM_LANGUAGES = ("python", "javascript", "typescript", "bash", "shell", "json")
+"""Languages whose lexers `warm_up` prepares: compiling one takes up to 40 ms, too long mid-stream
+(each costs memory too, so only the commonest; others compile on first use)."""
 
 
 def warm_up(style: MarkdownStyle = LIGHT) -> Iterator[None]:
