@@ -14,6 +14,8 @@ import asyncio
 import logging
 import random
 import re
+import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,15 +214,18 @@ def test_stalled_stream_ends_after_the_read_timeout_set_in_settings(
     next_message_is_answered(qloop, qtbot, app, data_dir)
 
 
-@pytest.mark.parametrize("when", ["mid-answer stall", "before the first byte"])
+@pytest.mark.parametrize("when", ["mid-answer stall", "before the first byte", "waiting to retry a 429"])
 def test_esc_stops_a_stalled_or_silent_answer_at_once(
     when: str, app: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Path
 ) -> None:
     if when == "mid-answer stall":
         gemini.enqueue(Reply.text(["Partial ", "never"], stall_after=1, stall_seconds=30))
         expected = "Partial "
-    else:
+    elif when == "before the first byte":
         gemini.enqueue(Reply.text(["never"], first_byte_delay=30))
+        expected = ""
+    else:
+        gemini.enqueue(Reply.quota(retry_delay="20s"))
         expected = ""
     type_and_send(qtbot, app, "Go")
     if expected:
@@ -228,12 +233,15 @@ def test_esc_stops_a_stalled_or_silent_answer_at_once(
     else:
         run(qloop, until(lambda: streams(gemini) == 1, 5))
     run(qloop, asyncio.sleep(0.3))
+    if when == "waiting to retry a 429":
+        assert "Retrying in 20 s" in app.window.activity.text()
     pressed = time.monotonic()
     qtbot.keyClick(app.window, Qt.Key.Key_Escape)
     wait_answer_done(qloop, app)
     assert time.monotonic() - pressed < 0.5
     assert "Stopped" in app.window.view.toPlainText()
     assert answer_rows(data_dir) == [(expected, "interrupted", None)]
+    assert streams(gemini) == 1  # and nothing is retried after the stop
     gemini.release()
     next_message_is_answered(qloop, qtbot, app, data_dir)
 
@@ -320,11 +328,8 @@ def test_a_question_that_cannot_be_saved_is_not_sent_and_comes_back_to_the_box(
     assert answer_rows(data_dir)[-1][1] == "complete"
 
 
-def hold_write_lock(path: Path, seconds: float) -> Any:
+def hold_write_lock(path: Path, seconds: float) -> threading.Thread:
     """Another process's write transaction on the same file (another gemchat, `gemchat import`)."""
-    import sqlite3
-    import threading
-
     started = threading.Event()
 
     def hold() -> None:
@@ -442,8 +447,6 @@ def gui(qapp: Any, capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
 def test_a_database_from_a_newer_gemchat_is_refused_with_a_clear_message(gui: Any, data_dir: Path) -> None:
     data_dir.mkdir(parents=True)
     ChatStore.open(database_path(data_dir)).close()
-    import sqlite3
-
     with sqlite3.connect(database_path(data_dir)) as conn:
         conn.execute(f"PRAGMA user_version = {migrations.LATEST + 1}")
     before = database_path(data_dir).read_bytes()
