@@ -190,8 +190,14 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 
 def backup_path(path: Path, version: int) -> Path:
+    """A name no earlier backup has: two upgrades in one second must not overwrite each other."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return path.with_name(f"{path.name}.v{version}-{stamp}.bak")
+    candidate = path.with_name(f"{path.name}.v{version}-{stamp}.bak")
+    n = 1
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.v{version}-{stamp}-{n}.bak")
+        n += 1
+    return candidate
 
 
 def migrate(conn: sqlite3.Connection, path: Path | None) -> Path | None:
