@@ -30,7 +30,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QPalette,
     QResizeEvent,
-    QShowEvent,
+    QPaintEvent,
     QTextBlock,
     QTextBlockFormat,
     QTextCharFormat,
@@ -168,10 +168,10 @@ class ChatView(QTextBrowser):
 
     # -- warming up, while idle ---------------------------------------------------------
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
-        super().showEvent(event)
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        super().paintEvent(event)
         if self._warming is None and not self._warm_timer.isActive():
-            self._warm_timer.start(WARM_STEP_MS)  # after the first paint, not before it
+            self._warm_timer.start(WARM_STEP_MS)  # after the first paint, never before it
 
     def _on_warm_timer_timeout(self) -> None:
         """One step of preparing the Markdown parser and lexers, never while an answer streams."""
