@@ -497,9 +497,13 @@ class ChatView(QTextBrowser):
         self._update_jump_button()
 
     def _load_older_if_near_top(self) -> None:
+        if self._first_shown and self.verticalScrollBar().value() < self.viewport().height():
+            self._render_older()
+
+    def _render_older(self) -> None:
         """Renders a batch of older messages above, keeping what the user sees in place."""
         bar = self.verticalScrollBar()
-        if not self._first_shown or bar.value() >= self.viewport().height():
+        if not self._first_shown:
             return
         end = self._first_shown
         start, chars = end, 0
@@ -531,11 +535,7 @@ class ChatView(QTextBrowser):
     def load_all(self) -> None:
         """Renders every message of the chat (find-in-chat and export of the view need them)."""
         while self._first_shown:
-            before = self._first_shown
-            self.verticalScrollBar().setValue(0)
-            self._load_older_if_near_top()
-            if self._first_shown == before:
-                break
+            self._render_older()
 
     # -- one message at a time ---------------------------------------------------
 
@@ -854,11 +854,7 @@ class ChatView(QTextBrowser):
         if index is None:
             return
         while self._first_shown > index:  # older than what is rendered: render down to it
-            before = self._first_shown
-            self.verticalScrollBar().setValue(0)
-            self._load_older_if_near_top()
-            if self._first_shown == before:
-                break
+            self._render_older()
         header = self._header_block_of(message_id)
         if header is None:
             return
