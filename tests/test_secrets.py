@@ -214,10 +214,6 @@ def test_model_output_with_html_and_dangerous_links_is_shown_as_text_and_nothing
     assert opened.urls == ["https://example.com/ok"]  # the hook works: http(s) links do open
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ChatView.loadResource returns None, and QTextDocument then reads file: URLs itself "
-    "(QTextDocument::loadResource falls back to QFile). Nothing renders an image today, so nothing is "
-    "read; returning an empty QByteArray there would close this for good. chat_view.py is not ours."))
 def test_the_view_document_never_reads_a_local_file_it_is_asked_for(qapp: Any, tmp_path: Path) -> None:
     from gemchat.ui.chat_view import ChatView
 

@@ -194,6 +194,49 @@ def _utf8(text: str) -> str:
         return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
+class _SilenceWatchdog:
+    """Ends a stream that has sent nothing for `seconds`, by cancelling the task reading it.
+
+    `asyncio.timeout` around each chunk would do it too, but under qasync every
+    such timeout leaves a live Qt timer behind until it would have fired
+    (thousands during a long answer, which make each GC and timer pass slower).
+    This arms one timer per silence: when it fires, it re-arms for the new
+    deadline if data came since, and cancels only if none did.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self._last = self._loop.time()
+        self._handle: asyncio.TimerHandle | None = None
+        self.expired = False
+
+    def __enter__(self) -> "_SilenceWatchdog":
+        self._arm()
+        return self
+
+    def touch(self) -> None:
+        self._last = self._loop.time()
+
+    def _arm(self) -> None:
+        self._handle = self._loop.call_at(self._last + self._seconds, self._check)
+
+    def _check(self) -> None:
+        if self._loop.time() - self._last >= self._seconds and self._task is not None:
+            self.expired = True
+            self._task.cancel()
+        else:
+            self._arm()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        if self.expired and kind is asyncio.CancelledError and self._task is not None:
+            self._task.uncancel()
+            raise TimeoutError from exc
+
+
 def _is_network_error(exc: BaseException) -> bool:
     """Connection trouble from whichever HTTP stack the SDK uses (httpx, httpx2, aiohttp)."""
     module = type(exc).__module__.split(".")[0]
@@ -440,23 +483,25 @@ class GeminiBackend:
             said_something = False
             finish_reason: str | None = None
             refused: GemchatError | None = None
-            while True:
-                try:
-                    async with asyncio.timeout(self.read_timeout):
+            with _SilenceWatchdog(self.read_timeout) as watchdog:
+                while True:
+                    try:
                         chunk = await anext(iterator)
-                except StopAsyncIteration:
-                    break
-                try:
-                    events = _events_from_chunk(chunk)
-                except GemchatError as exc:
-                    # A blocked prompt: read on to the end of its (one-event) stream, so the SDK closes the
-                    # HTTP response itself rather than leaving it to the garbage collector, in another task.
-                    refused = exc
-                    continue
-                for event in events:
-                    said_something = said_something or bool(event.text) or event.error is not None
-                    finish_reason = event.finish_reason or finish_reason
-                    yield event
+                    except StopAsyncIteration:
+                        break
+                    watchdog.touch()
+                    try:
+                        events = _events_from_chunk(chunk)
+                    except GemchatError as exc:
+                        # A blocked prompt: read on to the end of its (one-event) stream, so the SDK closes the
+                        # HTTP response itself rather than leaving it to the garbage collector, in another task.
+                        refused = exc
+                        continue
+                    for event in events:
+                        said_something = said_something or bool(event.text) or event.error is not None
+                        finish_reason = event.finish_reason or finish_reason
+                        yield event
+                    watchdog.touch()  # the time the caller spent on the events is not silence
             if refused is not None:
                 raise refused
             if not said_something:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QEvent, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -980,8 +980,12 @@ class ChatView(QTextBrowser):
                 self._copy(blocks[numbers[1]], "Code copied")
 
     def loadResource(self, kind: int, name: QUrl) -> Any:  # noqa: N802 (Qt override)
-        """Nothing is ever fetched or read while showing a chat."""
-        return None
+        """Nothing is ever fetched or read while showing a chat.
+
+        An empty byte array, not None: for None, QTextDocument falls back to
+        reading `file:` URLs from disk itself.
+        """
+        return QByteArray()
 
 
 def _mix(base: QColor, tint: QColor, amount: float) -> QColor:
