@@ -363,9 +363,19 @@ async def run_app(app: GemchatApp, prompt: str | None = None) -> None:
     window.close_requested.connect(quit_requested.set)
     window.show()
     window.composer.setFocus()
-    # Warm the SDK import off the UI thread while the user types.
-    asyncio.get_running_loop().run_in_executor(None, _import_sdk)
+    # The SDK (about 40 MB and half a second of imports) is loaded off the UI thread once
+    # the user starts typing a question, not at start: a window left open costs less.
+    loop = asyncio.get_running_loop()
+    warmed: list[object] = []
+
+    def warm_sdk() -> None:
+        if not warmed:
+            warmed.append(loop.run_in_executor(None, _import_sdk))
+            window.composer.key_typed.disconnect(warm_sdk)
+
+    window.composer.key_typed.connect(warm_sdk)
     if prompt:
+        warm_sdk()
         await session.new_chat()
         session.send(prompt)
     else:

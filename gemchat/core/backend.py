@@ -18,6 +18,7 @@ import datetime as dt
 import io
 import logging
 import random
+import sys
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,6 +238,12 @@ class _SilenceWatchdog:
             raise TimeoutError from exc
 
 
+def _import_sdk_modules() -> None:
+    import google.genai  # noqa: F401
+    import google.genai.errors  # noqa: F401
+    import google.genai.types  # noqa: F401
+
+
 def _is_network_error(exc: BaseException) -> bool:
     """Connection trouble from whichever HTTP stack the SDK uses (httpx, httpx2, aiohttp)."""
     module = type(exc).__module__.split(".")[0]
@@ -291,6 +298,13 @@ class GeminiBackend:
             self._client = genai.Client(api_key=self._api_key, http_options=options)
         return self._client
 
+    @staticmethod
+    async def load_sdk() -> None:
+        """Imports google-genai on a worker thread, once: on the UI thread it would freeze the
+        window for half a second. Every call into the SDK awaits this first."""
+        if "google.genai.types" not in sys.modules:
+            await asyncio.get_running_loop().run_in_executor(None, _import_sdk_modules)
+
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
         """Yields the answer as it is generated; raises `GemchatError` on failure.
 
@@ -298,6 +312,7 @@ class GeminiBackend:
         (yielding progress). If Gemini says an uploaded file is gone, the files
         are uploaded again and the request is sent once more.
         """
+        await self.load_sdk()
         media: dict[str, dict[str, Any]] = {}
         async for event in self._prepare_media(request, media):
             yield event
@@ -539,6 +554,7 @@ class GeminiBackend:
 
     async def generate_text(self, model: str, prompt: str) -> str:
         """A small non-streaming call (chat titles); failures raise `GemchatError`."""
+        await self.load_sdk()
         from google.genai import errors as genai_errors
 
         try:
@@ -558,6 +574,7 @@ class GeminiBackend:
 
         Their input token limits are kept for `input_token_limit`.
         """
+        await self.load_sdk()
         names = []
         async for model in await self._get_client().aio.models.list():
             actions = model.supported_actions or []
@@ -576,6 +593,7 @@ class GeminiBackend:
 
     async def count_tokens(self, model: str, text: str) -> int:
         """Tokens `text` costs with `model` (the API's `countTokens`); raises `GemchatError`."""
+        await self.load_sdk()
         from google.genai import errors as genai_errors
 
         try:

@@ -23,6 +23,7 @@ LONG_LINE = 5_000
 class Composer(QPlainTextEdit):
     """Signals:
         submitted(str): the user pressed Enter with something other than whitespace typed.
+        key_typed(): a key was pressed in the box (the user is writing; text set by code does not count).
         edited(int, str): the same, while editing an earlier question (its id, the new text).
         emptied(bool): whether the box holds nothing but whitespace, on every change.
         edit_last_requested(): Up was pressed in the empty box.
@@ -33,6 +34,7 @@ class Composer(QPlainTextEdit):
     """
 
     submitted = Signal(str)
+    key_typed = Signal()
     edited = Signal(int, str)
     emptied = Signal(bool)
     edit_last_requested = Signal()
@@ -92,6 +94,7 @@ class Composer(QPlainTextEdit):
                 self.submitted.emit(text)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        self.key_typed.emit()
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
             if mods == Qt.KeyboardModifier.NoModifier:

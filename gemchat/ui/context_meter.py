@@ -66,6 +66,7 @@ class ContextMeter(QWidget):
         layout.addStretch(1)
         layout.addWidget(self.label)
         layout.addWidget(self.bar)
+        self._limit_stale = True
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(COUNT_DELAY_MS)
@@ -93,8 +94,12 @@ class ContextMeter(QWidget):
         return self.history_tokens + estimate_tokens(text)
 
     def refresh_limit(self) -> None:
-        """Asks again for the model's limit (another chat or model was opened)."""
-        self._spawn(self._fetch_limit())
+        """The model's limit must be asked for again (another chat or model was opened).
+
+        Asked once the user types, not now: opening a chat (and starting the app)
+        must not load the SDK or wait on the network.
+        """
+        self._limit_stale = True
 
     # -- queries --------------------------------------------------------------------
 
@@ -113,6 +118,9 @@ class ContextMeter(QWidget):
 
     def _on_timer_timeout(self) -> None:
         text = self._read_draft()
+        if self._limit_stale and text.strip():
+            self._limit_stale = False
+            self._spawn(self._fetch_limit())
         self._draft = text
         self._generation += 1
         if self._counted is not None and self._counted[0] == text:
@@ -136,6 +144,16 @@ class ContextMeter(QWidget):
         limit = await self._input_limit()
         self.limit = limit
         self._show()
+
+    async def ensure_limit(self, timeout: float = 5.0) -> None:
+        """Knows the model's limit before a send is checked against it (it is asked for lazily)."""
+        if self.limit is None or self._limit_stale:
+            self._limit_stale = False
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._fetch_limit()
+            except TimeoutError:
+                pass  # unknown: the message goes, as it would with no meter
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)

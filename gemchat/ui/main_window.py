@@ -483,9 +483,22 @@ class MainWindow(QMainWindow):
             self._session.save_draft(self._draft_chat, self.composer.toPlainText())
 
     def _on_composer_submitted(self, text: str) -> None:
+        if self.meter.limit is None:  # not asked for yet this run: ask, then check and send
+            self._session._spawn(self._send_when_limit_known(text))
+            return
         if self.meter.over_limit(text):
             self._confirm_over_limit(text)
             return
+        self._send_now(text)
+
+    async def _send_when_limit_known(self, text: str) -> None:
+        await self.meter.ensure_limit()
+        if self.meter.over_limit(text):
+            self._confirm_over_limit(text)
+        else:
+            self._send_now(text)
+
+    def _send_now(self, text: str) -> None:
         self._draft_timer.stop()
         self._session.save_draft(self._draft_chat, "")
         self.view.scroll_to_bottom()
