@@ -368,12 +368,14 @@ async def run_app(app: GemchatApp, prompt: str | None = None) -> None:
     loop = asyncio.get_running_loop()
     warmed: list[object] = []
 
-    def warm_sdk() -> None:
+    def warm_sdk(*_: object) -> None:
         if not warmed:
             warmed.append(loop.run_in_executor(None, _import_sdk))
             window.composer.key_typed.disconnect(warm_sdk)
+            window.composer.submitted.disconnect(warm_sdk)
 
     window.composer.key_typed.connect(warm_sdk)
+    window.composer.submitted.connect(warm_sdk)  # text set without keys (paste from a menu, scripts)
     if prompt:
         warm_sdk()
         await session.new_chat()
@@ -398,17 +400,10 @@ async def shutdown(app: GemchatApp) -> None:
 
 
 def _import_sdk() -> None:
-    try:
-        import google.genai  # noqa: F401
-        from google.genai import types
+    from gemchat.core.backend import load_sdk_now
 
-        # The SDK builds its pydantic models on first use: ~0.4 s that would otherwise
-        # stall the UI thread when the first answer starts to stream.
-        types.GenerateContentConfig(temperature=0.5, thinking_config=types.ThinkingConfig(include_thoughts=True))
-        types.GenerateContentResponse.model_validate({
-            "candidates": [{"content": {"role": "model", "parts": [{"text": "x"}]}, "finishReason": "STOP"}],
-            "usageMetadata": {"promptTokenCount": 1, "candidatesTokenCount": 1},
-        })
+    try:
+        load_sdk_now()
     except Exception:  # the first request will report it properly
         log.exception("importing google-genai failed")
     # What exists now lives as long as the app: the cyclic garbage collector need not
