@@ -156,10 +156,7 @@ def cite(text: str, grounding: Mapping[str, Any] | None) -> str:
     fences = _fenced_ranges(text)
     moved: dict[int, list[int]] = {}
     for offset, numbers in points:
-        for start, end in fences:
-            if start < offset < end:
-                offset = end
-                break
+        offset = _safe_offset(text, offset, fences)
         merged = moved.setdefault(offset, [])
         merged.extend(n for n in numbers if n not in merged)
     pieces = []
@@ -172,10 +169,65 @@ def cite(text: str, grounding: Mapping[str, Any] | None) -> str:
         markers = "".join(_marker(numbered.get(n), n) for n in sorted(moved[offset]))
         if (offset == 0 or text[offset - 1] == "\n") and offset < len(text):
             markers += "\n\n"  # its own paragraph, not the start of the next block's syntax
+            if offset > 0 and _TABLE_ROW.match(_line_before(text, offset)):
+                markers = "\n" + markers  # a line right under a table would be read as a row
         pieces.append(markers)
         last = offset
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+_TABLE_ROW = re.compile(r"^\s*\|")
+
+
+def _line_before(text: str, offset: int) -> str:
+    """The line that ends just before `offset` (which is at a line start)."""
+    return text[text.rfind("\n", 0, offset - 1) + 1 : offset - 1]
+
+
+_BLOCK_PREFIX = re.compile(r"^\s*(?:(?:[-*+]|\d{1,9}[.)]|#{1,6}|>)\s+)*")
+
+
+def _inline_safe(line: str, at: int) -> bool:
+    """Whether a marker can go at `at` in this line: after a word, before a space or the
+    line's end, past the list/heading/quote marks, and outside code spans, links and URLs."""
+    if at <= _BLOCK_PREFIX.match(line).end() or not line[at - 1].strip():  # type: ignore[union-attr]
+        return False
+    if at < len(line) and line[at] not in " \t":
+        return False
+    before = line[:at]
+    return (before.count("`") % 2 == 0 and before.count("[") <= before.count("]")
+            and before.count("<") <= before.count(">") and before.count("](") <= before.count(")"))
+
+
+def _safe_offset(text: str, offset: int, fences: list[tuple[int, int]]) -> int:
+    """Where a marker can go at or after `offset` without changing the Markdown around it.
+
+    Gemini's segments usually end after a sentence, where the marker stays. One
+    that ends after a list number ("1."), inside "8.0 m", a URL, code or a link
+    would turn the list into a paragraph or break the link: it goes to the end
+    of its line. After a code block or a table, markers go to the line after it,
+    as their own paragraph (a line right under a table would be read as a row).
+    """
+    for start, end in fences:
+        if start < offset < end:
+            return end
+    line_start = text.rfind("\n", 0, offset) + 1
+    if offset == line_start and offset > 0:
+        return offset  # already at a line start: after the previous block
+    line_end = text.find("\n", offset)
+    if line_end == -1:
+        line_end = len(text)
+    line = text[line_start:line_end]
+    if not _TABLE_ROW.match(line):
+        return offset if _inline_safe(line, offset - line_start) else line_end
+    while line_end < len(text):  # a table: after its last row
+        next_end = text.find("\n", line_end + 1)
+        next_end = len(text) if next_end == -1 else next_end
+        if not _TABLE_ROW.match(text[line_end + 1 : next_end]):
+            break
+        line_end = next_end
+    return min(line_end + 1, len(text))
 
 
 def _unescaped(text: str, index: int) -> bool:

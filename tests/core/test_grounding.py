@@ -66,3 +66,26 @@ def test_a_marker_after_an_exclamation_mark_is_a_link_not_an_image() -> None:
     cited = cite("Wow! Next", metadata(support(4, 0)))
     assert cited == 'Wow\\![\\[1\\]](<https://a.example/> "T0") Next'
     assert cite("Wow\\! x", metadata(support(5, 0))).startswith("Wow\\![")  # an escaped one stays as it was
+
+
+def test_markers_never_break_the_markdown_around_them() -> None:
+    """Segments may end after a list number, inside a number, a URL or a table row."""
+    from gemchat.core.grounding import cite
+    from gemchat.core.markdown import render_markdown
+
+    text = ("1. Spring tides follow new moons.\n2. Neap tides.\n\n"
+            "| Port | Range |\n| --- | --- |\n| Brest | 4.5 m |\n\nSee <https://maree.info> now.")
+
+    def at(fragment: str, extra: int = 0) -> dict:
+        end = len(text[: text.index(fragment) + extra].encode("utf-8"))
+        return {"segment": {"end_index": end}, "grounding_chunk_indices": [0]}
+
+    grounding = {
+        "grounding_chunks": [{"web": {"uri": "https://example.com/a", "title": "A"}}],
+        "grounding_supports": [at("1.", 2), at("4.5", 2), at("maree.", 6), at("Brest", 2)],
+    }
+    cited = cite(text, grounding)
+    html = render_markdown(cited)
+    assert "<ol" in html and "<table" in html
+    assert "4.5 m" in html and "https://maree.info" in html
+    assert cited.count("[\\[1\\]]") == 3  # after item 1, after the table, after the link's line
