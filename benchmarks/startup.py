@@ -17,7 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import ROOT, conditions, env, header, make_chat, median, row  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    ROOT, compile_like_an_install, conditions, env, header, make_chat, median, row)
 
 RUNS = 7
 
@@ -44,6 +45,7 @@ def start(args: list[str], rss: bool = False) -> tuple[float, int]:
 
 
 def main() -> int:
+    compile_like_an_install()
     with tempfile.TemporaryDirectory() as tmp:
         empty = Path(tmp) / "empty"
         big = Path(tmp) / "big"

@@ -16,7 +16,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Sequence
+from typing import IO, TYPE_CHECKING, Callable, Sequence
 
 from gemchat import __version__
 from gemchat.paths import attachments_dir, data_dir, database_path, drafts_path, log_path, settings_path
@@ -222,9 +222,23 @@ class GemchatApp:
     backend: GeminiBackend | None = None
     recovered: int = 0
     moved_aside: Path | None = None
+    make_backend: Callable[[str], GeminiBackend] | None = None
 
     def current_backend(self) -> GeminiBackend | None:
         return self.backend
+
+    async def load_stored_key(self) -> None:
+        """The key from the OS keyring, read on a worker thread after the window shows.
+
+        Finding and asking a keyring backend (D-Bus, a locked wallet) can take from
+        a tenth of a second to much longer: never on the UI thread, never before
+        the window is up.
+        """
+        if self.backend is not None or self.make_backend is None:
+            return
+        key = await asyncio.get_running_loop().run_in_executor(None, self.key_store.load)
+        if key and self.backend is None:
+            self.backend = self.make_backend(key)
 
 
 def build_app(directory: Path, model: str | None = None, key_store: KeyStore | None = None) -> GemchatApp:
@@ -234,7 +248,7 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
     Raises `StorageError` when the database cannot be opened.
     """
     from gemchat.core.backend import GeminiBackend
-    from gemchat.core.credentials import KeyStore, key_from_env, resolve_key
+    from gemchat.core.credentials import KeyStore, key_from_env
     from gemchat.session import ChatSession
     from gemchat.settings import Settings
     from gemchat.storage.errors import StorageError
@@ -281,7 +295,8 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
             return "Set (kept in the system keyring)." if keys.load() else "Set for this session only."
         return "No key set."
 
-    if key := resolve_key(keys):
+    holder.make_backend = make_backend
+    if key := key_from_env():  # the keyring is read after the window shows (load_stored_key)
         holder.backend = make_backend(key)
     session = ChatSession(db, settings, holder.current_backend, model_override=model,
                           drafts=DraftStore(drafts_path(directory)), attachments=attachment_files)
@@ -376,13 +391,16 @@ async def run_app(app: GemchatApp, prompt: str | None = None) -> None:
 
     window.composer.key_typed.connect(warm_sdk)
     window.composer.submitted.connect(warm_sdk)  # text set without keys (paste from a menu, scripts)
+    key_loaded = asyncio.ensure_future(app.load_stored_key())
     if prompt:
         warm_sdk()
         await session.new_chat()
+        await key_loaded
         session.send(prompt)
     else:
         await session.open_last_chat()
     await session.refresh_chats()
+    await key_loaded
     if app.backend is None:
         window.ask_api_key()
     await quit_requested.wait()

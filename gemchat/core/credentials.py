@@ -60,7 +60,3 @@ class KeyStore:
             keyring.delete_password(KEYRING_SERVICE, KEYRING_USER)
         except Exception as exc:
             log.info("keyring delete failed: %s", type(exc).__name__)
-
-
-def resolve_key(store: KeyStore) -> str | None:
-    return key_from_env() or store.load()

@@ -390,17 +390,21 @@ class StreamingMarkdown:
         }
         tokens = _parser().parse(text, env)
         pieces = self._pieces(tokens, lines, shift, final, env)
-        count = self._settle_count(pieces, env, lines, shift)
+        # At the end nothing more can arrive: every piece settles, whatever it mentions.
+        count = len(pieces) if final else self._settle_count(pieces, env, lines, shift)
         settled_pieces, tail_pieces = pieces[:count], pieces[count:]
         tail = tuple(p.html for p in tail_pieces)
         if not settled_pieces:
+            late = {label for label in env.get("references", {}) if label not in self._references}
+            if final and late and _mentions_any("".join(self._settled_parts), late):
+                return self._restart(final)  # a definition in the last lines changes a settled link
             return RenderUpdate((), tail)
         end_line = settled_pieces[-1].end_line
         offset = sum(len(line) + 1 for line in lines[shift : shift + end_line])
         offset = min(offset, len(self._pending))
         new_labels = {
             label: ref for label, ref in env.get("references", {}).items()
-            if label not in self._references and ref["map"][0] - shift < end_line
+            if label not in self._references and (final or ref["map"][0] - shift < end_line)
         }
         reset = bool(new_labels) and _mentions_any("".join(self._settled_parts), new_labels)
         self._settled_parts.append(self._pending[:offset])

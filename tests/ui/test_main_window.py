@@ -195,3 +195,19 @@ def test_restart_reopens_the_last_chat(qloop, gemini_env: FakeGemini, data_dir: 
         app.window.close()
         run(qloop, task)
     assert rows(data_dir, "select count(*) from chats") == [(1,)]
+
+
+def test_a_key_kept_in_the_keyring_is_read_after_the_window_shows_and_used(
+        qloop, gemini: FakeGemini, data_dir: Path, qtbot, monkeypatch, memory_keyring) -> None:
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", gemini.base_url)
+    memory_keyring.set_password("gemchat", "gemini-api-key", TEST_KEY)
+    app = build_app(data_dir)
+    assert app.backend is None  # not read on the UI thread while starting
+    task = qloop.create_task(run_app(app))
+    run(qloop, until(lambda: app.backend is not None, 5, "key read from the keyring"))
+    assert not any(isinstance(w, ApiKeyDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
+    type_and_send(qtbot, app, "hello")
+    wait_answer_done(qloop, app)
+    assert "You said: hello" in app.window.view.toPlainText()
+    app.window.close()
+    run(qloop, task)
