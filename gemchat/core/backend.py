@@ -18,7 +18,6 @@ import datetime as dt
 import io
 import logging
 import random
-import sys
 import re
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -189,15 +189,22 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def backup_path(path: Path, version: int) -> Path:
-    """A name no earlier backup has: two upgrades in one second must not overwrite each other."""
+def stamped_path(path: Path, label: str, suffix: str = "") -> Path:
+    """`NAME.LABEL-TIMESTAMP[-N]SUFFIX` beside `path`, a name no earlier copy has.
+
+    Two copies in one second (two upgrades, two damaged files) must not overwrite each other.
+    """
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    candidate = path.with_name(f"{path.name}.v{version}-{stamp}.bak")
+    candidate = path.with_name(f"{path.name}.{label}-{stamp}{suffix}")
     n = 1
     while candidate.exists():
-        candidate = path.with_name(f"{path.name}.v{version}-{stamp}-{n}.bak")
+        candidate = path.with_name(f"{path.name}.{label}-{stamp}-{n}{suffix}")
         n += 1
     return candidate
+
+
+def backup_path(path: Path, version: int) -> Path:
+    return stamped_path(path, f"v{version}", ".bak")
 
 
 def migrate(conn: sqlite3.Connection, path: Path | None) -> Path | None:

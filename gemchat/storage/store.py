@@ -8,7 +8,6 @@ directory, damaged file) come out as `StorageError`; anything else is a bug.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import json
 import os
@@ -586,12 +585,7 @@ def fts_query(text: str) -> str | None:
 
 def _move_aside(path: Path) -> Path:
     """Renames a damaged database and its WAL files to `NAME.damaged-TIMESTAMP`."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    aside = path.with_name(f"{path.name}.damaged-{stamp}")
-    n = 1
-    while aside.exists():
-        aside = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
-        n += 1
+    aside = migrations.stamped_path(path, "damaged")
     try:
         os.replace(path, aside)
         for suffix in ("-wal", "-shm"):

@@ -524,12 +524,7 @@ class MainWindow(QMainWindow):
         def on_finished() -> None:
             if box.clickedButton() is send and self.composer.toPlainText() == text:
                 self.composer.setPlainText("")
-                self._draft_timer.stop()
-                self._session.save_draft(self._draft_chat, "")
-                self.view.scroll_to_bottom()
-                attachments = self.tray.attachments()
-                self.tray.clear()
-                self._session.send(text, attachments)
+                self._send_now(text)
 
         box.finished.connect(on_finished)
         box.open()
