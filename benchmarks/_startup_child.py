@@ -11,7 +11,9 @@ import os
 import sys
 
 
-def watch_first_paint(app: object, settle_seconds: float, with_rss: bool) -> object:
+def watch_first_paint(app: object, settle_seconds: float, with_rss: bool, wait_ready: bool = False) -> object:
+    """Prints `painted` at the window's first paint; with `wait_ready`, `ready` at the first paint
+    after the chats are shown (`ready_flag` set), before exiting."""
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QMainWindow
 
@@ -19,15 +21,21 @@ def watch_first_paint(app: object, settle_seconds: float, with_rss: bool) -> obj
         def __init__(self) -> None:
             super().__init__()
             self.done = False
+            self.ready = False  # set by the app's hook below once its first chat is on screen
 
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-            if not self.done and event.type() == QEvent.Type.Paint and isinstance(watched, QMainWindow):
+            if event.type() != QEvent.Type.Paint:
+                return False
+            if not self.done and isinstance(watched, QMainWindow):
                 self.done = True
                 print("painted", flush=True)
                 if with_rss:
                     QTimer.singleShot(int(settle_seconds * 1000), report_rss)
-                else:
+                elif not wait_ready:
                     os._exit(0)
+            elif self.done and self.ready and wait_ready and not with_rss:
+                print("ready", flush=True)
+                os._exit(0)
             return False
 
     def report_rss() -> None:
@@ -55,13 +63,26 @@ def bare(with_rss: bool, settle: float) -> None:
 
 
 def gemchat(data_dir: str, with_rss: bool, settle: float) -> None:
-    # The QApplication is made here only to watch it; gemchat's own start-up reuses it.
+    """Also prints `ready` when the last chat is shown in the window (the session attached, the chat
+    read from the database and laid out), which is when a click on it does what it says."""
+    # In the order of a real start (the `gemchat` script imports gemchat.app, whose
+    # run_gui then makes the QApplication), which is made here only to watch it:
+    # gemchat's own start-up reuses it.
+    from gemchat.app import main
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([sys.argv[0]])
-    keep = watch_first_paint(app, settle, with_rss)
-    from gemchat.app import main
+    keep = watch_first_paint(app, settle, with_rss, wait_ready=True)
+    from gemchat.ui.main_window import MainWindow
 
+    shown = MainWindow._on_session_chat_opened
+
+    def chat_opened(window: MainWindow, *args: object) -> None:
+        shown(window, *args)
+        keep.ready = True  # type: ignore[attr-defined]
+        window.update()
+
+    MainWindow._on_session_chat_opened = chat_opened  # type: ignore[method-assign]
     main(["--data-dir", data_dir])
     del keep
 

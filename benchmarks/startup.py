@@ -23,8 +23,8 @@ from benchmarks._common import (  # noqa: E402
 RUNS = 7
 
 
-def start(args: list[str], rss: bool = False) -> tuple[float, int]:
-    """Seconds to the first paint, and the RSS in kB when `rss`."""
+def start(args: list[str], rss: bool = False) -> tuple[float, float, int]:
+    """Seconds to the first paint, to the last chat shown (gemchat only, else 0), and the RSS in kB when `rss`."""
     command = [sys.executable, str(ROOT / "benchmarks" / "_startup_child.py"), *args] + (["--rss"] if rss else [])
     began = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=env(GEMINI_API_KEY="benchmark-key",
@@ -32,16 +32,19 @@ def start(args: list[str], rss: bool = False) -> tuple[float, int]:
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout is not None
     painted = None
+    ready = 0.0
     kb = 0
     for line in process.stdout:
         if line.startswith("painted") and painted is None:
             painted = time.perf_counter() - began
+        elif line.startswith("ready"):
+            ready = time.perf_counter() - began
         elif line.startswith("rss "):
             kb = int(line.split()[1])
     process.wait(30)
     if painted is None:
         raise RuntimeError(f"{args[0]} never painted: {process.stderr.read() if process.stderr else ''}")
-    return painted, kb
+    return painted, ready, kb
 
 
 def main() -> int:
@@ -50,20 +53,30 @@ def main() -> int:
         empty = Path(tmp) / "empty"
         big = Path(tmp) / "big"
         make_chat(big, 10_000)
-        bare_times, app_times = [], []
+        bare_times, app_times, ready_times, big_ready = [], [], [], []
         for n in range(RUNS):
             bare_times.append(start(["bare"])[0])
-            app_times.append(start(["gemchat", str(Path(tmp) / f"fresh{n}")])[0])
-        bare_rss = [start(["bare"], rss=True)[1] for _ in range(3)]
-        app_rss = [start(["gemchat", str(empty)], rss=True)[1] for _ in range(3)]
-        big_rss = [start(["gemchat", str(big)], rss=True)[1] for _ in range(3)]
+            painted, ready, _ = start(["gemchat", str(Path(tmp) / f"fresh{n}")])
+            app_times.append(painted)
+            ready_times.append(ready)
+            big_ready.append(start(["gemchat", str(big)])[1])
+        bare_rss = [start(["bare"], rss=True)[2] for _ in range(3)]
+        app_rss = [start(["gemchat", str(empty)], rss=True)[2] for _ in range(3)]
+        big_rss = [start(["gemchat", str(big)], rss=True)[2] for _ in range(3)]
     t_bare, t_app = median(bare_times), median(app_times)
+    t_ready, t_big = median(ready_times), median(big_ready)
     m_bare, m_app, m_big = median(bare_rss), median(app_rss), median(big_rss)
     print("## Start-up and memory")
     print(conditions())
     print(header())
     print(row("Start-up to first paint (median of 7)", f"{t_app * 1000:.0f} ms ({t_app / t_bare:.2f}x)",
               f"{t_bare * 1000:.0f} ms bare window", "≤ 1.5x", t_app <= 1.5 * t_bare))
+    # Not a target of the issue, shown so the figure above is not read as more than it is: the
+    # window paints first, then asyncio, the database and the session load behind it.
+    print(row("… to the last chat shown, new data directory", f"{t_ready * 1000:.0f} ms ({t_ready / t_bare:.2f}x)",
+              f"{t_bare * 1000:.0f} ms bare window", "—", None))
+    print(row("… to the last chat shown, 10,000-message chat", f"{t_big * 1000:.0f} ms ({t_big / t_bare:.2f}x)",
+              f"{t_bare * 1000:.0f} ms bare window", "—", None))
     print(row("Memory at rest (RSS, median of 3)", f"{m_app / 1024:.0f} MB ({m_app / m_bare:.2f}x)",
               f"{m_bare / 1024:.0f} MB bare window", "≤ 1.5x", m_app <= 1.5 * m_bare))
     print(row("Memory, 10,000-message chat open", f"{m_big / 1024:.0f} MB ({m_big / m_bare:.2f}x)",

@@ -8,7 +8,6 @@ both `main` and the tests use, so the tests exercise the real wiring.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import logging
 import logging.handlers
@@ -234,6 +233,8 @@ class GemchatApp:
         a tenth of a second to much longer: never on the UI thread, never before
         the window is up.
         """
+        import asyncio
+
         if self.backend is not None or self.make_backend is None:
             return
         key = await asyncio.get_running_loop().run_in_executor(None, self.key_store.load)
@@ -241,29 +242,48 @@ class GemchatApp:
             self.backend = self.make_backend(key)
 
 
-def build_app(directory: Path, model: str | None = None, key_store: KeyStore | None = None) -> GemchatApp:
-    """Opens the store and builds the session and the window (not shown).
+def build_window(directory: Path) -> MainWindow:
+    """The window with the user's settings applied, before anything else is loaded.
 
-    Needs a running QApplication and a qasync loop set as the current loop.
-    Raises `StorageError` when the database cannot be opened.
+    It can be shown at once: asyncio, the database, the session and the SDK come
+    after (`build_app`), so the window appears in about the time a bare Qt
+    window takes, and the user can start typing while the chats load.
     """
-    from gemchat.core.backend import GeminiBackend
-    from gemchat.core.credentials import KeyStore, key_from_env
-    from gemchat.session import ChatSession
     from gemchat.settings import Settings
-    from gemchat.storage.errors import StorageError
-    from gemchat.storage.drafts import DraftStore
-    from gemchat.storage.store import ChatStore
-    from gemchat.storage.worker import StoreWorker
     from gemchat.ui.icons import app_icon
     from gemchat.ui.main_window import MainWindow
 
-    from PySide6.QtGui import QTextCursor
     from PySide6.QtWidgets import QApplication
 
     # The loop, not the last window, decides when the app ends: shutdown saves streams first.
     QApplication.instance().setQuitOnLastWindowClosed(False)  # type: ignore[union-attr]
-    settings = Settings.load(settings_path(directory))
+    window = MainWindow(Settings.load(settings_path(directory)), icon=app_icon())
+    window.apply_settings()
+    return window
+
+
+def build_app(directory: Path, model: str | None = None, key_store: KeyStore | None = None,
+              window: MainWindow | None = None) -> GemchatApp:
+    """Opens the store, builds the session and connects the window to it (built here unless given).
+
+    Needs a running QApplication and a qasync loop set as the current loop.
+    Raises `StorageError` when the database cannot be opened.
+    """
+    import asyncio
+
+    from gemchat.core.backend import GeminiBackend
+    from gemchat.core.credentials import KeyStore, key_from_env
+    from gemchat.session import ChatSession
+    from gemchat.storage.errors import StorageError
+    from gemchat.storage.drafts import DraftStore
+    from gemchat.storage.store import ChatStore
+    from gemchat.storage.worker import StoreWorker
+
+    from PySide6.QtGui import QTextCursor
+
+    if window is None:
+        window = build_window(directory)
+    settings = window.settings
     # A damaged file is renamed aside, never deleted, and the user is told where it went (below).
     store = ChatStore.open(database_path(directory), recover_corrupt=True)
     try:
@@ -300,7 +320,8 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
         holder.backend = make_backend(key)
     session = ChatSession(db, settings, holder.current_backend, model_override=model,
                           drafts=DraftStore(drafts_path(directory)), attachments=attachment_files)
-    window = MainWindow(session, settings, icon=app_icon(), key_status=key_status)
+    window.key_status = key_status
+    window.attach_session(session)
     holder.session, holder.window = session, window
 
     def on_key_entered(key: str) -> None:
@@ -335,7 +356,6 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
     window.forget_key_requested.connect(on_forget_key)
     session.unsent.connect(on_unsent)
     window.composer.refused.connect(lambda why: window.statusBar().showMessage(why, 10000))
-    window.apply_settings()
     if recovered:
         window.statusBar().showMessage(
             f"{recovered} answer{'s were' if recovered > 1 else ' was'} cut off when gemchat "
@@ -360,6 +380,8 @@ def _tell_moved_aside(window: MainWindow, aside: Path) -> None:
 
 
 async def _save_key(keys: KeyStore, key: str, window: MainWindow) -> None:
+    import asyncio
+
     from gemchat.core.credentials import KeyringUnavailable
 
     loop = asyncio.get_running_loop()
@@ -372,6 +394,8 @@ async def _save_key(keys: KeyStore, key: str, window: MainWindow) -> None:
 
 async def run_app(app: GemchatApp, prompt: str | None = None) -> None:
     """Runs until the user quits, then shuts down in order: streams, network, database."""
+    import asyncio
+
     window, session = app.window, app.session
     assert window is not None and session is not None
     quit_requested = asyncio.Event()
@@ -408,6 +432,8 @@ async def run_app(app: GemchatApp, prompt: str | None = None) -> None:
 
 
 async def shutdown(app: GemchatApp) -> None:
+    import asyncio
+
     assert app.session is not None and app.window is not None
     await app.session.shutdown()
     if app.backend is not None:
@@ -435,10 +461,7 @@ def run_gui(directory: Path, model: str | None, prompt: str | None) -> int:
     if problem := display_problem():
         print(problem, file=sys.stderr)
         return 2
-    import qasync
     from PySide6.QtWidgets import QApplication, QMessageBox
-
-    from gemchat.storage.errors import StorageError
 
     setup_logging(directory)
     qt_app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -464,11 +487,23 @@ def run_gui(directory: Path, model: str | None, prompt: str | None) -> int:
             )
     except OSError:
         pass  # an unwritable directory: opening the database says so, more precisely
+    # Shown and painted first (the way a splash screen is), then the rest loads behind it.
+    window = build_window(directory)
+    window.show()
+    qt_app.processEvents()
+    import asyncio
+
+    import qasync
+
+    from gemchat.storage.errors import StorageError
+
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     try:
-        app = build_app(directory, model)
+        app = build_app(directory, model, window=window)
     except StorageError as exc:
+        window.allow_close()
+        window.close()
         return refuse(storage_problem(directory, exc))
     notifier = _quit_on_signals(app)
     with loop:

@@ -13,8 +13,8 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from gemchat.core.backend import DEFAULT_MODEL
-
+# Not from gemchat.core.backend: settings are read before the window shows, the backend after.
+DEFAULT_MODEL = "gemini-3.6-flash"
 log = logging.getLogger(__name__)
 
 

@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "gemini-3.6-flash"
-
 
 @dataclass(frozen=True, slots=True)
 class UploadProgress:

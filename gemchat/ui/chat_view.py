@@ -915,7 +915,8 @@ class ChatView(QTextBrowser):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        self._place_jump_button()
+        if self.jump_button.isVisible():  # placed when shown, else not (it would cost the first paint ~15 ms)
+            self._place_jump_button()
 
     # -- theme ---------------------------------------------------------------------------------
 

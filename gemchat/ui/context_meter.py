@@ -10,14 +10,16 @@ four-characters-a-token guess stands in (shown with ≈).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from gemchat.core.context import estimate_tokens
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +149,8 @@ class ContextMeter(QWidget):
 
     async def ensure_limit(self, timeout: float = 5.0) -> None:
         """Knows the model's limit before a send is checked against it (it is asked for lazily)."""
+        import asyncio  # loaded after the window shows; see MainWindow.attach_session
+
         if self.limit is None or self._limit_stale:
             self._limit_stale = False
             try:
@@ -156,6 +160,8 @@ class ContextMeter(QWidget):
                 pass  # unknown: the message goes, as it would with no meter
 
     def _spawn(self, coro: Awaitable[None]) -> None:
+        import asyncio
+
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._done)

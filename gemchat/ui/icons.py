@@ -1,21 +1,21 @@
-"""The application icon, loaded from the package so a frozen build finds it too."""
+"""The application icon, read from the package's files (a frozen build keeps them beside the code)."""
 
 from __future__ import annotations
 
-from importlib import resources
+from pathlib import Path
 
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtGui import QIcon
 
 SIZES = (16, 24, 32, 48, 64, 128, 256)
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
 
 def app_icon() -> QIcon:
-    """PNGs at each size rather than the SVG, so no image-format plugin is needed."""
+    """PNGs at each size rather than the SVG, so no image-format plugin is needed.
+
+    `addFile` reads a size only when Qt first draws it, not at start-up.
+    """
     icon = QIcon()
-    base = resources.files("gemchat") / "resources"
     for size in SIZES:
-        data = (base / f"gemchat-{size}.png").read_bytes()
-        pixmap = QPixmap()
-        pixmap.loadFromData(data, "PNG")
-        icon.addPixmap(pixmap)
+        icon.addFile(str(RESOURCES / f"gemchat-{size}.png"))
     return icon

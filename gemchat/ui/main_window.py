@@ -2,54 +2,36 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
-    QGuiApplication,
-    QIcon,
-    QImage,
-)
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QHBoxLayout,
-    QMessageBox,
-    QSplitter,
-    QLabel,
-    QMainWindow,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QImage
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from gemchat.core.code_blocks import code_blocks
 from gemchat.core.context import chat_tokens
 from gemchat.core.messages import Attachment, Chat, Message, Role
-from gemchat.storage.errors import ImportFormatError
-from gemchat.session import UNDO_SECONDS, ChatSession, Generation
 from gemchat.settings import Settings
-from gemchat.ui.api_key_dialog import ApiKeyDialog
 from gemchat.ui.attachment_tray import AttachmentTray, UploadBar
-from gemchat.ui.context_meter import ContextMeter
-from gemchat.ui.cheat_sheet import CheatSheet
-from gemchat.ui.settings_dialog import SettingsDialog
-from gemchat.ui.sidebar import Sidebar
-from gemchat.ui.theme import apply_theme
 from gemchat.ui.chat_view import ChatView
 from gemchat.ui.composer import Composer
-from gemchat.ui.chat_options_dialog import ChatOptionsDialog
+from gemchat.ui.context_meter import ContextMeter
 from gemchat.ui.keymap import KEYMAP
-from gemchat.ui.search_dialog import SearchDialog
+from gemchat.ui.sidebar import Sidebar
+from gemchat.ui.theme import apply_theme
 from gemchat.ui.typing import TypingEffect
+
+if TYPE_CHECKING:
+    from gemchat.session import ChatSession, Generation
+    from gemchat.ui.settings_dialog import SettingsDialog
+    from gemchat.ui.search_dialog import SearchDialog
+
+# Dialogs, the session and asyncio are imported where first used: the window is
+# shown before any of them is needed (see `attach_session`), and each costs
+# start-up time (PySide6 builds every enum of a class the first time the class
+# is imported).
 
 APP_NAME = "gemchat"
 DRAFT_SAVE_MS = 400
@@ -74,22 +56,23 @@ class MainWindow(QMainWindow):
 
     def __init__(
         self,
-        session: ChatSession,
         settings: Settings,
         icon: QIcon | None = None,
         key_status: Callable[[], str] = lambda: "",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._session = session
+        self._session: ChatSession | None = None  # until `attach_session`
         self._settings = settings
-        self._key_status = key_status
+        self.key_status = key_status  # words for Settings: where the key comes from (set by the app)
         self._may_close = False
         self._settings_dialog: SettingsDialog | None = None
         self._attached: Generation | None = None
         self._messages: list[Message] = []  # the open chat's shown branch, as last told by the session
         self._search_dialog: SearchDialog | None = None
         self._draft_chat: int | None = None  # the chat the message box's text belongs to
+        self._typed_early = ""  # typed before `attach_session`, kept when the first chat opens
+        self._sends_waiting: list[str] | None = None  # sent before it, sent when the first chat opens
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(DRAFT_SAVE_MS)
@@ -100,7 +83,6 @@ class MainWindow(QMainWindow):
         self.resize(900, 720)
 
         self.view = ChatView()
-        self.view.attachment_path = session.attachment_path
         self.composer = Composer()
         self.composer.setMaximumHeight(160)
         self.send_button = QPushButton("Send")
@@ -110,9 +92,9 @@ class MainWindow(QMainWindow):
         self.attach_button = QPushButton("Attach")
         self.attach_button.setToolTip("Attach images, PDFs, text or code, audio or video (Ctrl+U); "
                                       "you can also drop or paste them")
-        self.tray = AttachmentTray(session.attachment_path)
+        self.tray = AttachmentTray(self._attachment_path)
         self.upload_bar = UploadBar()
-        self.meter = ContextMeter(self.composer.toPlainText, session.count_tokens, session.input_token_limit)
+        self.meter = ContextMeter(self.composer.toPlainText, self._count_tokens, self._input_token_limit)
         self.setAcceptDrops(True)
         self.activity = QLabel()
         self.activity.setObjectName("activity")
@@ -164,25 +146,34 @@ class MainWindow(QMainWindow):
         self._build_menus()
 
         self.composer.submitted.connect(self._on_composer_submitted)
-        self.composer.textChanged.connect(self._on_composer_text_changed)
         self.composer.edited.connect(self._on_composer_edited)
         self.composer.edit_last_requested.connect(self.edit_last_question)
         self.composer.editing_changed.connect(self.editing_banner.setVisible)
-        session.message_focused.connect(self._on_session_message_focused)
         self.composer.emptied.connect(lambda _blank: self._update_send_button())
         self.composer.files_pasted.connect(self.attach_paths)
         self.composer.image_pasted.connect(self.attach_image)
         self.attach_button.clicked.connect(self.choose_attachments)
         self.tray.changed.connect(self._on_tray_changed)
         self.upload_bar.cancel_requested.connect(self.stop)
-        session.unsent_attachments.connect(self.tray.add)
         self.send_button.clicked.connect(self.composer.submit)
         self.stop_button.clicked.connect(self.stop)
         self.view.retry_requested.connect(self._on_view_retry_requested)
         self.view.continue_requested.connect(lambda _message_id: self.continue_answer())
-        self.view.version_requested.connect(self._session.switch_version)
         self.view.user_scrolled.connect(self.typing.flush)
         self.typing.revealed.connect(self._on_typing_revealed)
+        self.undo_button.clicked.connect(self.undo_delete)
+        self.composer.setFocus()
+
+    def attach_session(self, session: ChatSession) -> None:
+        """Connects the window to the chats; until then it shows, and takes typing, but sends nothing.
+
+        The window is built and shown first, before asyncio, the database and the
+        session are loaded, so it appears sooner; its actions wait for this.
+        """
+        self._session = session
+        self.view.attachment_path = session.attachment_path
+        session.message_focused.connect(self._on_session_message_focused)
+        session.unsent_attachments.connect(self.tray.add)
         session.chat_opened.connect(self._on_session_chat_opened)
         session.chat_changed.connect(self._on_session_chat_changed)
         session.message_added.connect(self._on_session_message_added)
@@ -190,11 +181,26 @@ class MainWindow(QMainWindow):
         session.problem.connect(lambda text: self.statusBar().showMessage(text, 10000))
         session.chats_listed.connect(self._on_session_chats_listed)
         session.chat_deleted.connect(self._on_session_chat_deleted)
-        self.sidebar.chat_selected.connect(lambda chat_id: self._session._spawn(self._session.open_chat(chat_id)))
-        self.sidebar.rename_requested.connect(self._session.rename_chat)
-        self.sidebar.delete_requested.connect(self._session.delete_chat)
-        self.undo_button.clicked.connect(self.undo_delete)
-        self.composer.setFocus()
+        self.view.version_requested.connect(session.switch_version)
+        self.sidebar.chat_selected.connect(lambda chat_id: session._spawn(session.open_chat(chat_id)))
+        self.sidebar.rename_requested.connect(session.rename_chat)
+        self.sidebar.delete_requested.connect(session.delete_chat)
+        # What was typed before now stays, and is counted and kept as a draft from here on.
+        self._typed_early = self.composer.toPlainText()
+        self.composer.textChanged.connect(self._on_composer_text_changed)
+        if self._typed_early:
+            self._on_composer_text_changed()
+        for action in self.actions_by_name.values():
+            action.setEnabled(True)
+
+    def _attachment_path(self, sha256: str) -> Path | None:
+        return self._session.attachment_path(sha256) if self._session is not None else None
+
+    async def _count_tokens(self, text: str) -> int | None:
+        return await self._session.count_tokens(text) if self._session is not None else None
+
+    async def _input_token_limit(self) -> int | None:
+        return await self._session.input_token_limit() if self._session is not None else None
 
     # -- actions -----------------------------------------------------------------
 
@@ -235,6 +241,7 @@ class MainWindow(QMainWindow):
             action.setShortcuts(entry.sequences())
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             action.triggered.connect(slots[entry.name])
+            action.setEnabled(False)  # until `attach_session`
             self.addAction(action)
             actions[entry.name] = action
         typing = actions["typing_effect"]
@@ -284,6 +291,8 @@ class MainWindow(QMainWindow):
         return next((m for m in reversed(self._messages) if m.role is role), None)
 
     def copy_last_answer(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
         answer = self._last(Role.MODEL)
         if answer is None or not answer.text:
             self.statusBar().showMessage("No answer to copy yet.", 3000)
@@ -292,6 +301,10 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Copied the last answer as Markdown.", 3000)
 
     def copy_last_code_block(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        from gemchat.core.code_blocks import code_blocks
+
         blocks = [b for m in reversed(self._messages) if m.role is Role.MODEL for b in reversed(code_blocks(m.text))]
         if not blocks:
             self.statusBar().showMessage("No code block in the answers yet.", 3000)
@@ -330,6 +343,8 @@ class MainWindow(QMainWindow):
             self._search_dialog.raise_()
             self._search_dialog.activateWindow()
             return
+        from gemchat.ui.search_dialog import SearchDialog
+
         dialog = SearchDialog(self._session.search, self._session._spawn, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.hit_chosen.connect(self._session.open_hit)
@@ -350,6 +365,8 @@ class MainWindow(QMainWindow):
         if current_only and chat is None:
             self.statusBar().showMessage("This chat has no messages to export yet.", 3000)
             return
+        from PySide6.QtWidgets import QFileDialog
+
         name = f"{safe_file_name(chat.title) if current_only and chat else 'gemchat-chats'}.md"
         dialog = QFileDialog(self, "Export chat" if current_only else "Export all chats",
                              str(Path.home() / name), "Markdown (*.md);;JSON (*.json)")
@@ -369,6 +386,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Exported to {path}.", 5000)
 
     def import_chats(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         dialog = QFileDialog(self, "Import chats", str(Path.home()), "gemchat export (*.json)")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -376,6 +395,8 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     async def _import(self, path: str) -> None:
+        from gemchat.storage.errors import ImportFormatError
+
         try:
             count = await self._session.import_from(path)
         except (OSError, UnicodeDecodeError, ImportFormatError) as exc:
@@ -388,6 +409,8 @@ class MainWindow(QMainWindow):
         if chat is None:
             self.statusBar().showMessage("Send a first message; new chats use the defaults from Settings.", 5000)
             return
+        from gemchat.ui.chat_options_dialog import ChatOptionsDialog
+
         dialog = ChatOptionsDialog(chat, self._session.list_models, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._session.set_chat_options(*dialog.values()))
@@ -406,6 +429,8 @@ class MainWindow(QMainWindow):
     def _on_session_chat_deleted(self, _chat_id: int, title: str) -> None:
         self.statusBar().showMessage(f"Deleted “{title or 'New chat'}”.")
         self.undo_button.setVisible(True)
+        from gemchat.session import UNDO_SECONDS
+
         self._undo_timer.start(int(UNDO_SECONDS * 1000))
 
     def _hide_undo(self) -> None:
@@ -422,7 +447,9 @@ class MainWindow(QMainWindow):
         if self._settings_dialog is not None:
             self._settings_dialog.raise_()
             return
-        dialog = SettingsDialog(self._settings, self._key_status(), self._session.list_models, self)
+        from gemchat.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self._settings, self.key_status(), self._session.list_models, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.change_key_requested.connect(self.ask_api_key)
         dialog.forget_key_requested.connect(self.forget_key_requested)
@@ -445,7 +472,11 @@ class MainWindow(QMainWindow):
 
     def _refresh_key_label(self, *_: object) -> None:
         if self._settings_dialog is not None:
-            self._settings_dialog.key_label.setText(self._key_status())
+            self._settings_dialog.key_label.setText(self.key_status())
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
 
     def apply_settings(self) -> None:
         """Makes the window follow the settings object after it changed."""
@@ -460,11 +491,15 @@ class MainWindow(QMainWindow):
         apply_theme(self._settings.theme)
 
     def show_shortcuts(self) -> None:
+        from gemchat.ui.cheat_sheet import CheatSheet
+
         sheet = CheatSheet(self)
         sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         sheet.open()
 
     def ask_api_key(self) -> None:
+        from gemchat.ui.api_key_dialog import ApiKeyDialog
+
         dialog = ApiKeyDialog(self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: dialog.key() and self.api_key_entered.emit(dialog.key()))
@@ -483,6 +518,10 @@ class MainWindow(QMainWindow):
             self._session.save_draft(self._draft_chat, self.composer.toPlainText())
 
     def _on_composer_submitted(self, text: str) -> None:
+        if self._session is None or self._sends_waiting is not None:
+            # Enter in the first instant after start: sent into the chat that opens, in order.
+            self._sends_waiting = (self._sends_waiting or []) + [text]
+            return
         if self.meter.limit is None:  # not asked for yet this run: ask, then check and send
             self._session._spawn(self._send_when_limit_known(text))
             return
@@ -510,6 +549,8 @@ class MainWindow(QMainWindow):
         """Asks before sending a message that would pass the model's limit (Gemini would refuse it)."""
         self.composer.setPlainText(text)  # back where it was, whatever is answered
         self.composer.moveCursor(self.composer.textCursor().MoveOperation.End)
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(
             QMessageBox.Icon.Warning, "gemchat",
             f"This message would make the chat about {self.meter.tokens_with(text):,} tokens, more than the "
@@ -532,6 +573,8 @@ class MainWindow(QMainWindow):
     # -- attachments, search, context ---------------------------------------------------
 
     def choose_attachments(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         dialog = QFileDialog(self, "Attach files", str(Path.home()),
                              "Images, documents, audio and video (*);;Images (*.png *.jpg *.jpeg *.webp *.heic *.heif)"
                              ";;PDF (*.pdf)")
@@ -542,7 +585,7 @@ class MainWindow(QMainWindow):
 
     def attach_paths(self, paths: list[Path]) -> None:
         """Attaches files (dropped, pasted or chosen) to the message being written."""
-        if paths:
+        if paths and self._session is not None:
             self._session._spawn(self._attach_paths(paths))
 
     async def _attach_paths(self, paths: list[Path]) -> None:
@@ -552,9 +595,15 @@ class MainWindow(QMainWindow):
 
     def attach_image(self, image: QImage) -> None:
         """Attaches a pasted or dropped picture, kept as PNG."""
+        if self._session is None:
+            return
         self._session._spawn(self._attach_image(image.copy()))
 
     async def _attach_image(self, image: QImage) -> None:
+        import asyncio
+
+        from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
         def encode() -> bytes:
             data = QByteArray()
             buffer = QBuffer(data)
@@ -630,7 +679,8 @@ class MainWindow(QMainWindow):
             if self._draft_timer.isActive():
                 self._save_draft()
             self._draft_chat = chat_id
-            self.composer.setPlainText(self._session.draft(chat_id))
+            early, self._typed_early = self._typed_early, ""
+            self.composer.setPlainText("\n\n".join(t for t in (self._session.draft(chat_id), early) if t))
             self.composer.moveCursor(self.composer.textCursor().MoveOperation.End)
             self._draft_timer.stop()
         live = {generation.message_id: generation.text} if generation else {}
@@ -646,6 +696,9 @@ class MainWindow(QMainWindow):
         if generation is not None:
             self._attach(generation, resume=True)
         self.composer.setFocus()
+        waiting, self._sends_waiting = self._sends_waiting, None
+        for text in waiting or ():
+            self._on_composer_submitted(text)
 
     def _on_session_chat_changed(self, chat: Chat) -> None:
         current = self._session.chat

@@ -1,0 +1,86 @@
+"""The window appears first, and what is typed into it while the chats load is kept and sent.
+
+`run_gui` shows the window before asyncio, the database, the session and the
+SDK are loaded (issue 4's start-up figure); these tests hold that order, and
+check that the user loses nothing typed in that first instant.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from tests.conftest import run, until
+from tests.driving import rows
+from tests.fakes.gemini_server import FakeGemini, Reply
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_window_shows_with_its_icon_before_asyncio_the_database_the_session_or_the_sdk_load(tmp_path: Path) -> None:
+    # A fresh process: this one has long imported everything.
+    probe = f"""
+import json, sys
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from gemchat.app import build_window
+window = build_window(Path({str(tmp_path)!r}))
+window.show()
+app.processEvents()
+icon = window.windowIcon()
+print(json.dumps({{"visible": window.isVisible(), "icon": [s.width() for s in icon.availableSizes()],
+                  "icon drawn": not icon.pixmap(48).isNull(), "loaded": sorted(
+    name for name in ("asyncio", "qasync", "sqlite3", "gemchat.session", "gemchat.storage.store",
+                      "gemchat.core.backend", "google.genai", "markdown_it", "pygments", "keyring")
+    if name in sys.modules)}}))
+"""
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={"QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+                                 "HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout.strip().splitlines()[-1])
+    assert shown == {"visible": True, "icon": [16, 24, 32, 48, 64, 128, 256], "icon drawn": True, "loaded": []}
+
+
+def test_text_typed_and_sent_before_the_chats_load_is_sent_into_the_last_chat(
+        qloop: Any, gemini_env: FakeGemini, data_dir: Path, qtbot: Any) -> None:
+    from gemchat.app import build_app, build_window, run_app
+    from gemchat.paths import drafts_path
+
+    # A chat from an earlier run, with a draft left in its box.
+    earlier = build_app(data_dir)
+    gemini_env.enqueue(Reply.text(["First answer."]))
+    run(qloop, earlier.session.new_chat())
+    earlier.session.send("First question")
+    run(qloop, until(lambda: rows(data_dir, "SELECT status FROM messages WHERE role='model'") == [("complete",)]))
+    chat_id = earlier.session.chat.id
+    earlier.session.save_draft(chat_id, "a draft from before")
+    run(qloop, earlier.session.shutdown())
+    earlier.db.close()
+    earlier.window.allow_close()
+    earlier.window.close()
+    assert json.loads(drafts_path(data_dir).read_text(encoding="utf-8")).get(str(chat_id)) == "a draft from before"
+
+    # The next start: the window is up, the user types and presses Enter before the session exists.
+    window = build_window(data_dir)
+    window.show()
+    qtbot.keyClicks(window.composer, "Sent at once")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.composer, "still typing")
+    gemini_env.enqueue(Reply.text(["Second answer."]))
+    app = build_app(data_dir, window=window)
+    task = qloop.create_task(run_app(app))
+    run(qloop, until(lambda: rows(data_dir, "SELECT text, status FROM messages WHERE role='model' ORDER BY id")
+                     == [("First answer.", "complete"), ("Second answer.", "complete")], what="second answer"))
+    assert rows(data_dir, "SELECT chat_id, text FROM messages WHERE role='user' ORDER BY id") == [
+        (chat_id, "First question"), (chat_id, "Sent at once")]
+    # Neither the stored draft nor what was typed after Enter is lost.
+    assert window.composer.toPlainText() == "a draft from before\n\nstill typing"
+    window.close()
+    run(qloop, task)
