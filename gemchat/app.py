@@ -407,9 +407,18 @@ async def run_app(app: GemchatApp, prompt: str | None = None) -> None:
     loop = asyncio.get_running_loop()
     warmed: list[object] = []
 
+    async def warm() -> None:
+        await loop.run_in_executor(None, _import_sdk)
+        backend = app.current_backend()
+        if backend is not None:
+            try:
+                await backend.prepare()  # the HTTP client too, while the question is being typed
+            except Exception:  # the first request will report it properly
+                log.exception("preparing the Gemini client failed")
+
     def warm_sdk(*_: object) -> None:
         if not warmed:
-            warmed.append(loop.run_in_executor(None, _import_sdk))
+            warmed.append(asyncio.ensure_future(warm()))
             window.composer.key_typed.disconnect(warm_sdk)
             window.composer.submitted.disconnect(warm_sdk)
 

@@ -14,7 +14,10 @@ start-up that the window should not wait for.
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import datetime as dt
+import importlib
 import io
 import logging
 import random
@@ -125,6 +128,27 @@ def build_contents(history: Sequence[Message], follow_up: str | None = None,
     if follow_up:
         contents.append({"role": Role.USER.value, "parts": [{"text": _utf8(follow_up)}]})
     return contents
+
+
+def wire_contents(contents: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """`build_contents`' output as the REST API's JSON (camelCase keys, file bytes in base64).
+
+    The SDK turns each message of a request into pydantic models and back, about
+    135 µs a message, on the event loop (the UI thread): 270 ms of frozen window
+    on every send in a 2,000-message chat. Sent as this JSON instead (see
+    `GeminiBackend._stream_once`), the history costs nothing there; this runs on
+    a worker thread.
+    """
+    def part(p: Mapping[str, Any]) -> dict[str, Any]:
+        if "inline_data" in p:
+            data = p["inline_data"]
+            return {"inlineData": {"mimeType": data["mime_type"], "data": base64.b64encode(data["data"]).decode("ascii")}}
+        if "file_data" in p:
+            ref = p["file_data"]
+            return {"fileData": {"mimeType": ref["mime_type"], "fileUri": ref["file_uri"]}}
+        return {"text": p["text"]}
+
+    return [{"role": c["role"], "parts": [part(p) for p in c["parts"]]} for c in contents]
 
 
 class _FileGone(Exception):
@@ -261,6 +285,14 @@ def _import_sdk_modules() -> None:
         "candidates": [{"content": {"role": "model", "parts": [{"text": "x"}]}, "finishReason": "STOP"}],
         "usageMetadata": {"promptTokenCount": 1, "candidatesTokenCount": 1},
     })
+    # What the HTTP stack imports at its first connection (10 ms on the UI thread at the first send).
+    for name in _FIRST_CONNECTION_MODULES:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+
+
+_FIRST_CONNECTION_MODULES = ("anyio._core._sockets", "anyio._core._streams", "anyio.streams.memory",
+                             "anyio.streams.stapled")
 
 
 def _is_network_error(exc: BaseException) -> bool:
@@ -295,6 +327,7 @@ class GeminiBackend:
         self._backoff = backoff
         self._sleep = sleep
         self._client: genai.Client | None = None
+        self._making: asyncio.Future[genai.Client] | None = None  # the client, being made on a worker thread
         self.processing_poll = 2.0  # seconds between checks of an uploaded video still being processed
         self.processing_limit = 600.0  # seconds a video may take to process before the answer gives up
         self._token_limits: dict[str, int] = {}
@@ -303,19 +336,47 @@ class GeminiBackend:
         """Use another key from the next request on (the user pasted a new one)."""
         if api_key != self._api_key:
             self._api_key = api_key
-            old, self._client = self._client, None
-            if old is not None:
-                asyncio.ensure_future(self._close_client(old))
+            self._forget_client()
 
-    def _get_client(self) -> genai.Client:
-        if self._client is None:
-            from google import genai
-            from google.genai import types
+    def _forget_client(self) -> None:
+        old, self._client = self._client, None
+        making, self._making = self._making, None
+        if old is not None:
+            asyncio.ensure_future(self._close_client(old))
+        if making is not None:  # still being made: closed once it is
+            making.add_done_callback(
+                lambda f: None if f.cancelled() or f.exception() else asyncio.ensure_future(self._close_client(f.result())))
 
-            # base_url None lets the SDK read GOOGLE_GEMINI_BASE_URL itself.
-            options = types.HttpOptions(base_url=self._base_url) if self._base_url else None
-            self._client = genai.Client(api_key=self._api_key, http_options=options)
+    def _make_client(self, api_key: str) -> genai.Client:
+        from google import genai
+        from google.genai import types
+
+        # base_url None lets the SDK read GOOGLE_GEMINI_BASE_URL itself.
+        options = types.HttpOptions(base_url=self._base_url) if self._base_url else None
+        return genai.Client(api_key=api_key, http_options=options)
+
+    async def _get_client(self) -> genai.Client:
+        """The SDK's client, made once on a worker thread: making one loads the system's CA
+        certificates twice (60 ms), which on the event loop would freeze the window at the first send."""
+        await self.load_sdk()
+        while self._client is None:
+            if self._making is None:
+                self._making = asyncio.get_running_loop().run_in_executor(None, self._make_client, self._api_key)
+            making = self._making
+            try:
+                client = await asyncio.shield(making)  # a Stop while waiting leaves it to the next caller
+            except Exception:
+                if self._making is making:
+                    self._making = None
+                raise
+            if self._making is making:
+                self._making, self._client = None, client
+            # else the key changed meanwhile: `_forget_client` closes that one; make another
         return self._client
+
+    async def prepare(self) -> None:
+        """Loads the SDK and makes the client ahead of the first request (the user is typing it)."""
+        await self._get_client()
 
     @staticmethod
     async def load_sdk() -> None:
@@ -430,7 +491,8 @@ class GeminiBackend:
         except OSError as exc:
             raise _missing_file(attachment, exc) from exc
         config = types.UploadFileConfig(mime_type=attachment.mime_type, display_name=attachment.name[:512])
-        upload = asyncio.ensure_future(self._get_client().aio.files.upload(file=reader, config=config))
+        client = await self._get_client()
+        upload = asyncio.ensure_future(client.aio.files.upload(file=reader, config=config))
         yield StreamEvent(upload=UploadProgress(attachment.name, 0, attachment.size))
         try:
             while not upload.done():
@@ -481,7 +543,7 @@ class GeminiBackend:
                                    f"{uploaded.name} still PROCESSING")
             await self._sleep(self.processing_poll)
             waited += self.processing_poll
-            uploaded = await self._get_client().aio.files.get(name=uploaded.name)
+            uploaded = await (await self._get_client()).aio.files.get(name=uploaded.name)
         if _enum_name(uploaded.state) == "FAILED":
             raise GemchatError(ErrorKind.BAD_REQUEST, "Gemini could not process the uploaded file.",
                                f"{uploaded.name} FAILED: {uploaded.error}")
@@ -500,20 +562,29 @@ class GeminiBackend:
                 thinking_level=request.thinking_level.upper() or None,
                 include_thoughts=request.include_thoughts or None,
             )
+        client = await self._get_client()
+        contents = build_contents(request.history, request.follow_up, media or {})
+        if not contents:
+            raise ValueError("contents are required.")  # as the SDK says it
+        # The whole history goes as JSON made on a worker thread (`wire_contents` says why), in the
+        # body field the SDK documents for this (`extra_body`: the API's own request structure). The
+        # SDK itself is given only the new question's text, which that field replaces.
+        history = await asyncio.get_running_loop().run_in_executor(None, wire_contents, contents)
+        question = [{"role": contents[-1]["role"],
+                     "parts": [p for p in contents[-1]["parts"] if "text" in p] or [{"text": ""}]}]
         # Only what the user set is sent: newer models reject sampling parameters.
         config = types.GenerateContentConfig(
             system_instruction=_utf8(request.system_instruction) if request.system_instruction else None,
             temperature=request.temperature,
             thinking_config=thinking,
             tools=[types.Tool(google_search=types.GoogleSearch())] if request.google_search else None,
+            http_options=types.HttpOptions(extra_body={"contents": history}),
         )
         iterator = None
         try:
             async with asyncio.timeout(self.read_timeout):
-                iterator = await self._get_client().aio.models.generate_content_stream(
-                    model=request.model, contents=build_contents(request.history, request.follow_up, media or {}),
-                    config=config,
-                )
+                iterator = await client.aio.models.generate_content_stream(
+                    model=request.model, contents=question, config=config)
             said_something = False
             finish_reason: str | None = None
             refused: GemchatError | None = None
@@ -578,7 +649,7 @@ class GeminiBackend:
 
         try:
             async with asyncio.timeout(self.read_timeout):
-                response = await self._get_client().aio.models.generate_content(
+                response = await (await self._get_client()).aio.models.generate_content(
                     model=model, contents=prompt
                 )
         except genai_errors.APIError as exc:
@@ -595,7 +666,7 @@ class GeminiBackend:
         """
         await self.load_sdk()
         names = []
-        async for model in await self._get_client().aio.models.list():
+        async for model in await (await self._get_client()).aio.models.list():
             actions = model.supported_actions or []
             if "generateContent" in actions and model.name:
                 name = model.name.removeprefix("models/")
@@ -617,7 +688,7 @@ class GeminiBackend:
 
         try:
             async with asyncio.timeout(self.read_timeout):
-                response = await self._get_client().aio.models.count_tokens(model=model, contents=_utf8(text))
+                response = await (await self._get_client()).aio.models.count_tokens(model=model, contents=_utf8(text))
         except genai_errors.APIError as exc:
             raise self._api_error(exc, model) from exc
         except TimeoutError as exc:
@@ -631,6 +702,10 @@ class GeminiBackend:
     async def aclose(self) -> None:
         """Closes the SDK's HTTP clients; left to the garbage collector it raises under qasync."""
         client, self._client = self._client, None
+        making, self._making = self._making, None
+        if making is not None:
+            with contextlib.suppress(Exception):
+                client = client or await making
         if client is not None:
             await self._close_client(client)
 

@@ -118,8 +118,10 @@ class StreamRegion:
         self.update(final)
         self.step(None, final)
 
-    def step(self, budget: int | None, final: bool = False) -> None:
+    def step(self, budget: int | None, final: bool = False) -> int:
         """Inserts queued pieces, about `budget` characters of HTML (all for None), then the tail.
+
+        Returns the characters of HTML inserted (tables counted `TABLE_COST` times).
 
         A tail holding a table is shown at most every `SLOW_TAIL_INTERVAL`: a
         growing table would otherwise be laid out again on every frame.
@@ -128,7 +130,7 @@ class StreamRegion:
         slow = any("<table" in html for html in self._tail)
         if (not self._queue and not self._reset and slow and not final and budget is not None
                 and now - self._last_tail < SLOW_TAIL_INTERVAL):
-            return
+            return 0
         end = self._document.characterCount() - 1
         cursor = QTextCursor(self._document)
         cursor.beginEditBlock()
@@ -152,3 +154,4 @@ class StreamRegion:
             self._tail_shown = True
             self._last_tail = now
         cursor.endEditBlock()
+        return spent

@@ -39,6 +39,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractSlider, QTextBrowser, QToolButton, QToolTip, QWidget
 
+from gemchat.core.budget import StepBudget
 from gemchat.core.messages import Message, Role, Status
 from gemchat.ui.theme import is_dark
 
@@ -50,14 +51,17 @@ SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 RETRY_SCHEME = "gemchat"
 
 FRAME_MS = 16
-"""The tail of a streaming answer is rendered at most once per frame."""
-FEED_PER_STEP = 400
-"""Characters of a streaming answer rendered in one step at most: a step must stay a few ms."""
+"""During a burst, the unfinished end of a streaming answer is laid out at most once a frame."""
+FEED_PER_STEP = (250, 120, 1000)
+"""Characters of a streaming answer parsed in one step: at first, at least, at most (see `StepBudget`)."""
+STEP_HTML_BUDGET = (1500, 400, 6000)
+"""Characters of settled HTML put into the document in one step (at least one piece), likewise."""
+STEP_MS = 1.2
+"""What each half of a step should take, so that a 4 ms timer (issue 4's measure of a responsive
+window) is held back by little more, even with a paint and network reads in the same turn."""
 BACKLOG_STEP_MS = 2
 """Pause between steps while a burst is rendered: lets input, painting and the network in."""
-STEP_HTML_BUDGET = 3000
-"""Characters of settled HTML inserted in one step (at least one piece): a few ms of Qt's time."""
-SYNC_END_LIMIT = FEED_PER_STEP
+SYNC_END_LIMIT = 250
 """An answer ending with more than this left to render finishes over the next steps."""
 OPEN_BUDGET_CHARS = 12000
 OPEN_BUDGET_MESSAGES = 40
@@ -142,6 +146,10 @@ class ChatView(QTextBrowser):
         self._dark = is_dark(self.palette())
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
+        self._document_half_next = False  # the next render step puts the parsed text into the document
+        self._feed_budget = StepBudget(*FEED_PER_STEP, target_ms=STEP_MS)
+        self._html_budget = StepBudget(*STEP_HTML_BUDGET, target_ms=STEP_MS)
+        self._last_document_step = 0.0
         self._render_timer.timeout.connect(self._on_render_timer_timeout)
         self._older_timer = QTimer(self)
         self._older_timer.setSingleShot(True)
@@ -616,6 +624,7 @@ class ChatView(QTextBrowser):
 
         self._stream = StreamRegion(self.document(), message_id, self._markdown_style())
         self._stream_ended = None
+        self._document_half_next = False
         self._incoming.clear()
         self._incoming_length = 0
 
@@ -626,6 +635,7 @@ class ChatView(QTextBrowser):
         if self._stream_ended is None:
             return
         self._render_timer.stop()
+        self._document_half_next = False
         stream, message = self._stream, self._stream_ended
         self._feed(stream, self._incoming_length)
         if self._thoughts_dirty:
@@ -639,6 +649,7 @@ class ChatView(QTextBrowser):
         """Whatever is streaming is shown whole and stops being tracked: new text goes below it."""
         if self._stream is not None and self._stream_ended is None:
             self._render_timer.stop()
+            self._document_half_next = False
             self._feed(self._stream, self._incoming_length)
             self._stream.render(final=True)
             self._stream = None
@@ -646,6 +657,7 @@ class ChatView(QTextBrowser):
 
     def _drop_stream(self) -> None:
         self._render_timer.stop()
+        self._document_half_next = False
         self._stream = None
         self._stream_ended = None
         self._incoming.clear()
@@ -671,18 +683,39 @@ class ChatView(QTextBrowser):
         self._render_stream()
 
     def _render_stream(self) -> None:
-        """One step: a little more of the answer (text in, settled pieces out), then the tail."""
-        self._last_render = time.monotonic()
+        """One step, in two halves, each in its own turn of the event loop.
+
+        The text half gives the Markdown a little more of the answer (settled
+        pieces queue up); the document half puts the queued pieces and the new
+        tail into the document, which Qt then lays out. Each half is kept to
+        about a millisecond or two (`StepBudget`): done in one go they would hold
+        back a timer, a key or a paint for twice as long.
+        """
+        now = self._last_render = time.monotonic()
         stream = self._stream
         if stream is None:
             return
-        if self._thoughts_dirty:
-            self._render_thoughts()
-        self._feed(stream, FEED_PER_STEP)
-        if stream.markdown.changed:
-            stream.update()
-        if stream.stale:
-            stream.step(STEP_HTML_BUDGET)
+        if self._document_half_next:
+            self._document_half_next = False
+            self._last_document_step = now
+            began = time.perf_counter()
+            inserted = stream.step(self._html_budget.value)
+            self._html_budget.observe((time.perf_counter() - began) * 1000, inserted)
+        else:
+            if self._thoughts_dirty:
+                self._render_thoughts()
+            began = time.perf_counter()
+            fed = self._feed(stream, self._feed_budget.value)
+            if stream.markdown.changed:
+                stream.update()
+            self._feed_budget.observe((time.perf_counter() - began) * 1000, len(fed))
+            # While more text waits, an unfinished block alone goes into the document once a frame,
+            # not after every bit of it (Qt lays it out anew each time); finished blocks at once.
+            if stream.stale and (stream.queued or not self._incoming_length
+                                 or (now - self._last_document_step) * 1000 >= FRAME_MS):
+                self._document_half_next = True
+                self._render_timer.start(0)
+                return
         if self._incoming_length or stream.queued:
             self._render_timer.start(BACKLOG_STEP_MS)  # a burst: the rest in small steps
         elif self._stream_ended is not None:
@@ -690,18 +723,20 @@ class ChatView(QTextBrowser):
         elif stream.stale:
             self._render_timer.start(FRAME_MS * 3)  # a table's tail, held back a little
 
-    def _feed(self, stream: StreamRegion, limit: int) -> None:
+    def _feed(self, stream: StreamRegion, limit: int) -> str:
+        """Gives the Markdown up to `limit` characters of what arrived; returns them."""
         if not self._incoming_length:
-            return
+            return ""
+        text = "".join(self._incoming)
         if self._incoming_length <= limit:
-            stream.markdown.append("".join(self._incoming))
             self._incoming.clear()
             self._incoming_length = 0
-            return
-        text = "".join(self._incoming)
-        stream.markdown.append(text[:limit])
-        self._incoming = [text[limit:]]
-        self._incoming_length = len(text) - limit
+        else:
+            text, rest = text[:limit], text[limit:]
+            self._incoming = [rest]
+            self._incoming_length = len(rest)
+        stream.markdown.append(text)
+        return text
 
     # -- thoughts --------------------------------------------------------------------------
 

@@ -231,3 +231,29 @@ def test_an_answer_without_a_word_is_an_error_not_a_blank_success(gemini: FakeGe
     assert info.value.kind is ErrorKind.EMPTY
     assert ("length limit" if reply.finish_reason == "MAX_TOKENS" else "empty answer") in info.value.message
     assert len([r for r in gemini.requests if r.kind == "stream"]) == 1  # not retried behind the user's back
+
+
+def test_a_long_chats_history_goes_out_whole_and_in_order(gemini: FakeGemini) -> None:
+    # Sent as JSON gemchat builds off the event loop (wire_contents), not as the SDK's models.
+    texts_sent = [f"message {i} " + "é" * (i % 7) for i in range(2001)]
+    gemini.enqueue(Reply.text(["ok"]))
+    events = asyncio.run(collect(backend_for(gemini), request(*texts_sent)))
+    assert texts(events) == "ok"
+    contents = gemini.requests[-1].body["contents"]
+    assert [c["parts"][0]["text"] for c in contents] == texts_sent
+    assert [c["role"] for c in contents] == ["user", "model"] * 1000 + ["user"]
+
+
+def test_a_key_changed_while_the_client_is_being_made_is_the_one_used(gemini: FakeGemini) -> None:
+    async def scenario() -> list[StreamEvent]:
+        backend = GeminiBackend(api_key="an-old-key", base_url=gemini.base_url)
+        making = asyncio.ensure_future(backend.prepare())  # made on a worker thread, with the old key
+        await asyncio.sleep(0)
+        backend.set_api_key(TEST_KEY)
+        await making
+        return await collect(backend, request("Hi"))
+
+    gemini.enqueue(Reply.text(["right key"]))
+    events = asyncio.run(scenario())
+    assert texts(events) == "right key"
+    assert [r.headers["x-goog-api-key"] for r in gemini.requests] == [TEST_KEY]
