@@ -56,7 +56,7 @@ FEED_PER_STEP = (250, 120, 1000)
 """Characters of a streaming answer parsed in one step: at first, at least, at most (see `StepBudget`)."""
 STEP_HTML_BUDGET = (1500, 400, 6000)
 """Characters of settled HTML put into the document in one step (at least one piece), likewise."""
-STEP_MS = 1.2
+STEP_MS = 0.8
 """What each half of a step should take, so that a 4 ms timer (issue 4's measure of a responsive
 window) is held back by little more, even with a paint and network reads in the same turn."""
 BACKLOG_STEP_MS = 2
