@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import logging.handlers
 import os
 import sys
 from dataclasses import dataclass
@@ -191,6 +190,8 @@ def setup_logging(directory: Path) -> logging.Handler:
 
     Returns the handler, so a caller that is not the whole process (a test) can remove it.
     """
+    import logging.handlers
+
     path = log_path(directory)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -478,13 +479,19 @@ def run_gui(directory: Path, model: str | None, prompt: str | None) -> int:
         return 2
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    setup_logging(directory)
     qt_app = QApplication.instance() or QApplication([sys.argv[0]])
     qt_app.setApplicationName("gemchat")
     qt_app.setApplicationDisplayName("gemchat")
     qt_app.setDesktopFileName("gemchat")
 
+    logging_to: list[logging.Handler] = []
+
+    def start_logging() -> None:
+        if not logging_to:
+            logging_to.append(setup_logging(directory))
+
     def refuse(message: str) -> int:
+        start_logging()
         log.error("%s", message)
         if not any(type(h) is logging.StreamHandler for h in logging.getLogger().handlers):
             print(f"gemchat: {message}", file=sys.stderr)  # unless the log already went there
@@ -506,6 +513,7 @@ def run_gui(directory: Path, model: str | None, prompt: str | None) -> int:
     window = build_window(directory)
     window.show()
     qt_app.processEvents()
+    start_logging()  # not before: the log's rotating handler costs the first paint 6 ms of imports
     import asyncio
 
     import qasync
