@@ -257,3 +257,26 @@ def test_a_key_changed_while_the_client_is_being_made_is_the_one_used(gemini: Fa
     events = asyncio.run(scenario())
     assert texts(events) == "right key"
     assert [r.headers["x-goog-api-key"] for r in gemini.requests] == [TEST_KEY]
+
+
+def test_a_long_answer_is_not_kept_chunk_by_chunk_while_it_streams(gemini: FakeGemini) -> None:
+    # The SDK's automatic function calling (off: gemchat passes no functions) kept every chunk's
+    # Content until the end; the garbage collector's passes over them paused the window.
+    import gc
+
+    from google.genai import types
+
+    gemini.enqueue(Reply.text([f"piece {i} " for i in range(1500)]))
+    live: list[int] = []
+
+    async def scenario() -> None:
+        backend = backend_for(gemini)
+        try:
+            async for event in backend.stream(request("Hi")):
+                if event.text == "piece 1000 ":
+                    live.append(sum(isinstance(o, types.Content) for o in gc.get_objects()))
+        finally:
+            await backend.aclose()
+
+    asyncio.run(scenario())
+    assert live and live[0] < 50, f"{live[0]} Content objects alive after 1,000 chunks"
