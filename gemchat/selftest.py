@@ -216,6 +216,10 @@ async def _exchange(app: GemchatApp, report: _Report, deadline: float) -> str:
             raise SelfTestFailure("the app stopped before its window was shown")
         report.ok(f"window shown ({os.environ.get('QT_QPA_PLATFORM') or 'default platform'}): "
                   f"{window.windowTitle()!r}")
+        icon = window.windowIcon()
+        if icon.pixmap(48).isNull():  # the PNGs are read from beside the code; a build may leave them out
+            raise SelfTestFailure("the window has no icon: gemchat/resources/gemchat-*.png were not found")
+        report.ok(f"window icon drawn from {len(icon.availableSizes())} sizes")
         started = time.monotonic()
         window.composer.setPlainText(QUESTION)
         window.composer.submit()
