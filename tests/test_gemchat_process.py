@@ -168,7 +168,7 @@ def test_real_x_window_types_sends_streams_and_quits_with_ctrl_q(tmp_path: Path,
     data_dir = tmp_path / "data"
     with FakeGemini(api_key=TEST_KEY) as server:
         server.enqueue(Reply.text(["Hello ", "from ", "a real ", "window"], chunk_delay=0.05))
-        env = app_env(server, QT_QPA_PLATFORM="xcb", DISPLAY=f":{xvfb.display}")
+        env = app_env(server, QT_QPA_PLATFORM="xcb", DISPLAY=f":{xvfb.display}", PYTHONFAULTHANDLER="1")
         proc = subprocess.Popen([sys.executable, "-m", "gemchat", "--data-dir", str(data_dir)],
                                 env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
@@ -185,7 +185,14 @@ def test_real_x_window_types_sends_streams_and_quits_with_ctrl_q(tmp_path: Path,
             wait_for(lambda: (r := answer_row(data_dir)) and r[1] == "complete", 30, "answer")
             assert answer_row(data_dir) == ("Hello from a real window", "complete")
             xdo("key", "ctrl+q")
-            assert proc.wait(20) == 0
+            try:
+                code = proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack goes to the output
+                proc.wait(10)
+                pytest.fail("gemchat did not quit within 20 s of Ctrl+Q; its output:\n"
+                            + (proc.stdout.read().decode(errors="replace") if proc.stdout else ""))
+            assert code == 0
         finally:
             if proc.poll() is None:
                 proc.kill()
