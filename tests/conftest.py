@@ -139,7 +139,7 @@ def live(qloop: qasync.QEventLoop, gemini_env: FakeGemini, data_dir: Path, qtbot
     app = build_app(data_dir)
     app.settings.typing_effect = True
     task = qloop.create_task(run_app(app))
-    run(qloop, until(lambda: app.window.isVisible(), what="window shown"))
+    run(qloop, until(lambda: app.window.isVisible() and app.window.ready, what="window shown with its chat"))
     app.window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is app.window, timeout=3000)
     yield app

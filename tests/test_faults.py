@@ -48,7 +48,7 @@ def start(qloop: Any, qtbot: Any, data_dir: Path, read_timeout: float = 5.0) -> 
     app.settings.read_timeout = read_timeout
     app.backend = GeminiBackend(api_key=TEST_KEY, read_timeout=read_timeout, backoff=0.05)
     task = qloop.create_task(run_app(app))
-    run(qloop, until(lambda: app.window.isVisible(), what="window shown"))
+    run(qloop, until(lambda: app.window.isVisible() and app.window.ready, what="window shown with its chat"))
     app.window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is app.window, timeout=3000)
     return app, task

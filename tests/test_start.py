@@ -70,6 +70,8 @@ def test_text_typed_and_sent_before_the_chats_load_is_sent_into_the_last_chat(
     # The next start: the window is up, the user types and presses Enter before the session exists.
     window = build_window(data_dir)
     window.show()
+    # Keys that act on a chat wait for it: the first opening would undo them (Ctrl+G, Ctrl+N).
+    assert not window.ready and not window.actions_by_name["google_search"].isEnabled()
     qtbot.keyClicks(window.composer, "Sent at once")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
     qtbot.keyClicks(window.composer, "still typing")
@@ -78,6 +80,7 @@ def test_text_typed_and_sent_before_the_chats_load_is_sent_into_the_last_chat(
     task = qloop.create_task(run_app(app))
     run(qloop, until(lambda: rows(data_dir, "SELECT text, status FROM messages WHERE role='model' ORDER BY id")
                      == [("First answer.", "complete"), ("Second answer.", "complete")], what="second answer"))
+    assert window.ready and all(action.isEnabled() for action in window.actions_by_name.values())
     assert rows(data_dir, "SELECT chat_id, text FROM messages WHERE role='user' ORDER BY id") == [
         (chat_id, "First question"), (chat_id, "Sent at once")]
     # Neither the stored draft nor what was typed after Enter is lost.

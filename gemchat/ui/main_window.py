@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self._draft_chat: int | None = None  # the chat the message box's text belongs to
         self._typed_early = ""  # typed before `attach_session`, kept when the first chat opens
         self._sends_waiting: list[str] | None = None  # sent before it, sent when the first chat opens
+        self.ready = False  # the first chat is shown and the actions work (see `attach_session`)
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(DRAFT_SAVE_MS)
@@ -168,7 +169,8 @@ class MainWindow(QMainWindow):
         """Connects the window to the chats; until then it shows, and takes typing, but sends nothing.
 
         The window is built and shown first, before asyncio, the database and the
-        session are loaded, so it appears sooner; its actions wait for this.
+        session are loaded, so it appears sooner. Its actions wait for the first
+        chat to be shown (`ready`); a message sent before that is sent into it.
         """
         self._session = session
         self.view.attachment_path = session.attachment_path
@@ -190,8 +192,6 @@ class MainWindow(QMainWindow):
         self.composer.textChanged.connect(self._on_composer_text_changed)
         if self._typed_early:
             self._on_composer_text_changed()
-        for action in self.actions_by_name.values():
-            action.setEnabled(True)
 
     def _attachment_path(self, sha256: str) -> Path | None:
         return self._session.attachment_path(sha256) if self._session is not None else None
@@ -241,7 +241,7 @@ class MainWindow(QMainWindow):
             action.setShortcuts(entry.sequences())
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             action.triggered.connect(slots[entry.name])
-            action.setEnabled(False)  # until `attach_session`
+            action.setEnabled(False)  # until the first chat is shown
             self.addAction(action)
             actions[entry.name] = action
         typing = actions["typing_effect"]
@@ -518,7 +518,7 @@ class MainWindow(QMainWindow):
             self._session.save_draft(self._draft_chat, self.composer.toPlainText())
 
     def _on_composer_submitted(self, text: str) -> None:
-        if self._session is None or self._sends_waiting is not None:
+        if not self.ready:
             # Enter in the first instant after start: sent into the chat that opens, in order.
             self._sends_waiting = (self._sends_waiting or []) + [text]
             return
@@ -696,6 +696,12 @@ class MainWindow(QMainWindow):
         if generation is not None:
             self._attach(generation, resume=True)
         self.composer.setFocus()
+        if not self.ready:
+            # The first chat is shown: from now on a key acts on it. Before, Ctrl+G or Ctrl+N
+            # would have been undone by this first opening, so the actions waited for it.
+            self.ready = True
+            for action in self.actions_by_name.values():
+                action.setEnabled(True)
         waiting, self._sends_waiting = self._sends_waiting, None
         for text in waiting or ():
             self._on_composer_submitted(text)
