@@ -688,8 +688,8 @@ class ChatView(QTextBrowser):
         The text half gives the Markdown a little more of the answer (settled
         pieces queue up); the document half puts the queued pieces and the new
         tail into the document, which Qt then lays out. Each half is kept to
-        about a millisecond or two (`StepBudget`): done in one go they would hold
-        back a timer, a key or a paint for twice as long.
+        about `STEP_MS` (`StepBudget`): done in one go they would hold back a
+        timer, a key or a paint for twice as long.
         """
         now = self._last_render = time.monotonic()
         stream = self._stream
