@@ -193,8 +193,13 @@ def test_real_x_window_types_sends_streams_and_quits_with_ctrl_q(tmp_path: Path,
                 pytest.fail("gemchat did not quit within 20 s of Ctrl+Q; its output:\n"
                             + (proc.stdout.read().decode(errors="replace") if proc.stdout else ""))
             assert code == 0
-        finally:
+        except BaseException as failure:  # what gemchat printed says why: its output goes with the failure
             if proc.poll() is None:
                 proc.kill()
             output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            raise AssertionError(f"{failure}\n--- gemchat's output ---\n{output}") from failure
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
     assert "Traceback" not in output, output
