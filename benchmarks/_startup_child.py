@@ -13,7 +13,7 @@ import sys
 
 def watch_first_paint(app: object, settle_seconds: float, with_rss: bool, wait_ready: bool = False) -> object:
     """Prints `painted` at the window's first paint; with `wait_ready`, `ready` at the first paint
-    after the chats are shown (`ready_flag` set), before exiting."""
+    once gemchat's window says its first chat is shown (`MainWindow.ready`), before exiting."""
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QMainWindow
 
@@ -21,7 +21,6 @@ def watch_first_paint(app: object, settle_seconds: float, with_rss: bool, wait_r
         def __init__(self) -> None:
             super().__init__()
             self.done = False
-            self.ready = False  # set by the app's hook below once its first chat is on screen
 
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
             if event.type() != QEvent.Type.Paint:
@@ -33,7 +32,7 @@ def watch_first_paint(app: object, settle_seconds: float, with_rss: bool, wait_r
                     QTimer.singleShot(int(settle_seconds * 1000), report_rss)
                 elif not wait_ready:
                     os._exit(0)
-            elif self.done and self.ready and wait_ready and not with_rss:
+            elif self.done and wait_ready and not with_rss and getattr(watched.window(), "ready", False):
                 print("ready", flush=True)
                 os._exit(0)
             return False
@@ -73,16 +72,6 @@ def gemchat(data_dir: str, with_rss: bool, settle: float) -> None:
 
     app = QApplication([sys.argv[0]])
     keep = watch_first_paint(app, settle, with_rss, wait_ready=True)
-    from gemchat.ui.main_window import MainWindow
-
-    shown = MainWindow._on_session_chat_opened
-
-    def chat_opened(window: MainWindow, *args: object) -> None:
-        shown(window, *args)
-        keep.ready = True  # type: ignore[attr-defined]
-        window.update()
-
-    MainWindow._on_session_chat_opened = chat_opened  # type: ignore[method-assign]
     main(["--data-dir", data_dir])
     del keep
 

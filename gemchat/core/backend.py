@@ -260,6 +260,9 @@ class _SilenceWatchdog:
 
 
 _sdk_ready = False
+_FIRST_CONNECTION_MODULES = ("anyio._core._sockets", "anyio._core._streams", "anyio.streams.memory",
+                             "anyio.streams.stapled")
+"""What the HTTP stack imports at its first connection; imported with the SDK, off the UI thread."""
 
 
 def load_sdk_now() -> None:
@@ -290,9 +293,6 @@ def _import_sdk_modules() -> None:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
 
-
-_FIRST_CONNECTION_MODULES = ("anyio._core._sockets", "anyio._core._streams", "anyio.streams.memory",
-                             "anyio.streams.stapled")
 
 
 def _is_network_error(exc: BaseException) -> bool:

@@ -634,8 +634,7 @@ class ChatView(QTextBrowser):
             return
         if self._stream_ended is None:
             return
-        self._render_timer.stop()
-        self._document_half_next = False
+        self._stop_rendering()
         stream, message = self._stream, self._stream_ended
         self._feed(stream, self._incoming_length)
         if self._thoughts_dirty:
@@ -648,16 +647,18 @@ class ChatView(QTextBrowser):
     def _close_stream(self) -> None:
         """Whatever is streaming is shown whole and stops being tracked: new text goes below it."""
         if self._stream is not None and self._stream_ended is None:
-            self._render_timer.stop()
-            self._document_half_next = False
+            self._stop_rendering()
             self._feed(self._stream, self._incoming_length)
             self._stream.render(final=True)
             self._stream = None
         self._complete_stream()
 
-    def _drop_stream(self) -> None:
+    def _stop_rendering(self) -> None:
         self._render_timer.stop()
         self._document_half_next = False
+
+    def _drop_stream(self) -> None:
+        self._stop_rendering()
         self._stream = None
         self._stream_ended = None
         self._incoming.clear()
