@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Coroutine, Iterator, TypeVar
@@ -35,6 +37,30 @@ hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 T = TypeVar("T")
+
+
+def _trace_qthreads_for_coverage() -> None:
+    """Under `make coverage`, code run on qasync's QThreads counts too.
+
+    Coverage installs its tracer in threads started by `threading` only; Qt starts the
+    QThreads behind `run_in_executor(None, ...)` itself, so their Python code would be
+    reported as never run. Each worker installs the same trace function when it starts.
+    """
+    if threading.gettrace() is None:
+        return
+    worker = qasync._QThreadWorker
+    run_jobs = worker.run
+
+    def traced_run(self: Any) -> None:
+        trace = threading.gettrace()
+        if trace is not None:
+            sys.settrace(trace)
+        run_jobs(self)
+
+    worker.run = traced_run
+
+
+_trace_qthreads_for_coverage()
 
 
 @pytest.fixture(autouse=True)
