@@ -14,8 +14,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -103,35 +101,40 @@ def test_a_second_gemchat_on_one_data_directory_is_refused_and_the_command_line_
         ("First question",), ("Imported while running",), ("The first answer",)]
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("setpriv") is None,
-                    reason="needs root and setpriv to run gemchat as an unprivileged user")
-def test_a_read_only_data_directory_is_refused_with_a_clear_message_and_left_untouched(gemini: FakeGemini) -> None:
-    """Root may write anywhere, so gemchat runs as `nobody` on a directory only root may write."""
-    base = Path(tempfile.mkdtemp(prefix="gemchat-readonly-"))
-    try:
-        base.chmod(0o755)
-        data_dir = base / "data"
-        store = ChatStore.open(database_path(data_dir))
-        chat = store.create_chat("gemini-3.6-flash", "Kept")
-        store.add_message(chat.id, Role.USER, "Nothing may change this")
-        store.close()
-        for path in data_dir.iterdir():
-            path.chmod(0o444)
-        data_dir.chmod(0o555)
-        before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data_dir.iterdir()}
-        env = app_env(gemini, QT_QPA_PLATFORM="offscreen", HOME=str(base), PYTHONDONTWRITEBYTECODE="1")
-        env.pop("COVERAGE_PROCESS_CONFIG", None)  # under make coverage: nobody cannot write its data file
-        started = time.monotonic()
-        result = subprocess.run(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *GEMCHAT, "--data-dir", str(data_dir)],
-            env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
-        )
-        assert result.returncode == 1, result.stderr
-        assert "cannot write to its data directory" in result.stderr and str(data_dir) in result.stderr
-        assert "Traceback" not in result.stderr
-        assert time.monotonic() - started < 30
-        assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data_dir.iterdir()} == before
-    finally:
-        for path in base.rglob("*"):
-            path.chmod(0o755)
-        shutil.rmtree(base, ignore_errors=True)
+def read_only_mount(directory: Path) -> list[str]:
+    """A command prefix that runs the rest with `directory` mounted read-only.
+
+    A mode bit does not stop root, and another user (`nobody`) cannot read a checkout
+    kept in a 0700 home directory, so gemchat runs as the same user in its own mount
+    namespace, where the directory is a read-only bind mount: nobody, root included,
+    can write to it, and everything else reads as usual.
+    """
+    script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
+    return ["unshare", "--map-root-user", "--mount", "sh", "-c", script, "sh", str(directory)]
+
+
+def mount_namespaces_work(tmp_path: Path) -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run([*read_only_mount(tmp_path), "true"], capture_output=True, timeout=30)
+    return probe.returncode == 0
+
+
+def test_a_read_only_data_directory_is_refused_with_a_clear_message_and_left_untouched(
+    gemini: FakeGemini, tmp_path: Path
+) -> None:
+    if not mount_namespaces_work(tmp_path):
+        pytest.skip("needs unshare and user/mount namespaces to make a directory read-only")
+    data_dir = tmp_path / "data"
+    store = ChatStore.open(database_path(data_dir))
+    chat = store.create_chat("gemini-3.6-flash", "Kept")
+    store.add_message(chat.id, Role.USER, "Nothing may change this")
+    store.close()
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data_dir.iterdir()}
+    env = app_env(gemini, QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
+    result = subprocess.run([*read_only_mount(data_dir), *GEMCHAT, "--data-dir", str(data_dir)],
+                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert "cannot write to its data directory" in result.stderr and str(data_dir) in result.stderr
+    assert "Traceback" not in result.stderr
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data_dir.iterdir()} == before
