@@ -66,6 +66,32 @@ def wait_for(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def x_server_accepts(env: dict[str, str]) -> bool:
+    probe = subprocess.run(["xdotool", "getdisplaygeometry"], env=env, capture_output=True, timeout=30)
+    return probe.returncode == 0
+
+
+def start_in_x(env: dict[str, str], data_dir: Path, xdo) -> tuple[subprocess.Popen[bytes], str]:
+    """gemchat started on the X server, and its window; a refused first connection is tried again.
+
+    Xvfb under load sometimes refuses a connection it would accept a moment later
+    ("could not connect to display", and Qt aborts): wait until the server answers,
+    and start gemchat again if its connection was refused all the same.
+    """
+    wait_for(lambda: x_server_accepts(env), 30, "the X server to accept connections")
+    for attempt in range(3):
+        proc = subprocess.Popen([sys.executable, "-m", "gemchat", "--data-dir", str(data_dir)],
+                                env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        window = wait_for(lambda: proc.poll() is not None or xdo("search", "--name", "gemchat").split("\n")[0],
+                          30, "window")
+        if proc.poll() is None:
+            return proc, window
+        output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+        if "could not connect to display" not in output or attempt == 2:
+            raise AssertionError(f"gemchat exited before its window showed; its output:\n{output}")
+    raise AssertionError("unreachable")
+
+
 def test_kill_9_mid_answer_loses_at_most_a_second_and_restart_marks_it_interrupted(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     chunks = [f"c{i:04d} " for i in range(600)]  # 0.02 s apart: 50 chunks a second
@@ -169,17 +195,16 @@ def test_real_x_window_types_sends_streams_and_quits_with_ctrl_q(tmp_path: Path,
     with FakeGemini(api_key=TEST_KEY) as server:
         server.enqueue(Reply.text(["Hello ", "from ", "a real ", "window"], chunk_delay=0.05))
         env = app_env(server, QT_QPA_PLATFORM="xcb", DISPLAY=f":{xvfb.display}", PYTHONFAULTHANDLER="1")
-        proc = subprocess.Popen([sys.executable, "-m", "gemchat", "--data-dir", str(data_dir)],
-                                env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        try:
-            def xdo(*args: str) -> str:
-                return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True,
-                                      timeout=30).stdout.strip()
 
-            window = wait_for(lambda: xdo("search", "--name", "gemchat").split("\n")[0], 30, "window")
+        def xdo(*args: str) -> str:
+            return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True,
+                                  timeout=30).stdout.strip()
+
+        proc, window = start_in_x(env, data_dir, xdo)
+        try:
             # No window manager on Xvfb: give the window the X focus directly, as a WM would.
             xdo("windowfocus", "--sync", window)
-            time.sleep(0.5)
+            wait_for(lambda: xdo("getwindowfocus") == window, 10, "the window to have the focus")
             xdo("type", "--delay", "20", "Hi there")
             xdo("key", "Return")
             wait_for(lambda: (r := answer_row(data_dir)) and r[1] == "complete", 30, "answer")
