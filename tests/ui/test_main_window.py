@@ -130,11 +130,27 @@ def test_network_drop_shows_an_error_with_retry_and_retry_answers(
 
 
 def test_typing_effect_off_shows_chunks_as_they_arrive(live: GemchatApp, gemini: FakeGemini, qloop, qtbot) -> None:
+    """Off means no pacing: each chunk is shown whole the moment it arrives.
+
+    The server holds the stream after the first chunk, so the first chunk is on
+    screen while nothing else has come. Paced (the switch ignored), the 3,000
+    characters would be revealed a frame's worth at a time, in dozens of pieces.
+    """
     live.window.actions_by_name["typing_effect"].trigger()
     assert live.settings.typing_effect is False
-    gemini.enqueue(Reply.text(["x" * 3000]))
+    first, second = "x" * 3000, "y" * 2000
+    gemini.enqueue(Reply.text([first, second], stall_after=1))
+    revealed: list[str] = []
+    live.window.typing.revealed.connect(revealed.append)
     type_and_send(qtbot, live, "instant")
-    run(qloop, until(lambda: "x" * 3000 in live.window.view.toPlainText(), 5))
+    run(qloop, until(lambda: "".join(revealed) == first, 5, "the first chunk revealed"))
+    assert revealed == [first], f"revealed in {len(revealed)} pieces: {[len(r) for r in revealed][:10]}"
+    run(qloop, until(lambda: first in live.window.view.toPlainText(), 5, "the first chunk shown"))
+    assert second[:10] not in live.window.view.toPlainText()  # the rest is still held by the server
+    gemini.release()
+    wait_answer_done(qloop, live)
+    assert revealed == [first, second]
+    assert first + second in live.window.view.toPlainText()
 
 
 def test_ctrl_q_quits_and_saves_what_was_streaming(qloop, gemini_env: FakeGemini, data_dir: Path, qtbot) -> None:
