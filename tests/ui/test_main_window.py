@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from gemchat.app import GemchatApp, build_app, run_app
+from gemchat.core.backend import GeminiBackend
 from gemchat.paths import database_path
 from gemchat.ui.api_key_dialog import ApiKeyDialog
 from tests.conftest import TEST_KEY, run, until
@@ -127,6 +128,28 @@ def test_network_drop_shows_an_error_with_retry_and_retry_answers(
     wait_answer_done(qloop, live)
     assert rows(data_dir, "select status from messages where role='model' order by id") == [("error",), ("complete",)]
     assert [c["role"] for c in last_stream(gemini).body["contents"]] == ["user"]
+
+
+def test_a_429_asking_to_wait_an_hour_shows_the_quota_message_at_once_without_retrying(
+    live: GemchatApp, gemini: FakeGemini, qloop, qtbot, data_dir: Path
+) -> None:
+    """The backend's sleep (a constructor parameter) only records here: were the hour waited
+    for, the test would see the wait and the second request, not sit through it."""
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    live.backend = GeminiBackend(api_key=TEST_KEY, sleep=sleep)
+    gemini.enqueue(Reply.quota(retry_delay="3600s"), Reply.text(["answered after the wait"]))
+    type_and_send(qtbot, live, "one more question")
+    wait_answer_done(qloop, live)
+    shown = live.window.view.toPlainText()
+    assert "quota for this key is used up" in shown and "Gemini asked to wait 3600 s" in shown
+    assert "Retry" in shown and "answered after the wait" not in shown
+    assert waits == []
+    assert len([r for r in gemini.requests if r.kind == "stream"]) == 1
+    assert rows(data_dir, "select status from messages where role='model'") == [("error",)]
 
 
 def test_typing_effect_off_shows_chunks_as_they_arrive(live: GemchatApp, gemini: FakeGemini, qloop, qtbot) -> None:
