@@ -14,6 +14,7 @@ from gemchat.core.messages import Message, Role, Status
 from gemchat.ui.chat_view import ChatView
 from gemchat.ui.theme import apply_theme
 from tests.core.test_markdown import markdown_text
+from tests.driving import in_viewport
 
 
 def message(mid: int, role: Role, text: str, status: Status = Status.COMPLETE, error: str | None = None) -> Message:
@@ -346,8 +347,10 @@ def test_a_search_hit_in_an_unrendered_part_is_rendered_and_shown(qtbot) -> None
     view.show_messages(long_chat(300))
     view.scroll_to_message(7)
     assert not view.following
-    top = view.cursorForPosition(QPoint(30, 30)).block()
-    assert top.text() in ("You", "Gemini", "message number 7")
+    assert view.message_at(QPoint(30, 30)) == (7, Role.USER)  # message 7 is at the top, not 6 or 9
+    assert in_viewport(view, "message number 7")
+    qtbot.wait(50)  # older messages rendered above meanwhile must not move it
+    assert view.message_at(QPoint(30, 30)) == (7, Role.USER)
 
 
 # -- following the stream -----------------------------------------------------------------------
