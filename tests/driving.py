@@ -36,6 +36,16 @@ def answers_ended(app: GemchatApp) -> list[object]:
     return app._ended  # type: ignore[attr-defined]
 
 
+def problems_reported(app: GemchatApp) -> list[str]:
+    """Every problem the session reported for the status bar (a failed action, a crashed task)
+    since the first call; call it before acting, so nothing goes unseen."""
+    if not hasattr(app, "_problems"):
+        problems: list[str] = []
+        app._problems = problems  # type: ignore[attr-defined]
+        app.session.problem.connect(problems.append)
+    return app._problems  # type: ignore[attr-defined]
+
+
 def expect_answer(app: GemchatApp) -> None:
     """The next `wait_answer_done` waits for one more answer than has ended so far."""
     app._expected_answers = len(answers_ended(app)) + 1  # type: ignore[attr-defined]

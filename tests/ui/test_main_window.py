@@ -17,8 +17,8 @@ from gemchat.core.backend import GeminiBackend
 from gemchat.paths import database_path
 from gemchat.ui.api_key_dialog import ApiKeyDialog
 from tests.conftest import TEST_KEY, run, until
-from tests.driving import last_stream, rows, type_and_send, wait_answer_done
-from tests.fakes.gemini_server import FakeGemini, Reply
+from tests.driving import last_stream, problems_reported, rows, type_and_send, wait_answer_done
+from tests.fakes.gemini_server import FakeGemini, Reply, last_user_text
 
 
 def test_window_title_says_gemchat_and_message_box_has_focus(live: GemchatApp, qtbot) -> None:
@@ -68,12 +68,26 @@ def test_shift_enter_adds_a_line_and_enter_sends_both_lines(live: GemchatApp, ge
     assert last_stream(gemini).body["contents"][-1]["parts"][0]["text"] == "line one\nline two"
 
 
-def test_whitespace_only_message_is_not_sent(live: GemchatApp, gemini: FakeGemini, qloop, qtbot) -> None:
+def test_whitespace_only_message_is_not_sent(live: GemchatApp, gemini: FakeGemini, qloop, qtbot, data_dir: Path) -> None:
+    """Enter on blanks does nothing: the blanks stay in the box and nothing is sent, saved or broken.
+
+    Nothing happening cannot be waited for, so a real question is sent next: once
+    it is answered, anything the blank Enter set off has run (sends are handled in
+    order), and the real question must be the only one on the wire and on disk.
+    """
+    problems = problems_reported(live)
     qtbot.keyClicks(live.window.composer, "   ")
     assert not live.window.send_button.isEnabled()
     qtbot.keyClick(live.window.composer, Qt.Key.Key_Return)
-    run(qloop, asyncio.sleep(0.3))
-    assert [r for r in gemini.requests if r.kind == "stream"] == []
+    assert live.window.composer.toPlainText() == "   "
+    live.window.composer.selectAll()
+    type_and_send(qtbot, live, "a real question")
+    wait_answer_done(qloop, live)
+    assert [c["parts"][0]["text"] for c in last_stream(gemini).body["contents"]] == ["a real question"]
+    assert [last_user_text(r) for r in gemini.requests if r.kind == "stream"] == ["a real question"]
+    assert rows(data_dir, "select role, text from messages order by id") == [
+        ("user", "a real question"), ("model", "You said: a real question")]
+    assert problems == []
 
 
 def test_esc_stops_the_answer_and_keeps_the_text(live: GemchatApp, gemini: FakeGemini, qloop, qtbot, data_dir: Path) -> None:
