@@ -296,6 +296,44 @@ def test_sidebar_lists_newest_first_and_f2_renames_and_delete_can_be_undone(
     run(qloop, until(lambda: len(live.window.sidebar.chat_ids()) == 2, 3, "restored"))
 
 
+def test_a_deleted_chat_is_removed_from_disk_when_the_undo_time_is_over_and_stays_gone_after_restart(
+        qloop, gemini_env: FakeGemini, data_dir: Path, qtbot) -> None:
+    """The undo time is the session's `undo_seconds` (eight by default), shortened here so the
+    test sees the real timer fire without waiting eight seconds."""
+    from gemchat.app import build_app, run_app
+
+    app = build_app(data_dir)
+    app.session.undo_seconds = 0.3
+    task = qloop.create_task(run_app(app))
+    run(qloop, until(lambda: app.window.isVisible() and app.window.ready, 5, "window ready"))
+    app.window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is app.window, timeout=3000)
+    for text in ("keep me", "delete me"):
+        app.window.actions_by_name["new_chat"].trigger()
+        run(qloop, until(lambda: app.session.chat is None, 3))
+        type_and_send(qtbot, app, text)
+        wait_answer_done(qloop, app)
+    kept, doomed = (chat_id for (chat_id,) in rows(data_dir, "select id from chats order by id"))
+    assert app.session.chat.id == doomed
+    press(qtbot, app, "Ctrl+Shift+Backspace")
+    run(qloop, until(lambda: app.window.sidebar.chat_ids() == [kept], 3, "hidden at once"))
+    assert app.window.undo_button.isVisible()
+    run(qloop, until(lambda: rows(data_dir, "select id from chats") == [(kept,)], 5, "deleted from disk"))
+    assert rows(data_dir, "select count(*) from messages where chat_id = ?", (doomed,)) == [(0,)]
+    run(qloop, until(lambda: not app.window.undo_button.isVisible(), 3, "the Undo offer withdrawn"))
+    assert not app.session.undo_delete()  # too late: nothing to bring back
+    app.window.close()
+    run(qloop, task)
+
+    again = build_app(data_dir)
+    task = qloop.create_task(run_app(again))
+    run(qloop, until(lambda: again.window.ready and again.window.sidebar.chat_ids(), 5, "chats listed"))
+    assert again.window.sidebar.chat_ids() == [kept] and [c.id for c in again.session.chats] == [kept]
+    assert "delete me" not in again.window.view.toPlainText()
+    again.window.close()
+    run(qloop, task)
+
+
 def test_title_comes_from_the_model_after_the_first_answer(live, gemini: FakeGemini, qloop, qtbot) -> None:
     type_and_send(qtbot, live, "please explain how tides work on earth")
     wait_answer_done(qloop, live)
