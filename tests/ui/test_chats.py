@@ -358,6 +358,56 @@ def test_chat_model_and_instruction_apply_to_that_chat_only(live, gemini: FakeGe
     assert last_stream(gemini).model == live.settings.model
 
 
+def test_ctrl_shift_m_sets_the_chats_model_and_instruction_and_cancel_changes_nothing(
+        live, gemini: FakeGemini, qloop, qtbot, data_dir) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from gemchat.ui.chat_options_dialog import ChatOptionsDialog
+
+    def open_dialog() -> ChatOptionsDialog:
+        live.window.activateWindow()  # back from a dialog, as a window manager does
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is live.window, timeout=3000)
+        press(qtbot, live, "Ctrl+Shift+M")
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, ChatOptionsDialog) and w.isVisible())
+        run(qloop, until(lambda: dialog.model.count() > 1, 3, "models listed"))  # the list comes from the API
+        return dialog
+
+    def click(dialog: ChatOptionsDialog, button: QDialogButtonBox.StandardButton) -> None:
+        with qtbot.waitSignal(dialog.finished, timeout=3000):
+            qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(button), Qt.MouseButton.LeftButton)
+
+    default = live.settings.model
+    type_and_send(qtbot, live, "hello")
+    wait_answer_done(qloop, live)
+    dialog = open_dialog()
+    assert dialog.model.currentText() == default
+    dialog.model.setCurrentText("gemini-3.6-pro")
+    dialog.system_instruction.setPlainText("Never mind.")
+    click(dialog, QDialogButtonBox.StandardButton.Cancel)
+    type_and_send(qtbot, live, "after cancel")
+    wait_answer_done(qloop, live)
+    assert last_stream(gemini).model == default and "systemInstruction" not in last_stream(gemini).body
+    # Saved after anything Cancel could have queued (one database thread, in order): still untouched.
+    assert rows(data_dir, "select model, system_instruction from chats") == [(default, None)]
+
+    dialog = open_dialog()
+    assert dialog.model.findText("gemini-3.6-pro") >= 0
+    dialog.model.setCurrentText("gemini-3.6-pro")
+    qtbot.keyClicks(dialog.system_instruction, "Answer in French.")
+    click(dialog, QDialogButtonBox.StandardButton.Ok)
+    run(qloop, until(lambda: live.session.chat.model == "gemini-3.6-pro", 3, "options saved"))
+    type_and_send(qtbot, live, "after ok")
+    wait_answer_done(qloop, live)
+    request = last_stream(gemini)
+    assert request.model == "gemini-3.6-pro"
+    assert request.body["systemInstruction"]["parts"][0]["text"] == "Answer in French."
+    assert rows(data_dir, "select model, system_instruction from chats") == [("gemini-3.6-pro", "Answer in French.")]
+    dialog = open_dialog()  # shows what the chat now has
+    assert (dialog.model.currentText(), dialog.system_instruction.toPlainText()) == (
+        "gemini-3.6-pro", "Answer in French.")
+    click(dialog, QDialogButtonBox.StandardButton.Cancel)
+
+
 def test_file_menu_exports_a_chat_and_imports_it_back(live, gemini: FakeGemini, qloop, qtbot, tmp_path: Path) -> None:
     type_and_send(qtbot, live, "export me")
     wait_answer_done(qloop, live)
