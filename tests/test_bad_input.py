@@ -23,7 +23,6 @@ from PySide6.QtWidgets import QApplication
 
 from gemchat.app import GemchatApp
 from gemchat.ui.composer import MAX_MESSAGE_CHARS, Composer
-from tests.conftest import run, until
 from tests.driving import last_stream, problems_reported, rows, type_and_send, wait_answer_done
 from tests.fakes.gemini_server import FakeGemini, Reply, last_user_text
 from tests.test_faults import answer_rows, next_message_is_answered, start, stop

@@ -6,10 +6,9 @@ google-genai SDK and HTTP to the loopback server.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from gemchat.app import GemchatApp, build_app, run_app
@@ -19,6 +18,11 @@ from gemchat.ui.api_key_dialog import ApiKeyDialog
 from tests.conftest import TEST_KEY, run, until
 from tests.driving import last_stream, problems_reported, rows, type_and_send, wait_answer_done
 from tests.fakes.gemini_server import FakeGemini, Reply, last_user_text
+
+
+def key_dialog(app: GemchatApp) -> ApiKeyDialog | None:
+    """The API key dialog of this app's window, if shown (not one another test left behind)."""
+    return next((w for w in app.window.findChildren(ApiKeyDialog) if w.isVisible()), None)
 
 
 def test_window_title_says_gemchat_and_message_box_has_focus(live: GemchatApp, qtbot) -> None:
@@ -213,13 +217,11 @@ def test_first_start_without_a_key_asks_for_one_and_keeps_it_in_the_keyring(
     app = build_app(data_dir)
     assert app.backend is None
 
-    def fill_dialog() -> None:
-        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, ApiKeyDialog) and w.isVisible())
-        dialog.findChild(QLineEdit).setText(TEST_KEY)
-        dialog.accept()
-
-    QTimer.singleShot(300, fill_dialog)
     task = qloop.create_task(run_app(app))
+    run(qloop, until(lambda: key_dialog(app), 5, "asked for a key"))
+    dialog = key_dialog(app)
+    dialog.findChild(QLineEdit).setText(TEST_KEY)
+    dialog.accept()
     run(qloop, until(lambda: app.backend is not None, 5, "key entered"))
     run(qloop, until(lambda: memory_keyring.passwords, 5, "key saved"))
     assert list(memory_keyring.passwords.values()) == [TEST_KEY]
@@ -255,7 +257,7 @@ def test_a_key_kept_in_the_keyring_is_read_after_the_window_shows_and_used(
     assert app.backend is None  # not read on the UI thread while starting
     task = qloop.create_task(run_app(app))
     run(qloop, until(lambda: app.backend is not None, 5, "key read from the keyring"))
-    assert not any(isinstance(w, ApiKeyDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
+    assert key_dialog(app) is None
     type_and_send(qtbot, app, "hello")
     wait_answer_done(qloop, app)
     assert "You said: hello" in app.window.view.toPlainText()
