@@ -195,6 +195,8 @@ class ChatSession(QObject):
         self._deleted_order: list[int] = []
         self._titled: set[int] = set()
         self._closing = False
+        # Seconds a deleted chat can be brought back; an attribute so tests need not wait eight.
+        self.undo_seconds = UNDO_SECONDS
 
     # -- state -----------------------------------------------------------------
 
@@ -399,7 +401,7 @@ class ChatSession(QObject):
             self._changed(chat)
 
     def delete_chat(self, chat_id: int) -> None:
-        """Hides the chat at once and deletes it after `UNDO_SECONDS` unless undone."""
+        """Hides the chat at once and deletes it after `undo_seconds` unless undone."""
         if chat_id in self._pending_deletes:
             return
         title = next((c.title for c in self._chats if c.id == chat_id), "")
@@ -409,7 +411,7 @@ class ChatSession(QObject):
         ids = [c.id for c in self._chats]
         loop = asyncio.get_event_loop()
         self._pending_deletes[chat_id] = loop.call_later(
-            UNDO_SECONDS, lambda: self._spawn(self._delete_now(chat_id))
+            self.undo_seconds, lambda: self._spawn(self._delete_now(chat_id))
         )
         self._deleted_order.append(chat_id)
         self._chats = [c for c in self._chats if c.id != chat_id]

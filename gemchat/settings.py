@@ -2,7 +2,8 @@
 
 A small JSON file in the data directory rather than QSettings, so the command
 line, tests and a portable install see the same values with no Qt involved.
-Unknown or ill-typed values fall back to the defaults instead of failing start-up.
+Unknown or ill-typed values fall back to the defaults instead of failing start-up,
+and the log names what was ignored.
 """
 
 from __future__ import annotations
@@ -59,13 +60,28 @@ class Settings:
             log.warning("settings file %s unreadable (%s); using defaults", path, exc)
             return cls()
         settings = cls()
-        if isinstance(raw, dict):
-            for f in fields(cls):
-                if f.name in raw and _valid(f.name, raw[f.name]):
-                    value = raw[f.name]
-                    if isinstance(value, int) and not isinstance(value, bool) and f.name != "model":
-                        value = float(value)
-                    setattr(settings, f.name, value)
+        if not isinstance(raw, dict):
+            log.warning("settings file %s holds no settings (a JSON object is expected); using defaults", path)
+            return settings
+        invalid: list[str] = []
+        for f in fields(cls):
+            if f.name not in raw:
+                continue
+            if not _valid(f.name, raw[f.name]):
+                invalid.append(f.name)
+                continue
+            value = raw[f.name]
+            if isinstance(value, int) and not isinstance(value, bool) and f.name != "model":
+                value = float(value)
+            setattr(settings, f.name, value)
+        # Names only, never values: a system instruction is the user's own text, kept out of the log.
+        if invalid:
+            log.warning("settings file %s: ignored the invalid value of %s; the default is used",
+                        path, ", ".join(invalid))
+        known = {f.name for f in fields(cls)}
+        if unknown := [str(name)[:40] for name in raw if name not in known]:
+            log.warning("settings file %s: ignored unknown setting%s %s", path, "s" if len(unknown) > 1 else "",
+                        ", ".join(unknown[:10]))
         return settings
 
     def save(self, path: Path) -> None:

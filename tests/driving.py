@@ -11,6 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from gemchat.app import GemchatApp
+from gemchat.ui.chat_view import ChatView
 from gemchat.paths import database_path
 from tests.conftest import run, until
 from tests.fakes.gemini_server import FakeGemini, RecordedRequest
@@ -35,6 +36,16 @@ def answers_ended(app: GemchatApp) -> list[object]:
     return app._ended  # type: ignore[attr-defined]
 
 
+def problems_reported(app: GemchatApp) -> list[str]:
+    """Every problem the session reported for the status bar (a failed action, a crashed task)
+    since the first call; call it before acting, so nothing goes unseen."""
+    if not hasattr(app, "_problems"):
+        problems: list[str] = []
+        app._problems = problems  # type: ignore[attr-defined]
+        app.session.problem.connect(problems.append)
+    return app._problems  # type: ignore[attr-defined]
+
+
 def expect_answer(app: GemchatApp) -> None:
     """The next `wait_answer_done` waits for one more answer than has ended so far."""
     app._expected_answers = len(answers_ended(app)) + 1  # type: ignore[attr-defined]
@@ -55,3 +66,21 @@ def wait_answer_done(qloop, app: GemchatApp, timeout: float = 10) -> None:
     ended = answers_ended(app)
     run(qloop, until(lambda: len(ended) >= expected and app.window.view.answer_id is None,
                      timeout, "answer finished"), timeout + 5)
+
+
+def in_viewport(view: ChatView, text: str) -> bool:
+    """Whether the first paragraph of the view whose text is exactly `text` is wholly in sight.
+
+    What a user sees is the viewport, not the document: a message rendered but
+    scrolled away does not count.
+    """
+    layout = view.document().documentLayout()
+    scrolled = view.verticalScrollBar().value()
+    block = view.document().begin()
+    while block.isValid():
+        if block.text() == text:
+            rect = layout.blockBoundingRect(block)
+            top = rect.top() - scrolled
+            return top >= 0 and top + rect.height() <= view.viewport().height()
+        block = block.next()
+    return False

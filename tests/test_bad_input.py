@@ -23,8 +23,7 @@ from PySide6.QtWidgets import QApplication
 
 from gemchat.app import GemchatApp
 from gemchat.ui.composer import MAX_MESSAGE_CHARS, Composer
-from tests.conftest import run, until
-from tests.driving import last_stream, rows, wait_answer_done
+from tests.driving import last_stream, problems_reported, rows, type_and_send, wait_answer_done
 from tests.fakes.gemini_server import FakeGemini, Reply, last_user_text
 from tests.test_faults import answer_rows, next_message_is_answered, start, stop
 from tests.test_gemchat_process import ROOT, answer_row, app_env, wait_for
@@ -70,14 +69,33 @@ def test_send_is_enabled_exactly_when_the_box_holds_more_than_whitespace(qapp: A
 
 
 def test_whitespace_only_paste_leaves_send_disabled(app: GemchatApp, gemini: FakeGemini, qloop: Any,
-                                                     qtbot: Any) -> None:
-    QApplication.clipboard().setText(" \n\t\u3000\n   ")
+                                                     qtbot: Any, data_dir: Path) -> None:
+    """In a chat with history, Enter on pasted blanks sends nothing, saves nothing and breaks nothing.
+
+    A refused send leaves no event to wait for, so the next question is the proof:
+    sends are handled in order, and once it is answered it must be the only new
+    question on the wire (its history included) and in the database.
+    """
+    problems = problems_reported(app)
+    type_and_send(qtbot, app, "first question")
+    wait_answer_done(qloop, app)
+    blanks = " \n\t\u3000\n   "
+    QApplication.clipboard().setText(blanks)
     qtbot.keyClick(app.window.composer, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
-    assert app.window.composer.toPlainText().strip() == "" and app.window.composer.toPlainText()
+    assert app.window.composer.toPlainText() == blanks
     assert not app.window.send_button.isEnabled()
     qtbot.keyClick(app.window.composer, Qt.Key.Key_Return)
-    run(qloop, until(lambda: True))
-    assert [r for r in gemini.requests if r.kind == "stream"] == []
+    assert app.window.composer.toPlainText() == blanks  # refused, not sent and cleared
+    assert not app.session.send(blanks)  # the session's own door (a command-line prompt) refuses them too
+    app.window.composer.selectAll()
+    type_and_send(qtbot, app, "second question")
+    wait_answer_done(qloop, app)
+    assert [last_user_text(r) for r in gemini.requests if r.kind == "stream"] == ["first question", "second question"]
+    assert [(c["role"], c["parts"][0]["text"]) for c in last_stream(gemini).body["contents"]] == [
+        ("user", "first question"), ("model", "You said: first question"), ("user", "second question")]
+    assert rows(data_dir, "select text from messages where role = 'user' order by id") == [
+        ("first question",), ("second question",)]
+    assert problems == []
 
 
 def test_a_5_mb_paste_is_refused_at_once_with_the_reason(app: GemchatApp, qloop: Any, qtbot: Any) -> None:

@@ -429,9 +429,7 @@ class MainWindow(QMainWindow):
     def _on_session_chat_deleted(self, _chat_id: int, title: str) -> None:
         self.statusBar().showMessage(f"Deleted “{title or 'New chat'}”.")
         self.undo_button.setVisible(True)
-        from gemchat.session import UNDO_SECONDS
-
-        self._undo_timer.start(int(UNDO_SECONDS * 1000))
+        self._undo_timer.start(int(self._session.undo_seconds * 1000))
 
     def _hide_undo(self) -> None:
         self.undo_button.setVisible(False)

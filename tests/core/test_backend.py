@@ -80,6 +80,44 @@ def test_repeated_quota_errors_end_in_a_quota_message(gemini: FakeGemini) -> Non
     assert len([r for r in gemini.requests if r.kind == "stream"]) == 3
 
 
+class RecordedSleep:
+    """The backend's `sleep` (a constructor parameter): records each wait and returns at once,
+    so a test can see what would be waited for without waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def test_a_quota_wait_of_an_hour_is_not_waited_for_and_the_user_is_told(gemini: FakeGemini) -> None:
+    """A daily quota's RetryInfo says "come back in an hour": waiting that long would look like a hang."""
+    sleep = RecordedSleep()
+    gemini.enqueue(Reply.quota(retry_delay="3600s"), Reply.text(["never asked for"]))
+    with pytest.raises(GemchatError) as info:
+        asyncio.run(collect(backend_for(gemini, sleep=sleep), request("q")))
+    assert info.value.kind is ErrorKind.QUOTA
+    assert "Gemini asked to wait 3600 s" in info.value.message
+    assert sleep.waits == []
+    assert len([r for r in gemini.requests if r.kind == "stream"]) == 1
+
+
+@pytest.mark.parametrize(("asked", "waited"), [("60s", [60.0]), ("60.5s", [])])
+def test_the_longest_quota_wait_honoured_is_one_minute(gemini: FakeGemini, asked: str, waited: list[float]) -> None:
+    """Up to 60 s the server's delay is waited for, then the request is sent again; beyond, it is reported."""
+    sleep = RecordedSleep()
+    gemini.enqueue(Reply.quota(retry_delay=asked), Reply.text(["after the wait"]))
+    try:
+        events = asyncio.run(collect(backend_for(gemini, sleep=sleep), request("q")))
+    except GemchatError as error:
+        assert error.kind is ErrorKind.QUOTA
+        events = []
+    assert sleep.waits == waited
+    assert texts(events) == ("after the wait" if waited else "")
+    assert [e.retry_in for e in events if e.retry_in is not None] == waited
+
+
 def test_overloaded_server_is_retried_with_backoff(gemini: FakeGemini) -> None:
     gemini.enqueue(Reply.unavailable(), Reply.internal(), Reply.text(["fine"]))
     events = asyncio.run(collect(backend_for(gemini), request("q")))

@@ -7,13 +7,14 @@ import sys
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 from PySide6.QtCore import QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QGuiApplication, QTextDocument, QTextImageFormat, QWheelEvent
+from PySide6.QtGui import QGuiApplication, QImage, QTextDocument, QWheelEvent
 
 from gemchat.core.markdown import DARK, LIGHT
 from gemchat.core.messages import Message, Role, Status
 from gemchat.ui.chat_view import ChatView
 from gemchat.ui.theme import apply_theme
 from tests.core.test_markdown import markdown_text
+from tests.driving import in_viewport
 
 
 def message(mid: int, role: Role, text: str, status: Status = Status.COMPLETE, error: str | None = None) -> Message:
@@ -246,13 +247,25 @@ def test_user_messages_stay_plain_text(qtbot) -> None:
     assert view.toPlainText() == "You\n**not bold** <b>x</b>\n# not a heading"
 
 
-def test_images_are_links_and_nothing_is_fetched(qtbot) -> None:
-    view = one_shot(qtbot, "![a chart](https://example.com/chart.png)")
+def test_images_are_links_and_nothing_is_fetched(qtbot, tmp_path) -> None:
+    """An image in an answer could be a tracker or a local file: it is shown as a link, and even
+    when painted the view reads nothing, from the network or the disk."""
+    picture = tmp_path / "chart.png"
+    image = QImage(8, 8, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.red)
+    assert image.save(str(picture))
+    local = QUrl.fromLocalFile(str(picture))
+    view = one_shot(qtbot, f"![a chart](https://example.com/chart.png) and ![a file]({local.toString()})")
+    view.show()
+    qtbot.waitExposed(view)
+    view.grab()  # lays out and paints the whole answer: any image would be loaded now
     fragments = [f for b in _blocks(view) for f in _fragments(b)]
     assert not any(f.charFormat().isImageFormat() for f in fragments)
     link = next(f for f in fragments if f.text() == "a chart")
     assert link.charFormat().anchorHref() == "https://example.com/chart.png"
-    assert isinstance(QTextImageFormat(), QTextImageFormat)
+    # Asked for the picture's bytes outright, as Qt would for an image that slipped in: none.
+    for url in (local, QUrl("https://example.com/chart.png")):
+        assert not view.document().resource(QTextDocument.ResourceType.ImageResource, url)
 
 
 def test_thoughts_show_collapsed_above_the_answer_and_expand_on_click(qtbot) -> None:
@@ -346,8 +359,10 @@ def test_a_search_hit_in_an_unrendered_part_is_rendered_and_shown(qtbot) -> None
     view.show_messages(long_chat(300))
     view.scroll_to_message(7)
     assert not view.following
-    top = view.cursorForPosition(QPoint(30, 30)).block()
-    assert top.text() in ("You", "Gemini", "message number 7")
+    assert view.message_at(QPoint(30, 30)) == (7, Role.USER)  # message 7 is at the top, not 6 or 9
+    assert in_viewport(view, "message number 7")
+    qtbot.wait(50)  # older messages rendered above meanwhile must not move it
+    assert view.message_at(QPoint(30, 30)) == (7, Role.USER)
 
 
 # -- following the stream -----------------------------------------------------------------------

@@ -6,18 +6,23 @@ google-genai SDK and HTTP to the loopback server.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from gemchat.app import GemchatApp, build_app, run_app
+from gemchat.core.backend import GeminiBackend
 from gemchat.paths import database_path
 from gemchat.ui.api_key_dialog import ApiKeyDialog
 from tests.conftest import TEST_KEY, run, until
-from tests.driving import last_stream, rows, type_and_send, wait_answer_done
-from tests.fakes.gemini_server import FakeGemini, Reply
+from tests.driving import last_stream, problems_reported, rows, type_and_send, wait_answer_done
+from tests.fakes.gemini_server import FakeGemini, Reply, last_user_text
+
+
+def key_dialog(app: GemchatApp) -> ApiKeyDialog | None:
+    """The API key dialog of this app's window, if shown (not one another test left behind)."""
+    return next((w for w in app.window.findChildren(ApiKeyDialog) if w.isVisible()), None)
 
 
 def test_window_title_says_gemchat_and_message_box_has_focus(live: GemchatApp, qtbot) -> None:
@@ -67,12 +72,26 @@ def test_shift_enter_adds_a_line_and_enter_sends_both_lines(live: GemchatApp, ge
     assert last_stream(gemini).body["contents"][-1]["parts"][0]["text"] == "line one\nline two"
 
 
-def test_whitespace_only_message_is_not_sent(live: GemchatApp, gemini: FakeGemini, qloop, qtbot) -> None:
+def test_whitespace_only_message_is_not_sent(live: GemchatApp, gemini: FakeGemini, qloop, qtbot, data_dir: Path) -> None:
+    """Enter on blanks does nothing: the blanks stay in the box and nothing is sent, saved or broken.
+
+    Nothing happening cannot be waited for, so a real question is sent next: once
+    it is answered, anything the blank Enter set off has run (sends are handled in
+    order), and the real question must be the only one on the wire and on disk.
+    """
+    problems = problems_reported(live)
     qtbot.keyClicks(live.window.composer, "   ")
     assert not live.window.send_button.isEnabled()
     qtbot.keyClick(live.window.composer, Qt.Key.Key_Return)
-    run(qloop, asyncio.sleep(0.3))
-    assert [r for r in gemini.requests if r.kind == "stream"] == []
+    assert live.window.composer.toPlainText() == "   "
+    live.window.composer.selectAll()
+    type_and_send(qtbot, live, "a real question")
+    wait_answer_done(qloop, live)
+    assert [c["parts"][0]["text"] for c in last_stream(gemini).body["contents"]] == ["a real question"]
+    assert [last_user_text(r) for r in gemini.requests if r.kind == "stream"] == ["a real question"]
+    assert rows(data_dir, "select role, text from messages order by id") == [
+        ("user", "a real question"), ("model", "You said: a real question")]
+    assert problems == []
 
 
 def test_esc_stops_the_answer_and_keeps_the_text(live: GemchatApp, gemini: FakeGemini, qloop, qtbot, data_dir: Path) -> None:
@@ -129,12 +148,50 @@ def test_network_drop_shows_an_error_with_retry_and_retry_answers(
     assert [c["role"] for c in last_stream(gemini).body["contents"]] == ["user"]
 
 
+def test_a_429_asking_to_wait_an_hour_shows_the_quota_message_at_once_without_retrying(
+    live: GemchatApp, gemini: FakeGemini, qloop, qtbot, data_dir: Path
+) -> None:
+    """The backend's sleep (a constructor parameter) only records here: were the hour waited
+    for, the test would see the wait and the second request, not sit through it."""
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    live.backend = GeminiBackend(api_key=TEST_KEY, sleep=sleep)
+    gemini.enqueue(Reply.quota(retry_delay="3600s"), Reply.text(["answered after the wait"]))
+    type_and_send(qtbot, live, "one more question")
+    wait_answer_done(qloop, live)
+    shown = live.window.view.toPlainText()
+    assert "quota for this key is used up" in shown and "Gemini asked to wait 3600 s" in shown
+    assert "Retry" in shown and "answered after the wait" not in shown
+    assert waits == []
+    assert len([r for r in gemini.requests if r.kind == "stream"]) == 1
+    assert rows(data_dir, "select status from messages where role='model'") == [("error",)]
+
+
 def test_typing_effect_off_shows_chunks_as_they_arrive(live: GemchatApp, gemini: FakeGemini, qloop, qtbot) -> None:
+    """Off means no pacing: each chunk is shown whole the moment it arrives.
+
+    The server holds the stream after the first chunk, so the first chunk is on
+    screen while nothing else has come. Paced (the switch ignored), the 3,000
+    characters would be revealed a frame's worth at a time, in dozens of pieces.
+    """
     live.window.actions_by_name["typing_effect"].trigger()
     assert live.settings.typing_effect is False
-    gemini.enqueue(Reply.text(["x" * 3000]))
+    first, second = "x" * 3000, "y" * 2000
+    gemini.enqueue(Reply.text([first, second], stall_after=1))
+    revealed: list[str] = []
+    live.window.typing.revealed.connect(revealed.append)
     type_and_send(qtbot, live, "instant")
-    run(qloop, until(lambda: "x" * 3000 in live.window.view.toPlainText(), 5))
+    run(qloop, until(lambda: "".join(revealed) == first, 5, "the first chunk revealed"))
+    assert revealed == [first], f"revealed in {len(revealed)} pieces: {[len(r) for r in revealed][:10]}"
+    run(qloop, until(lambda: first in live.window.view.toPlainText(), 5, "the first chunk shown"))
+    assert second[:10] not in live.window.view.toPlainText()  # the rest is still held by the server
+    gemini.release()
+    wait_answer_done(qloop, live)
+    assert revealed == [first, second]
+    assert first + second in live.window.view.toPlainText()
 
 
 def test_ctrl_q_quits_and_saves_what_was_streaming(qloop, gemini_env: FakeGemini, data_dir: Path, qtbot) -> None:
@@ -160,13 +217,11 @@ def test_first_start_without_a_key_asks_for_one_and_keeps_it_in_the_keyring(
     app = build_app(data_dir)
     assert app.backend is None
 
-    def fill_dialog() -> None:
-        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, ApiKeyDialog) and w.isVisible())
-        dialog.findChild(QLineEdit).setText(TEST_KEY)
-        dialog.accept()
-
-    QTimer.singleShot(300, fill_dialog)
     task = qloop.create_task(run_app(app))
+    run(qloop, until(lambda: key_dialog(app), 5, "asked for a key"))
+    dialog = key_dialog(app)
+    dialog.findChild(QLineEdit).setText(TEST_KEY)
+    dialog.accept()
     run(qloop, until(lambda: app.backend is not None, 5, "key entered"))
     run(qloop, until(lambda: memory_keyring.passwords, 5, "key saved"))
     assert list(memory_keyring.passwords.values()) == [TEST_KEY]
@@ -202,7 +257,7 @@ def test_a_key_kept_in_the_keyring_is_read_after_the_window_shows_and_used(
     assert app.backend is None  # not read on the UI thread while starting
     task = qloop.create_task(run_app(app))
     run(qloop, until(lambda: app.backend is not None, 5, "key read from the keyring"))
-    assert not any(isinstance(w, ApiKeyDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
+    assert key_dialog(app) is None
     type_and_send(qtbot, app, "hello")
     wait_answer_done(qloop, app)
     assert "You said: hello" in app.window.view.toPlainText()

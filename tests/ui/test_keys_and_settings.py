@@ -1,0 +1,223 @@
+"""The API key and the settings file as a user meets them: forgetting a key, no keyring, a hand-edited file.
+
+The app is started as `gemchat --data-dir DIR` starts it, against the fake server;
+the keyring is `tests/fakes/memory_keyring.py`, or the keyring library's own
+backend for "no keyring at all".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any, Iterator
+
+import keyring
+import pytest
+from keyring.backends.fail import Keyring as NoKeyring
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton
+
+from gemchat.app import GemchatApp, build_app, run_app
+from gemchat.paths import settings_path
+from gemchat.settings import Settings
+from gemchat.ui.api_key_dialog import ApiKeyDialog
+from gemchat.ui.settings_dialog import SettingsDialog
+from tests.conftest import TEST_KEY, run, until
+from tests.driving import last_stream, problems_reported, type_and_send, wait_answer_done
+from tests.fakes.gemini_server import FakeGemini
+from tests.fakes.memory_keyring import MemoryKeyring
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+class Running:
+    """One start of the app, closed (and its shutdown awaited) by `close`."""
+
+    def __init__(self, qloop: Any, qtbot: Any, data_dir: Path) -> None:
+        self.qloop = qloop
+        self.app: GemchatApp = build_app(data_dir)
+        self.task: asyncio.Task[None] = qloop.create_task(run_app(self.app))
+        run(qloop, until(lambda: self.app.window.isVisible() and self.app.window.ready, 5, "window ready"))
+        self.app.window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is self.app.window, timeout=3000)
+
+    def close(self) -> None:
+        if not self.task.done():
+            self.app.window.close()
+            run(self.qloop, self.task)
+
+
+@pytest.fixture
+def started(qloop: Any, qtbot: Any, data_dir: Path) -> Iterator[list[Running]]:
+    """Apps started by the test; any still running is closed at the end."""
+    apps: list[Running] = []
+    yield apps
+    for running in apps:
+        running.close()
+
+
+def key_dialog(app: GemchatApp) -> ApiKeyDialog | None:
+    """The API key dialog this app's window shows, if it shows one."""
+    return next((w for w in app.window.findChildren(ApiKeyDialog) if w.isVisible()), None)
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Errors in the log, but for the SDK warm-up import racing the first request's own import on
+    another thread (a known, separate problem: the request imports it fine and is answered)."""
+    return [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.ERROR and r.getMessage() != "importing google-genai failed"]
+
+
+def open_settings(qloop: Any, qtbot: Any, app: GemchatApp) -> SettingsDialog:
+    app.window.activateWindow()  # back from another dialog, as a window manager does
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is app.window, timeout=3000)
+    qtbot.keyClick(app.window, Qt.Key.Key_Comma, CTRL)
+    dialog = app.window._settings_dialog
+    assert isinstance(dialog, SettingsDialog) and dialog.isVisible()
+    return dialog
+
+
+def click_forget(qtbot: Any, dialog: SettingsDialog) -> None:
+    button = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Forget stored key")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+# -- Forget key ------------------------------------------------------------------------------------
+
+
+def test_forget_key_takes_the_key_out_of_the_keyring_and_the_next_start_asks_for_one(
+        qloop: Any, qtbot: Any, gemini: FakeGemini, data_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        memory_keyring: MemoryKeyring, started: list[Running]) -> None:
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", gemini.base_url)
+    memory_keyring.set_password("gemchat", "gemini-api-key", TEST_KEY)
+    started.append(first := Running(qloop, qtbot, data_dir))
+    app = first.app
+    run(qloop, until(lambda: app.backend is not None, 5, "key read from the keyring"))
+    dialog = open_settings(qloop, qtbot, app)
+    assert dialog.key_label.text() == "Set (kept in the system keyring)."
+    click_forget(qtbot, dialog)
+    assert memory_keyring.passwords == {}
+    assert dialog.key_label.text() == "No key set."
+    dialog.reject()
+    type_and_send(qtbot, app, "still there?")
+    wait_answer_done(qloop, app)
+    assert "No Gemini API key is set" in app.window.view.toPlainText()
+    assert [r for r in gemini.requests if r.kind == "stream"] == []  # the forgotten key is not used either
+    first.close()
+
+    started.append(second := Running(qloop, qtbot, data_dir))
+    run(qloop, until(lambda: key_dialog(second.app), 5, "asked for a key"))
+    assert second.app.backend is None
+    key_dialog(second.app).reject()
+
+
+# -- no keyring at all -----------------------------------------------------------------------------
+
+
+def test_without_any_keyring_a_pasted_key_works_for_the_session_and_the_user_is_told_it_is_not_kept(
+        qloop: Any, qtbot: Any, gemini: FakeGemini, data_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        started: list[Running], caplog: pytest.LogCaptureFixture) -> None:
+    """keyring's `fail` backend raises on every call, as on a system with no keyring service."""
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", gemini.base_url)
+    keyring.set_keyring(NoKeyring())  # the memory_keyring fixture puts the previous one back
+    started.append(running := Running(qloop, qtbot, data_dir))
+    app = running.app
+    problems = problems_reported(app)
+    run(qloop, until(lambda: key_dialog(app), 5, "asked for a key"))
+    dialog = key_dialog(app)
+    assert dialog is not None
+    dialog.findChild(QLineEdit).setText(TEST_KEY)
+    dialog.accept()
+    run(qloop, until(lambda: "No system keyring" in app.window.statusBar().currentMessage(), 5, "told"))
+    assert "used for this session only" in app.window.statusBar().currentMessage()
+    assert "GEMINI_API_KEY" in app.window.statusBar().currentMessage()  # and how to keep it
+    type_and_send(qtbot, app, "hello without a keyring")
+    wait_answer_done(qloop, app)
+    assert "You said: hello without a keyring" in app.window.view.toPlainText()
+    assert last_stream(gemini).headers["x-goog-api-key"] == TEST_KEY
+    settings = open_settings(qloop, qtbot, app)
+    assert settings.key_label.text() == "Set for this session only."
+    click_forget(qtbot, settings)  # nothing to forget in a keyring that is not there: no crash
+    assert settings.key_label.text() == "No key set."
+    settings.reject()
+    assert problems == []
+    assert errors_logged(caplog) == []
+
+
+def test_without_any_keyring_the_key_from_the_environment_is_used_and_forget_leaves_it(
+        qloop: Any, qtbot: Any, gemini_env: FakeGemini, data_dir: Path, started: list[Running],
+        caplog: pytest.LogCaptureFixture) -> None:
+    keyring.set_keyring(NoKeyring())
+    started.append(running := Running(qloop, qtbot, data_dir))
+    app = running.app
+    problems = problems_reported(app)
+    settings = open_settings(qloop, qtbot, app)
+    assert settings.key_label.text() == "Set by the environment (GOOGLE_API_KEY / GEMINI_API_KEY)."
+    click_forget(qtbot, settings)
+    assert settings.key_label.text() == "Set by the environment (GOOGLE_API_KEY / GEMINI_API_KEY)."
+    settings.reject()
+    type_and_send(qtbot, app, "hello from the environment")
+    wait_answer_done(qloop, app)
+    assert "You said: hello from the environment" in app.window.view.toPlainText()
+    assert key_dialog(app) is None  # never asked: the environment's key is enough
+    assert problems == []
+    assert errors_logged(caplog) == []
+
+
+# -- a hand-edited settings.json -------------------------------------------------------------------
+
+HAND_EDITED = """{
+  "model": 5,
+  "typing_effect": "yes",
+  "typing_speed": 1e9,
+  "read_timeout": 30,
+  "system_instruction": ["not", "text"],
+  "thinking_level": "extreme",
+  "temperature": NaN,
+  "theme": "purple",
+  "debug_log": 1,
+  "show_thoughts": false,
+  "colour": "blue"
+}"""
+
+
+def test_a_hand_edited_settings_file_starts_the_app_with_sane_values_and_the_log_names_what_was_ignored(
+        qloop: Any, qtbot: Any, gemini_env: FakeGemini, data_dir: Path, started: list[Running],
+        caplog: pytest.LogCaptureFixture) -> None:
+    settings_path(data_dir).parent.mkdir(parents=True, exist_ok=True)
+    settings_path(data_dir).write_text(HAND_EDITED, encoding="utf-8")
+    caplog.set_level(logging.WARNING, logger="gemchat.settings")
+    started.append(running := Running(qloop, qtbot, data_dir))
+    app = running.app
+    # The two valid values are kept; every other one is the default.
+    assert app.settings == Settings(read_timeout=30.0, show_thoughts=False)
+    assert app.window.typing.enabled and app.window.typing._typewriter.chars_per_second == 250.0
+    warnings = " ".join(r.getMessage() for r in caplog.records if r.name == "gemchat.settings")
+    for name in ("model", "typing_effect", "typing_speed", "system_instruction", "thinking_level",
+                 "temperature", "theme", "debug_log"):
+        assert name in warnings, (name, warnings)
+    assert "read_timeout" not in warnings and "show_thoughts" not in warnings
+    assert "unknown setting colour" in warnings
+    dialog = open_settings(qloop, qtbot, app)  # the dialog opens on the sane values
+    assert dialog.theme.currentData() == "system" and dialog.typing_speed.value() == 250
+    dialog.reject()
+    type_and_send(qtbot, app, "works")
+    wait_answer_done(qloop, app)
+    assert last_stream(gemini_env).model == Settings().model
+
+
+@pytest.mark.parametrize(("content", "said"), [
+    (b"{not json", "unreadable"),
+    (b"", "unreadable"),
+    (b"\xff\xfe not UTF-8", "unreadable"),
+    (b'["a list", "not settings"]', "holds no settings"),
+])
+def test_a_settings_file_that_is_not_settings_gives_the_defaults_and_says_so(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, content: bytes, said: str) -> None:
+    path = tmp_path / "settings.json"
+    path.write_bytes(content)
+    caplog.set_level(logging.WARNING, logger="gemchat.settings")
+    assert Settings.load(path) == Settings()
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    assert said in caplog.records[0].getMessage()
