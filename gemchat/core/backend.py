@@ -22,6 +22,7 @@ import io
 import logging
 import random
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -265,12 +266,21 @@ _FIRST_CONNECTION_MODULES = ("anyio._core._sockets", "anyio._core._streams", "an
 """What the HTTP stack imports at its first connection; imported with the SDK, off the UI thread."""
 
 
+_sdk_lock = threading.Lock()
+
+
 def load_sdk_now() -> None:
-    """`GeminiBackend.load_sdk` for a thread of one's own (the app warms it while the user types)."""
+    """`GeminiBackend.load_sdk` for a thread of one's own (the app warms it while the user types).
+
+    The warm-up and a first request can both get here at once, on two worker
+    threads; two imports of the SDK running side by side fail half-way (pydantic
+    sees a partly imported module), so the second waits for the first.
+    """
     global _sdk_ready
-    if not _sdk_ready:
-        _import_sdk_modules()
-        _sdk_ready = True
+    with _sdk_lock:
+        if not _sdk_ready:
+            _import_sdk_modules()
+            _sdk_ready = True
 
 
 def _import_sdk_modules() -> None:
