@@ -263,3 +263,26 @@ def test_a_key_kept_in_the_keyring_is_read_after_the_window_shows_and_used(
     assert "You said: hello" in app.window.view.toPlainText()
     app.window.close()
     run(qloop, task)
+
+
+def test_shortcuts_with_nothing_to_act_on_say_so_in_the_status_bar(live: GemchatApp, gemini: FakeGemini, qtbot) -> None:
+    """In a new, empty chat every key that needs an answer or a question explains why nothing happened."""
+    ctrl, shift, alt = (Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier,
+                        Qt.KeyboardModifier.AltModifier)
+    expected = [
+        ((Qt.Key.Key_R, ctrl), "Nothing to retry."),
+        ((Qt.Key.Key_C, ctrl | shift), "No answer to copy yet."),
+        ((Qt.Key.Key_Semicolon, ctrl | shift), "No code block in the answers yet."),
+        ((Qt.Key.Key_E, ctrl | shift), "No question to edit yet."),
+        ((Qt.Key.Key_Left, alt), "No other version of the last answer."),
+    ]
+    for (key, modifiers), message in expected:
+        live.window.statusBar().clearMessage()
+        qtbot.keyClick(live.window, key, modifiers)
+        assert live.window.statusBar().currentMessage() == message
+    assert gemini.requests == []
+
+
+def test_exporting_a_chat_with_no_messages_says_there_is_nothing_to_export(live: GemchatApp, qtbot) -> None:
+    qtbot.keyClick(live.window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert live.window.statusBar().currentMessage() == "This chat has no messages to export yet."
