@@ -527,11 +527,16 @@ def run_gui(directory: Path, model: str | None, prompt: str | None) -> int:
     except StorageError as exc:
         window.allow_close()
         window.close()
-        return refuse(storage_problem(directory, exc))
+        code = refuse(storage_problem(directory, exc))
+        if lock is not None:  # closed here, not left to the garbage collector (a ResourceWarning)
+            lock.close()
+        return code
     notifier = _quit_on_signals(app)
     with loop:
         loop.run_until_complete(run_app(app, prompt))
-    del notifier, lock
+    del notifier
+    if lock is not None:
+        lock.close()
     return 0
 
 
