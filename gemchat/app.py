@@ -401,6 +401,8 @@ async def run_app(app: GemchatApp, prompt: str | None = None) -> None:
     assert window is not None and session is not None
     quit_requested = asyncio.Event()
     window.close_requested.connect(quit_requested.set)
+    if window.quit_asked:  # before this listened: the close button or SIGTERM while the chats loaded
+        quit_requested.set()
     window.show()
     window.composer.setFocus()
     # The SDK (about 40 MB and half a second of imports) is loaded off the UI thread once
