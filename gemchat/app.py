@@ -401,6 +401,8 @@ async def run_app(app: GemchatApp, prompt: str | None = None) -> None:
     assert window is not None and session is not None
     quit_requested = asyncio.Event()
     window.close_requested.connect(quit_requested.set)
+    if window.quit_asked:  # before this listened: the close button or SIGTERM while the chats loaded
+        quit_requested.set()
     window.show()
     window.composer.setFocus()
     # The SDK (about 40 MB and half a second of imports) is loaded off the UI thread once
@@ -527,11 +529,16 @@ def run_gui(directory: Path, model: str | None, prompt: str | None) -> int:
     except StorageError as exc:
         window.allow_close()
         window.close()
-        return refuse(storage_problem(directory, exc))
+        code = refuse(storage_problem(directory, exc))
+        if lock is not None:  # closed here, not left to the garbage collector (a ResourceWarning)
+            lock.close()
+        return code
     notifier = _quit_on_signals(app)
     with loop:
         loop.run_until_complete(run_app(app, prompt))
-    del notifier, lock
+    del notifier
+    if lock is not None:
+        lock.close()
     return 0
 
 

@@ -32,7 +32,9 @@ GEMCHAT = [sys.executable, "-m", "gemchat"]
 
 
 def popen(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(GEMCHAT + args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    """gemchat as a terminal starts it. Its output goes nowhere: pipes nobody reads would be left
+    open (a ResourceWarning), and a full one would block it."""
+    return subprocess.Popen(GEMCHAT + args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def test_after_kill_9_the_next_start_shows_the_cut_answer_as_stopped_with_its_text(
@@ -47,6 +49,7 @@ def test_after_kill_9_the_next_start_shows_the_cut_answer_as_stopped_with_its_te
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait(10)
     text, status = answer_row(data_dir)
     assert status == "streaming" and text.startswith("c0000 c0001")
 
@@ -95,6 +98,7 @@ def test_a_second_gemchat_on_one_data_directory_is_refused_and_the_command_line_
         finally:
             if first.poll() is None:
                 first.kill()
+                first.wait(10)
     with sqlite3.connect(database_path(data_dir)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert sorted(rows(data_dir, "select text from messages")) == [

@@ -87,3 +87,21 @@ def test_text_typed_and_sent_before_the_chats_load_is_sent_into_the_last_chat(
     assert window.composer.toPlainText() == "a draft from before\n\nstill typing"
     window.close()
     run(qloop, task)
+
+
+def test_closing_the_window_while_the_chats_load_quits_once_they_have(
+        qloop: Any, gemini_env: FakeGemini, data_dir: Path, qtbot: Any) -> None:
+    """The close button (or SIGTERM, which asks the same way) before `run_app` runs is not lost.
+
+    `run_gui` installs its SIGTERM handler before the loop starts `run_app`, which is what listens
+    for the request: a quit asked in between used to be dropped, and the window stayed open.
+    """
+    from gemchat.app import build_app, build_window, run_app
+
+    window = build_window(data_dir)
+    window.show()
+    window.close()  # the user gives up waiting; nothing is loaded yet to be shut down in order
+    assert window.isVisible()
+    app = build_app(data_dir, window=window)
+    run(qloop, run_app(app), 10)  # returns only once the app has quit
+    assert not window.isVisible()

@@ -66,6 +66,10 @@ class MainWindow(QMainWindow):
         self._settings = settings
         self.key_status = key_status  # words for Settings: where the key comes from (set by the app)
         self._may_close = False
+        # Set by the first close_requested, for `run_app` to see if it was emitted before it listened
+        # (the close button or SIGTERM while the chats load).
+        self.quit_asked = False
+        self.close_requested.connect(self._remember_quit)
         self._settings_dialog: SettingsDialog | None = None
         self._attached: Generation | None = None
         self._messages: list[Message] = []  # the open chat's shown branch, as last told by the session
@@ -804,6 +808,9 @@ class MainWindow(QMainWindow):
 
     def allow_close(self) -> None:
         self._may_close = True
+
+    def _remember_quit(self) -> None:
+        self.quit_asked = True
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if self._may_close:

@@ -25,6 +25,13 @@ def key_dialog(app: GemchatApp) -> ApiKeyDialog | None:
     return next((w for w in app.window.findChildren(ApiKeyDialog) if w.isVisible()), None)
 
 
+def listed_chats(app: GemchatApp) -> list[str]:
+    """The chat titles the sidebar shows, top to bottom, without its date headings."""
+    sidebar = app.window.sidebar
+    return [sidebar.item(row).text() for row in range(sidebar.count())
+            if sidebar.item(row).flags() & Qt.ItemFlag.ItemIsSelectable]
+
+
 def test_window_title_says_gemchat_and_message_box_has_focus(live: GemchatApp, qtbot) -> None:
     assert "gemchat" in live.window.windowTitle()
     qtbot.waitUntil(lambda: live.window.composer.hasFocus(), timeout=2000)
@@ -115,8 +122,13 @@ def test_ctrl_n_opens_a_fresh_chat_and_the_old_one_is_kept(live: GemchatApp, gem
     assert "New chat" in live.window.windowTitle()
     type_and_send(qtbot, live, "second chat")
     wait_answer_done(qloop, live)
-    assert rows(data_dir, "select title from chats order by id") == [("first chat",), ("second chat",)]
     assert len(last_stream(gemini).body["contents"]) == 1  # no history from the other chat
+    # Both are listed, each under the title the model gave it after its first answer (asked for in the
+    # background, so waited for: until it comes, a chat is titled with its question's first words).
+    run(qloop, until(lambda: sorted(listed_chats(live)) == ["First chat", "Second chat"], 5, "both chats titled"))
+    assert rows(data_dir, "select c.title, m.text from messages m join chats c on c.id = m.chat_id "
+                          "where m.role = 'user' order by m.id") == [("First chat", "first chat"),
+                                                                      ("Second chat", "second chat")]
 
 
 def test_follow_up_carries_the_history(live: GemchatApp, gemini: FakeGemini, qloop, qtbot) -> None:
