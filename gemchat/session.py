@@ -31,6 +31,7 @@ from gemchat.storage.drafts import DraftStore
 from gemchat.storage.errors import StorageError
 from gemchat.storage.store import ChatStore
 from gemchat.storage.worker import StoreWorker
+from gemchat.tasks import Tasks
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,8 @@ class ChatSession(QObject):
         self._chat: Chat | None = None
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._generations: dict[int, Generation] = {}
-        self._other_tasks: set[asyncio.Task[object]] = set()
+        # Chat actions run in the background; the window starts its own coroutines here too.
+        self.tasks = Tasks(on_failure=self._report_failure)
         self._send_lock = asyncio.Lock()
         self._chats: list[Chat] = []
         self._pending_deletes: dict[int, asyncio.TimerHandle] = {}
@@ -224,7 +226,7 @@ class ChatSession(QObject):
             self._search_for_new_chat = on
             return
         self._chat.google_search = on
-        self._spawn(self._db.run(self._store.set_google_search, self._chat.id, on))
+        self.tasks.start(self._db.run(self._store.set_google_search, self._chat.id, on))
 
     async def attach_files(self, paths: list[Path], already: int) -> tuple[list[Attachment], list[str]]:
         """Copies files into the attachment folder (off the UI thread); returns them and why others were not.
@@ -333,7 +335,7 @@ class ChatSession(QObject):
 
     def open_hit(self, hit: SearchHit) -> None:
         """Opens the chat of a search result, showing the branch its message is on."""
-        self._spawn(self._open_hit(hit))
+        self.tasks.start(self._open_hit(hit))
 
     async def _open_hit(self, hit: SearchHit) -> None:
         if hit.message_id is not None and not self.is_generating(hit.chat_id):
@@ -369,7 +371,7 @@ class ChatSession(QObject):
 
     def _changed(self, chat: Chat) -> None:
         self.chat_changed.emit(chat)
-        self._spawn(self.refresh_chats())
+        self.tasks.start(self.refresh_chats())
 
     def switch_by(self, step: int) -> None:
         """Opens the chat `step` places down (negative: up) the list, wrapping around."""
@@ -378,19 +380,19 @@ class ChatSession(QObject):
             return
         current = self._chat.id if self._chat else None
         index = ids.index(current) + step if current in ids else (0 if step > 0 else -1)
-        self._spawn(self.open_chat(ids[index % len(ids)]))
+        self.tasks.start(self.open_chat(ids[index % len(ids)]))
 
     def switch_to(self, position: int) -> None:
         """Opens the chat at that place in the list (0-based); 8 (Ctrl+9) is the last, as in browsers."""
         if self._chats:
             last = len(self._chats) - 1
-            self._spawn(self.open_chat(self._chats[last if position >= 8 else min(position, last)].id))
+            self.tasks.start(self.open_chat(self._chats[last if position >= 8 else min(position, last)].id))
 
     def rename_chat(self, chat_id: int, title: str) -> None:
         title = " ".join(title.split())
         if title:
             self._titled.add(chat_id)
-            self._spawn(self._rename(chat_id, title))
+            self.tasks.start(self._rename(chat_id, title))
 
     async def _rename(self, chat_id: int, title: str) -> None:
         await self._db.run(self._store.set_title, chat_id, title)
@@ -411,7 +413,7 @@ class ChatSession(QObject):
         ids = [c.id for c in self._chats]
         loop = asyncio.get_event_loop()
         self._pending_deletes[chat_id] = loop.call_later(
-            self.undo_seconds, lambda: self._spawn(self._delete_now(chat_id))
+            self.undo_seconds, lambda: self.tasks.start(self._delete_now(chat_id))
         )
         self._deleted_order.append(chat_id)
         self._chats = [c for c in self._chats if c.id != chat_id]
@@ -421,9 +423,9 @@ class ChatSession(QObject):
             rest = [i for i in ids if i != chat_id]
             if rest:
                 position = min(ids.index(chat_id), len(rest) - 1)
-                self._spawn(self.open_chat(rest[position]))
+                self.tasks.start(self.open_chat(rest[position]))
             else:
-                self._spawn(self.new_chat())
+                self.tasks.start(self.new_chat())
 
     def undo_delete(self) -> bool:
         """Brings back the most recently deleted chat, if it is still within the undo time."""
@@ -432,7 +434,7 @@ class ChatSession(QObject):
             handle = self._pending_deletes.pop(chat_id, None)
             if handle is not None:
                 handle.cancel()
-                self._spawn(self._restore(chat_id))
+                self.tasks.start(self._restore(chat_id))
                 return True
         return False
 
@@ -449,7 +451,7 @@ class ChatSession(QObject):
     def set_chat_options(self, model: str, system_instruction: str) -> None:
         """Changes the open chat's model and system instruction (new chats still take the defaults)."""
         if self._chat is not None and model.strip():
-            self._spawn(self._set_chat_options(self._chat.id, model.strip(), system_instruction.strip() or None))
+            self.tasks.start(self._set_chat_options(self._chat.id, model.strip(), system_instruction.strip() or None))
 
     async def _set_chat_options(self, chat_id: int, model: str, system_instruction: str | None) -> None:
         await self._db.run(self._store.set_chat_options, chat_id, model, system_instruction)
@@ -507,7 +509,7 @@ class ChatSession(QObject):
         """Sends a question in the open chat; whitespace-only text without attachments is refused."""
         if not text.strip() and not attachments:
             return False
-        self._spawn(self._send(text, list(attachments)))
+        self.tasks.start(self._send(text, list(attachments)))
         return True
 
     def stop(self) -> bool:
@@ -525,27 +527,27 @@ class ChatSession(QObject):
         """
         if self._chat is None or self.is_generating():
             return False
-        self._spawn(self._retry(self._chat.id))
+        self.tasks.start(self._retry(self._chat.id))
         return True
 
     def edit_question(self, message_id: int, text: str) -> bool:
         """Sends a new version of one of the user's questions; the old branch is kept as a version."""
         if self._chat is None or not text.strip():
             return False
-        self._spawn(self._edit(self._chat.id, message_id, text))
+        self.tasks.start(self._edit(self._chat.id, message_id, text))
         return True
 
     def continue_answer(self) -> bool:
         """Asks the model to go on with the open chat's last answer, if it was cut or stopped."""
         if self._chat is None or self.is_generating():
             return False
-        self._spawn(self._continue(self._chat.id))
+        self.tasks.start(self._continue(self._chat.id))
         return True
 
     def switch_version(self, message_id: int, step: int) -> None:
         """Shows another version of a message (step -1: previous, +1: next)."""
         if self._chat is not None:
-            self._spawn(self._switch_version(self._chat.id, message_id, step))
+            self.tasks.start(self._switch_version(self._chat.id, message_id, step))
 
     async def _switch_version(self, chat_id: int, message_id: int, step: int) -> None:
         async with self._send_lock:
@@ -808,7 +810,7 @@ class ChatSession(QObject):
             self._changed(chat)
             if status is Status.COMPLETE and chat.id not in self._titled:
                 self._titled.add(chat.id)
-                self._spawn(self._make_title(chat, request))
+                self.tasks.start(self._make_title(chat, request))
         if status is Status.ERROR:
             generation.failed.emit(final)
         else:
@@ -836,19 +838,11 @@ class ChatSession(QObject):
 
     # -- lifecycle -------------------------------------------------------------
 
-    def _spawn(self, coro: "asyncio.Future[object] | object") -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
-        self._other_tasks.add(task)
-        task.add_done_callback(self._other_done)
-
-    def _other_done(self, task: asyncio.Task[object]) -> None:
-        self._other_tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("chat action failed", exc_info=exc)
-            if isinstance(exc, StorageError):
-                self.problem.emit(f"gemchat could not write its database: {exc}")
-            else:
-                self.problem.emit(f"Something went wrong: {exc}")
+    def _report_failure(self, exc: BaseException) -> None:
+        if isinstance(exc, StorageError):
+            self.problem.emit(f"gemchat could not write its database: {exc}")
+        else:
+            self.problem.emit(f"Something went wrong: {exc}")
 
     async def shutdown(self) -> None:
         """Stops every stream, saving what arrived as interrupted; call before the loop ends.
@@ -858,14 +852,13 @@ class ChatSession(QObject):
         self._closing = True
         for chat_id, handle in list(self._pending_deletes.items()):
             handle.cancel()
-            self._spawn(self._delete_now(chat_id))
+            self.tasks.start(self._delete_now(chat_id))
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks)
-        if self._other_tasks:
-            await asyncio.wait(list(self._other_tasks), timeout=5)
+        await self.tasks.shutdown(timeout=5, cancel=False)
         if late := list(self._tasks.values()):  # started while the first ones were stopping
             for task in late:
                 task.cancel()

@@ -36,12 +36,12 @@ class Tasks:
 
     def start(self, coro: Coroutine[Any, Any, T], key: Hashable | None = None) -> asyncio.Task[T]:
         """Runs `coro` in the background; under `key`, the task that key had is cancelled first."""
-        if self._closed:
-            coro.close()
-            raise RuntimeError("tasks are shut down")
         if key is not None and (previous := self._keyed.get(key)) is not None:
             previous.cancel()
         task = asyncio.ensure_future(coro)
+        if self._closed:  # asked for during or after shutdown (a slot run by the closing window)
+            task.cancel()  # before its first step: it never runs, and nothing warns it was never awaited
+            return task
         self._running.add(task)
         if key is not None:
             self._keyed[key] = task
@@ -79,7 +79,7 @@ class Tasks:
             await asyncio.wait(list(self._running), timeout=timeout)
 
     async def shutdown(self, timeout: float = 5.0, cancel: bool = True) -> None:
-        """Refuses new tasks and waits for the running ones; cancels them first unless told not to.
+        """Cancels new tasks from now on, and waits for the running ones; cancels those first unless told not to.
 
         Work that must finish (a save, a delete whose undo time ended at quit) is
         waited for with `cancel=False`.

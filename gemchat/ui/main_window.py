@@ -188,7 +188,7 @@ class MainWindow(QMainWindow):
         session.chats_listed.connect(self._on_session_chats_listed)
         session.chat_deleted.connect(self._on_session_chat_deleted)
         self.view.version_requested.connect(session.switch_version)
-        self.sidebar.chat_selected.connect(lambda chat_id: session._spawn(session.open_chat(chat_id)))
+        self.sidebar.chat_selected.connect(lambda chat_id: session.tasks.start(session.open_chat(chat_id)))
         self.sidebar.rename_requested.connect(session.rename_chat)
         self.sidebar.delete_requested.connect(session.delete_chat)
         # What was typed before now stays, and is counted and kept as a draft from here on.
@@ -279,7 +279,7 @@ class MainWindow(QMainWindow):
                     menu.addAction(self.actions_by_name[name])
 
     def new_chat(self) -> None:
-        self._session._spawn(self._session.new_chat())
+        self._session.tasks.start(self._session.new_chat())
 
     def stop(self) -> None:
         if self._session.stop():
@@ -349,7 +349,7 @@ class MainWindow(QMainWindow):
             return
         from gemchat.ui.search_dialog import SearchDialog
 
-        dialog = SearchDialog(self._session.search, self._session._spawn, self)
+        dialog = SearchDialog(self._session.search, self._session.tasks.start, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.hit_chosen.connect(self._session.open_hit)
         dialog.finished.connect(self._on_search_dialog_finished)
@@ -377,7 +377,7 @@ class MainWindow(QMainWindow):
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         chat_id = chat.id if current_only and chat else None
-        dialog.fileSelected.connect(lambda path: self._session._spawn(self._export(path, chat_id)))
+        dialog.fileSelected.connect(lambda path: self._session.tasks.start(self._export(path, chat_id)))
         dialog.open()
 
     async def _export(self, path: str, chat_id: int | None) -> None:
@@ -395,7 +395,7 @@ class MainWindow(QMainWindow):
         dialog = QFileDialog(self, "Import chats", str(Path.home()), "gemchat export (*.json)")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.fileSelected.connect(lambda path: self._session._spawn(self._import(path)))
+        dialog.fileSelected.connect(lambda path: self._session.tasks.start(self._import(path)))
         dialog.open()
 
     async def _import(self, path: str) -> None:
@@ -525,7 +525,7 @@ class MainWindow(QMainWindow):
             self._sends_waiting = (self._sends_waiting or []) + [text]
             return
         if self.meter.limit is None:  # not asked for yet this run: ask, then check and send
-            self._session._spawn(self._send_when_limit_known(text))
+            self._session.tasks.start(self._send_when_limit_known(text))
             return
         if self.meter.over_limit(text):
             self._confirm_over_limit(text)
@@ -588,7 +588,7 @@ class MainWindow(QMainWindow):
     def attach_paths(self, paths: list[Path]) -> None:
         """Attaches files (dropped, pasted or chosen) to the message being written."""
         if paths and self._session is not None:
-            self._session._spawn(self._attach_paths(paths))
+            self._session.tasks.start(self._attach_paths(paths))
 
     async def _attach_paths(self, paths: list[Path]) -> None:
         self.statusBar().showMessage(f"Attaching {len(paths)} file{'s' if len(paths) != 1 else ''}…")
@@ -599,7 +599,7 @@ class MainWindow(QMainWindow):
         """Attaches a pasted or dropped picture, kept as PNG."""
         if self._session is None:
             return
-        self._session._spawn(self._attach_image(image.copy()))
+        self._session.tasks.start(self._attach_image(image.copy()))
 
     async def _attach_image(self, image: QImage) -> None:
         import asyncio
