@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test coverage bench package install-desktop clean
+.PHONY: run test lint coverage bench package install-desktop clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+# Style (ruff), types (mypy) and the layering README describes (import-linter's contracts).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check gemchat tests benchmarks packaging
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 # Line coverage of gemchat/, child processes and worker threads included (pyproject's [tool.coverage]).
 coverage: $(STAMP)
