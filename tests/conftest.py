@@ -65,7 +65,7 @@ def _ours(filename: str) -> bool:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool:
+def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
     """pytest-timeout's limit (`timeout` in pyproject.toml, or a test's marker), so only the hung test fails.
 
     pytest-timeout's own methods do not manage that for a test that runs the
@@ -88,6 +88,8 @@ def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool:
     the run after another `HANG_GRACE`, with every thread's stack, as
     pytest-timeout's "thread" method does.
     """
+    if not hasattr(signal, "SIGALRM"):  # Windows: pytest-timeout's own "thread" method
+        return None
     _hung.clear()
     limit = float(settings.timeout)
 
