@@ -8,11 +8,16 @@ pytest-qt does not run asyncio (pytest-qt issue #448), so `qloop` sets a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
+import signal
+import socket
 import sys
+import sysconfig
 import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any, Callable, Coroutine, Iterator, TypeVar
 
@@ -23,6 +28,7 @@ for _var in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL", "GEMC
 
 import keyring
 import pytest
+import pytest_timeout
 import qasync
 from hypothesis import settings as hypothesis_settings
 
@@ -63,6 +69,121 @@ def _trace_qthreads_for_coverage() -> None:
 _trace_qthreads_for_coverage()
 
 
+class Hung(BaseException):
+    """A test still running at its time limit, raised in the main thread where it was.
+
+    A BaseException, so that no `except Exception` on the way (the app's, the SDK's) swallows it.
+    """
+
+
+HANG_GRACE = 10.0
+"""Seconds a hung test's teardown gets after its time limit, and again before the run is ended."""
+
+_hung: list[str] = []  # what the watchdog said about the current test, once it fired
+_LIBRARIES = tuple({sysconfig.get_paths()[name] for name in ("stdlib", "platstdlib", "purelib", "platlib")})
+
+
+def _ours(filename: str) -> bool:
+    """Whether code is gemchat's or a test's: neither Python's nor an installed library's (nor this file's)."""
+    return not filename.startswith(_LIBRARIES) and not filename.startswith("<") and filename != __file__
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
+    """pytest-timeout's limit (`timeout` in pyproject.toml, or a test's marker), so only the hung test fails.
+
+    pytest-timeout's own methods do not manage that for a test that runs the
+    app's event loop. Its "signal" method raises from a SIGALRM handler, but
+    Python runs a handler only when the main thread next runs Python code: a
+    test waiting on an idle Qt loop for what never comes never does, and the
+    whole run hangs; when it does run, it is often inside Python that PySide
+    calls from C++ (an enum made for a signal's argument), which cannot take an
+    exception: the run crashes (a segmentation fault). Its "thread" method
+    ends the whole run.
+
+    Here the handler raises nothing itself. It stops the event loop, so the
+    test's `run` returns and `AppLikeLoop` raises `Hung` with where the main
+    thread was; and it has gemchat's and the tests' own frames on the stack
+    raise `Hung` at their next line (`_raise_in_our_frames`), which ends a slot
+    stuck in a loop. The `qloop` fixture has SIGALRM wake Qt's loop
+    (`signal.set_wakeup_fd`), so the handler runs at once. The teardown then
+    gets `HANG_GRACE` seconds (the handler fires again after them); a hang no
+    Python code can end (a deadlock inside Qt, a loop inside a library) ends
+    the run after another `HANG_GRACE`, with every thread's stack, as
+    pytest-timeout's "thread" method does.
+    """
+    if not hasattr(signal, "SIGALRM"):  # Windows: pytest-timeout's own "thread" method
+        return None
+    _hung.clear()
+    limit = float(settings.timeout)
+
+    def on_alarm(_signum: int, frame: Any) -> None:
+        if not settings.disable_debugger_detection and pytest_timeout.is_debugging():
+            return
+        stack = traceback.extract_stack(frame)
+        start = next((n for n, entry in enumerate(stack) if _ours(entry.filename)), 0)
+        where = "".join(traceback.format_list(stack[start:]))  # from the test on, without pytest's frames
+        message = (f"{item.nodeid} was still running after its time limit of {limit:g} s "
+                   f"(the watchdog in tests/conftest.py); the main thread was here:\n{where}")
+        _hung.append(message)
+        signal.setitimer(signal.ITIMER_REAL, HANG_GRACE)
+        loop = asyncio.events._get_running_loop()
+        if loop is not None and loop.is_running():
+            loop.stop()  # `run` returns, and `AppLikeLoop` raises Hung
+        _raise_in_our_frames(frame, message)
+
+    last_resort = threading.Timer(limit + 2 * HANG_GRACE, pytest_timeout.timeout_timer, (item, settings))
+    last_resort.name = f"last-resort watchdog {item.nodeid}"
+    last_resort.daemon = True
+
+    def cancel() -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        last_resort.cancel()
+        if isinstance(sys.gettrace(), _Tracer):
+            sys.settrace(None)
+
+    item.cancel_timeout = cancel  # type: ignore[attr-defined]  # what pytest-timeout's cancel hook calls
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    last_resort.start()
+    return True
+
+
+class _Tracer:
+    """A trace function that raises `Hung` at the first event in a frame given one, then stops tracing."""
+
+    def __init__(self, frames: list[Any], message: str) -> None:
+        self.frames, self.message = frames, message
+
+    def __call__(self, frame: Any, event: str, arg: object) -> Any:
+        if event == "call":  # a new frame: not traced
+            return None
+        sys.settrace(None)
+        for traced in self.frames:
+            traced.f_trace = None
+        raise Hung(self.message)
+
+
+def _raise_in_our_frames(frame: Any, message: str) -> None:
+    """Has each of gemchat's and the tests' frames on the main thread's stack raise `Hung` at its next line.
+
+    From there it leaves like any exception, through the slot, task or test that
+    called it. Library frames are left alone: one may have been called from C++
+    that cannot take an exception. (This file's frames only pass it on.)
+    """
+    frames = []
+    while frame is not None:
+        if _ours(frame.f_code.co_filename):
+            frames.append(frame)
+        frame = frame.f_back
+    if frames:
+        tracer = _Tracer(frames, message)
+        for ours in frames:
+            ours.f_trace = tracer
+        sys.settrace(tracer)
+
+
 @pytest.fixture(autouse=True)
 def memory_keyring() -> Iterator[MemoryKeyring]:
     previous = keyring.get_keyring()
@@ -97,6 +218,8 @@ class AppLikeLoop(qasync.QEventLoop):
             future.remove_done_callback(stop)
             asyncio.events._set_running_loop(self)
         if not future.done():
+            if _hung:  # stopped by the watchdog: say where the test hung
+                raise Hung(_hung[-1])
             raise RuntimeError("Event loop stopped before Future completed.")
         return future.result()
 
@@ -106,12 +229,13 @@ def qloop(qapp: Any) -> Iterator[qasync.QEventLoop]:
     loop = AppLikeLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
     asyncio.events._set_running_loop(loop)
-    yield loop
-    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.wait(pending, timeout=5))
+    with _signals_wake_qt():
+        yield loop
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.wait(pending, timeout=5))
     # Joins the default executor's QThreads: Qt aborts the process if one is destroyed running.
     loop.close()
     # Collect the test's app (windows, timers, sessions sit in reference cycles) here, on the
@@ -120,6 +244,31 @@ def qloop(qapp: Any) -> Iterator[qasync.QEventLoop]:
     gc.collect()
     asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)
+
+
+@contextlib.contextmanager
+def _signals_wake_qt() -> Iterator[None]:
+    """A signal wakes Qt's event loop, so Python runs its handler at once (the watchdog's SIGALRM).
+
+    Python only notes a signal until the main thread runs Python code again; an idle Qt
+    loop would not, for as long as nothing else happens. As the app does for SIGTERM.
+    """
+    from PySide6.QtCore import QSocketNotifier
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
+    notifier.activated.connect(lambda *_: reader.recv(512))
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        notifier.setEnabled(False)
+        notifier.deleteLater()
+        reader.close()
+        writer.close()
 
 
 def run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], timeout: float = 15.0) -> T:

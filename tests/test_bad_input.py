@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -103,32 +102,33 @@ def test_a_5_mb_paste_is_refused_at_once_with_the_reason(app: GemchatApp, qloop:
     QApplication.clipboard().setText((line * (5_000_000 // len(line) + 1))[:5_000_000])
     refused: list[str] = []
     app.window.composer.refused.connect(refused.append)
-    started = time.perf_counter()
+    added: list[int] = []
+    app.window.composer.document().contentsChange.connect(lambda _at, _removed, count: added.append(count))
     qtbot.keyClick(app.window.composer, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
-    elapsed = time.perf_counter() - started
+    # At once: refused inside the key press, before any of it reached the box for Qt to lay out (how
+    # long that takes, beside a plain QPlainTextEdit, is benchmarks/paste.py's first row).
+    assert added == []
     assert app.window.composer.toPlainText() == "" and not app.window.send_button.isEnabled()
     assert refused == [f"Not pasted: that text has 5,000,000 characters and a message can have at most "
                        f"{MAX_MESSAGE_CHARS:,}. Paste a shorter part."]
     assert app.window.statusBar().currentMessage() == refused[0]
-    # benchmarks/paste.py measures it against a plain text box; here only a generous bound for slow CI.
-    assert elapsed < 0.5, elapsed
 
 
-def test_a_large_paste_under_the_limit_is_accepted_typing_stays_fast_and_it_is_sent_whole(
+def test_a_large_paste_under_the_limit_is_accepted_can_be_typed_into_and_is_sent_whole(
     app: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Path
 ) -> None:
+    """What a keystroke costs with such a text in the box is timed by benchmarks/paste.py, beside Qt's own box."""
     line = "0123456789 abcdefghij ÄÖÜ äöü — 👍\n"
     big = (line * (400_000 // len(line) + 1))[:400_000]
     QApplication.clipboard().setText(big)
     composer = app.window.composer
     qtbot.keyClick(composer, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     assert composer.toPlainText() == big and app.window.send_button.isEnabled()
-    started = time.perf_counter()
     qtbot.keyClicks(composer, " and more")
+    assert composer.toPlainText() == big + " and more"
     for _ in range(9):
         qtbot.keyClick(composer, Qt.Key.Key_Backspace)
-    per_key = (time.perf_counter() - started) / 18
-    assert composer.toPlainText() == big and per_key < 0.05, per_key
+    assert composer.toPlainText() == big
     gemini.enqueue(Reply.text(["Got all of it."]))
     app._expected_answers = 1  # type: ignore[attr-defined]
     qtbot.keyClick(composer, Qt.Key.Key_Return)
@@ -141,18 +141,18 @@ def test_a_large_paste_under_the_limit_is_accepted_typing_stays_fast_and_it_is_s
 def test_a_long_line_without_spaces_is_wrapped_anywhere_so_pasting_and_typing_stay_quick(
     app: GemchatApp, qloop: Any, qtbot: Any
 ) -> None:
-    """Minified JSON or base64: Qt's word-break search is quadratic in such a line (0.4 s for this one)."""
+    """Minified JSON or base64: Qt's word-break search is quadratic in such a line (0.4 s for this one).
+
+    Wrapping anywhere is what keeps it quick; the times, beside a plain QPlainTextEdit, are
+    benchmarks/paste.py's "100,000 characters on one line" rows.
+    """
     composer = app.window.composer
     QApplication.clipboard().setText("eyJhbGciOiJIUzI1NiJ9" * 5_000)  # 100,000 characters, no space
-    started = time.perf_counter()
     qtbot.keyClick(composer, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
-    pasted = time.perf_counter() - started
     assert len(composer.toPlainText()) == 100_000
     assert composer.wordWrapMode() == QTextOption.WrapMode.WrapAnywhere
-    started = time.perf_counter()
     qtbot.keyClicks(composer, "abc")
-    per_key = (time.perf_counter() - started) / 3
-    assert pasted < 1.0 and per_key < 0.5, (pasted, per_key)  # loose: benchmarks/paste.py has the figures
+    assert composer.toPlainText().endswith("J9abc") and composer.wordWrapMode() == QTextOption.WrapMode.WrapAnywhere
     composer.clear()
     assert composer.wordWrapMode() == QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere  # words again
 
@@ -224,17 +224,17 @@ def test_a_prompt_with_bytes_that_are_not_utf8_on_the_command_line_is_kept_not_a
     """A shell can pass any bytes; Python turns the bad ones into lone surrogates (surrogateescape)."""
     data_dir = tmp_path / "data"
     env = app_env(gemini, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.Popen([sys.executable.encode(), b"-m", b"gemchat", b"--data-dir", str(data_dir).encode(),
-                             b"caf\xe9 \xff na\xc3\xafve"], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: (r := answer_row(data_dir)) and r[1] == "complete", 30, "the answer")
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+    with subprocess.Popen([sys.executable.encode(), b"-m", b"gemchat", b"--data-dir", str(data_dir).encode(),
+                           b"caf\xe9 \xff na\xc3\xafve"], env=env, cwd=ROOT,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
+        try:
+            wait_for(lambda: (r := answer_row(data_dir)) and r[1] == "complete", 30, "the answer")
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
     assert "Traceback" not in output, output
     question = "caf\ufffd \ufffd naïve"
     assert rows(data_dir, "select text from messages where role = 'user'") == [(question,)]

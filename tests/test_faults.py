@@ -32,7 +32,7 @@ from gemchat.paths import database_path, settings_path
 from gemchat.storage import migrations
 from gemchat.storage.store import ChatStore
 from tests.conftest import TEST_KEY, run, until
-from tests.driving import answers_ended, expect_answer, rows, type_and_send, wait_answer_done
+from tests.driving import answers_ended, expect_answer, last_stream, rows, type_and_send, wait_answer_done
 from tests.fakes.gemini_server import FakeGemini, Reply
 
 MODEL = "gemini-3.6-flash"
@@ -202,22 +202,29 @@ def test_stalled_stream_ends_after_the_read_timeout_set_in_settings(
     assert app.backend is not None and app.backend.read_timeout == 1.0
     assert '"read_timeout": 1.0' in settings_path(data_dir).read_text()
     gemini.enqueue(Reply.text(["Before the stall ", "never"], stall_after=1, stall_seconds=30))
+    ended_at: list[float] = []
+    app.session.answer_ended.connect(lambda _answer: ended_at.append(time.monotonic()))
     type_and_send(qtbot, app, "Stall, please")
     run(qloop, until(lambda: "Before the stall" in app.window.view.toPlainText(), 5))
-    stalled = time.monotonic()
     wait_answer_done(qloop, app)
-    waited = time.monotonic() - stalled
-    assert 0.8 <= waited <= 3.0, waited
+    # The one second of the setting, not the app's default of 5 (the message is made from the backend's
+    # own value), and not before a second of silence: that began after the server took the request.
     assert "Gemini sent nothing for 1 s" in app.window.view.toPlainText()
+    assert ended_at[0] - last_stream(gemini).received_at >= 1.0
     assert answer_rows(data_dir)[0][:2] == ("Before the stall ", "error")
     gemini.release()
     next_message_is_answered(qloop, qtbot, app, data_dir)
 
 
 @pytest.mark.parametrize("when", ["mid-answer stall", "before the first byte", "waiting to retry a 429"])
-def test_esc_stops_a_stalled_or_silent_answer_at_once(
+def test_esc_stops_a_stalled_or_silent_answer_without_waiting_for_gemini(
     when: str, app: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Path
 ) -> None:
+    """Only Esc can end these answers while the test waits: the stall, the first byte and the retry are 20 s
+    or more away, and the read timeout is set to a minute. How fast is not measured: a loaded machine
+    decides that, not gemchat."""
+    app.settings.read_timeout = 60.0
+    app.window.settings_changed.emit()  # what the settings dialog does on OK
     if when == "mid-answer stall":
         gemini.enqueue(Reply.text(["Partial ", "never"], stall_after=1, stall_seconds=30))
         expected = "Partial "
@@ -232,13 +239,10 @@ def test_esc_stops_a_stalled_or_silent_answer_at_once(
         run(qloop, until(lambda: expected.strip() in app.window.view.toPlainText(), 5))
     else:
         run(qloop, until(lambda: streams(gemini) == 1, 5))
-    run(qloop, asyncio.sleep(0.3))
     if when == "waiting to retry a 429":
-        assert "Retrying in 20 s" in app.window.activity.text()
-    pressed = time.monotonic()
+        run(qloop, until(lambda: "Retrying in 20 s" in app.window.activity.text(), 5, "the wait shown"))
     qtbot.keyClick(app.window, Qt.Key.Key_Escape)
     wait_answer_done(qloop, app)
-    assert time.monotonic() - pressed < 0.5
     assert "Stopped" in app.window.view.toPlainText()
     assert answer_rows(data_dir) == [(expected, "interrupted", None)]
     assert streams(gemini) == 1  # and nothing is retried after the stop
@@ -282,7 +286,9 @@ def test_an_answer_that_cannot_be_saved_stays_on_screen_says_so_once_and_leaves_
     type_and_send(qtbot, app, "First")
     wait_answer_done(qloop, app)
     said = problems(app)
-    chunks = ["A" * 10_000, "B" * 10_000, "C" * 10_000]  # each more than a page: a full disk cannot take it
+    # Each more than a page, so a full disk cannot take it. In words, as answers come: one 10,000-letter
+    # word takes the view seconds to lay out on a loaded machine, which is not what this test is about.
+    chunks = [(letter * 9 + " ") * 1_000 for letter in "ABC"]
     gemini.enqueue(Reply.text(chunks, chunk_delay=0.3))
     type_and_send(qtbot, app, "Second")
     run(qloop, until(lambda: "AAAA" in app.window.view.toPlainText(), 5))
@@ -291,7 +297,7 @@ def test_an_answer_that_cannot_be_saved_stays_on_screen_says_so_once_and_leaves_
 
     run(qloop, until(lambda: "could not be saved" in app.window.view.toPlainText(), 5, "the note shown"))
     shown = app.window.view.toPlainText()
-    assert "".join(chunks) in shown
+    assert "".join(chunks).rstrip() in shown  # Markdown drops the trailing space
     # Once per answer, not per chunk (the chat's title, written in the background, may fail on its own).
     assert len([p for p in said if "answer could not be saved" in p]) == 1, said
     text, status, _error = answer_rows(data_dir)[-1]

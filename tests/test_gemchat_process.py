@@ -86,10 +86,24 @@ def start_in_x(env: dict[str, str], data_dir: Path, xdo) -> tuple[subprocess.Pop
                           30, "window")
         if proc.poll() is None:
             return proc, window
-        output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+        with proc:
+            output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
         if "could not connect to display" not in output or attempt == 2:
             raise AssertionError(f"gemchat exited before its window showed; its output:\n{output}")
     raise AssertionError("unreachable")
+
+
+def handles(pid: int, signum: int) -> bool:
+    """Whether process `pid` has installed its own handler for `signum` (until then the signal kills it).
+
+    Read from the kernel's mask of caught signals: /proc on Linux, `ps` elsewhere.
+    """
+    status = Path(f"/proc/{pid}/status")
+    if status.exists():
+        mask = next((line.split()[1] for line in status.read_text().splitlines() if line.startswith("SigCgt:")), "0")
+    else:
+        mask = subprocess.run(["ps", "-o", "caught=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+    return bool(int(mask or "0", 16) >> (signum - 1) & 1)
 
 
 def test_kill_9_mid_answer_loses_at_most_a_second_and_restart_marks_it_interrupted(tmp_path: Path) -> None:
@@ -100,17 +114,20 @@ def test_kill_9_mid_answer_loses_at_most_a_second_and_restart_marks_it_interrupt
         env = app_env(server, QT_QPA_PLATFORM="offscreen")
         proc = subprocess.Popen(
             [sys.executable, "-m", "gemchat", "--data-dir", str(data_dir), "Count slowly"],
-            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         try:
             wait_for(lambda: (r := answer_row(data_dir)) and len(r[0]) > 100 * 6, 30, "answer streaming")
-            time.sleep(0.7)
+            # Killed some way into the answer, not just after a save: 35 more chunks (0.7 s of it) sent.
+            streamed = server.events_sent
+            wait_for(lambda: server.events_sent >= streamed + 35, 30, "the answer streaming on")
             sent = server.events_sent
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
         finally:
             if proc.poll() is None:
                 proc.kill()
+                proc.wait(10)
         text, status = answer_row(data_dir)
         assert status == "streaming"
         full = "".join(chunks)
@@ -121,16 +138,17 @@ def test_kill_9_mid_answer_loses_at_most_a_second_and_restart_marks_it_interrupt
         # Start again, as the user would; the cut answer is marked, then quit with SIGTERM.
         proc = subprocess.Popen(
             [sys.executable, "-m", "gemchat", "--data-dir", str(data_dir)],
-            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         try:
             wait_for(lambda: (r := answer_row(data_dir)) and r[1] == "interrupted", 30, "recovery")
-            time.sleep(0.5)
+            wait_for(lambda: handles(proc.pid, signal.SIGTERM), 30, "gemchat handling SIGTERM")
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(15) == 0
         finally:
             if proc.poll() is None:
                 proc.kill()
+                proc.wait(10)
     assert answer_row(data_dir) == (text, "interrupted")
 
 
@@ -201,30 +219,31 @@ def test_real_x_window_types_sends_streams_and_quits_with_ctrl_q(tmp_path: Path,
                                   timeout=30).stdout.strip()
 
         proc, window = start_in_x(env, data_dir, xdo)
-        try:
-            # No window manager on Xvfb: give the window the X focus directly, as a WM would.
-            xdo("windowfocus", "--sync", window)
-            wait_for(lambda: xdo("getwindowfocus") == window, 10, "the window to have the focus")
-            xdo("type", "--delay", "20", "Hi there")
-            xdo("key", "Return")
-            wait_for(lambda: (r := answer_row(data_dir)) and r[1] == "complete", 30, "answer")
-            assert answer_row(data_dir) == ("Hello from a real window", "complete")
-            xdo("key", "ctrl+q")
+        with proc:
             try:
-                code = proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack goes to the output
-                proc.wait(10)
-                pytest.fail("gemchat did not quit within 20 s of Ctrl+Q; its output:\n"
-                            + (proc.stdout.read().decode(errors="replace") if proc.stdout else ""))
-            assert code == 0
-        except BaseException as failure:  # what gemchat printed says why: its output goes with the failure
-            if proc.poll() is None:
-                proc.kill()
+                # No window manager on Xvfb: give the window the X focus directly, as a WM would.
+                xdo("windowfocus", "--sync", window)
+                wait_for(lambda: xdo("getwindowfocus") == window, 10, "the window to have the focus")
+                xdo("type", "--delay", "20", "Hi there")
+                xdo("key", "Return")
+                wait_for(lambda: (r := answer_row(data_dir)) and r[1] == "complete", 30, "answer")
+                assert answer_row(data_dir) == ("Hello from a real window", "complete")
+                xdo("key", "ctrl+q")
+                try:
+                    code = proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack goes to the output
+                    proc.wait(10)
+                    pytest.fail("gemchat did not quit within 20 s of Ctrl+Q; its output:\n"
+                                + (proc.stdout.read().decode(errors="replace") if proc.stdout else ""))
+                assert code == 0
+            except BaseException as failure:  # what gemchat printed says why: its output goes with the failure
+                if proc.poll() is None:
+                    proc.kill()
+                output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                raise AssertionError(f"{failure}\n--- gemchat's output ---\n{output}") from failure
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
             output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-            raise AssertionError(f"{failure}\n--- gemchat's output ---\n{output}") from failure
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-        output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
     assert "Traceback" not in output, output
