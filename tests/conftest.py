@@ -271,12 +271,17 @@ def _signals_wake_qt() -> Iterator[None]:
         writer.close()
 
 
-def run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], timeout: float = 15.0) -> T:
-    """Runs `coro` on the Qt-driven loop, Qt events included, with a time limit."""
+def run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], timeout: float = 40.0) -> T:
+    """Runs `coro` on the Qt-driven loop, Qt events included, with a time limit.
+
+    The limits here only stop a test that waits for what will never come; the
+    event itself comes as soon as it can, so they are generous enough for a
+    loaded 2-core machine (and below the 60 s a test may take).
+    """
     return loop.run_until_complete(asyncio.wait_for(coro, timeout))
 
 
-async def until(predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
+async def until(predicate: Callable[[], object], timeout: float = 30.0, what: str = "") -> None:
     """Waits, letting the loop run, until `predicate()` is true."""
     deadline = time.monotonic() + timeout
     while not predicate():
