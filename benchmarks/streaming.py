@@ -156,7 +156,8 @@ def child_naive() -> None:
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtWidgets import QApplication, QMainWindow, QTextEdit
 
-    from gemchat.core.backend import GeminiBackend, GenerationRequest
+    from gemchat.core.gemini import GeminiBackend
+    from gemchat.core.messages import GenerationRequest
     from gemchat.core.messages import Message, Role, Status
 
     qt_app = QApplication([sys.argv[0]])

@@ -20,7 +20,7 @@ from gemchat import __version__
 from gemchat.paths import attachments_dir, data_dir, database_path, drafts_path, log_path, settings_path
 
 if TYPE_CHECKING:
-    from gemchat.core.backend import GeminiBackend
+    from gemchat.core.gemini import GeminiBackend
     from gemchat.core.credentials import KeyStore
     from gemchat.session import ChatSession
     from gemchat.settings import Settings
@@ -272,7 +272,7 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
     """
     import asyncio
 
-    from gemchat.core.backend import GeminiBackend
+    from gemchat.core.gemini import GeminiBackend
     from gemchat.core.credentials import KeyStore, key_from_env
     from gemchat.session import ChatSession
     from gemchat.storage.errors import StorageError
@@ -456,7 +456,7 @@ async def shutdown(app: GemchatApp) -> None:
 
 
 def _import_sdk() -> None:
-    from gemchat.core.backend import load_sdk_now
+    from gemchat.core.gemini import load_sdk_now
 
     # The import makes ~76,000 tracked objects: left on, the cyclic garbage collector walks
     # everything alive in the middle of it (45 ms with a 2,000-message chat open),

@@ -20,7 +20,8 @@ from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
-from gemchat.core.backend import GeminiBackend, GenerationRequest
+from gemchat.core.gemini import GeminiBackend
+from gemchat.core.messages import GenerationRequest
 from gemchat.core.errors import CUT_OFF_REASONS, ErrorKind, GemchatError
 from gemchat.core.messages import utc_now
 from gemchat.core.messages import Attachment, Chat, Message, Role, SearchHit, Status

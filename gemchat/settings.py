@@ -14,7 +14,7 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-# Not from gemchat.core.backend: settings are read before the window shows, the backend after.
+# Not from gemchat.core.gemini: settings are read before the window shows, the backend after.
 DEFAULT_MODEL = "gemini-3.6-flash"
 log = logging.getLogger(__name__)
 

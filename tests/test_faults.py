@@ -5,7 +5,7 @@ against the loopback fake server, injects one fault on the wire or in SQLite,
 and checks what a user would: the question and every character that arrived
 are in the database with the right status, the view says what happened, and
 the next message is answered. Backend-level versions of some of these live in
-tests/core/test_backend.py; these show the whole app copes.
+tests/core/gemini/; these show the whole app copes.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from gemchat.app import GemchatApp, build_app, lock_data_dir, run_app, run_gui
-from gemchat.core.backend import GeminiBackend
+from gemchat.core.gemini import GeminiBackend
 from gemchat.core.messages import Role
 from gemchat.paths import database_path, settings_path
 from gemchat.storage import migrations

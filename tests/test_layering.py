@@ -44,6 +44,6 @@ def test_the_session_uses_no_widgets() -> None:
 @pytest.mark.parametrize("path", modules("ui"), ids=lambda p: p.name)
 def test_widgets_never_reach_into_storage_or_the_network(path: Path) -> None:
     bad = {name for name in imports_of(path)
-           if name.startswith(("gemchat.storage.store", "gemchat.storage.worker", "gemchat.core.backend",
+           if name.startswith(("gemchat.storage.store", "gemchat.storage.worker", "gemchat.core.gemini",
                                "google", "sqlite3", "gemchat.app"))}
     assert not bad, f"{path.relative_to(PACKAGE)} imports {sorted(bad)}"

@@ -1,15 +1,22 @@
 """The chat data model shared by storage, the session and the widgets.
 
 Plain dataclasses with no Qt, so storage, export and the backend can be used
-from the command line and tested without a display.
+from the command line and tested without a display. What a request asks of
+Gemini and what its stream brings back sit beside the messages they are made
+from and turn into.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for annotations only: the window imports this module, and needs nothing of errors.py
+    from gemchat.core.errors import GemchatError
 
 
 class Role(StrEnum):
@@ -123,3 +130,50 @@ class SearchHit:
     role: Role | None
     snippet: str
     created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class UploadProgress:
+    """How far the upload of one attachment has got (bytes the server confirmed)."""
+
+    name: str
+    sent: int
+    total: int
+
+
+@dataclass(slots=True)
+class StreamEvent:
+    """One step of a streamed answer.
+
+    Most events carry `text`. The last one carries `finish_reason` and `usage`.
+    `retry_in` is set on an event that says a failed attempt will be retried
+    after that many seconds (with `error` saying why), before any text came.
+    Before the request, `upload` reports an attachment being uploaded and
+    `uploaded` the attachment once the Files API has it (to be remembered).
+    `grounding` carries Google Search grounding (SDK JSON, snake_case).
+    """
+
+    text: str = ""
+    thought: str = ""
+    finish_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    retry_in: float | None = None
+    error: GemchatError | None = None
+    grounding: dict[str, Any] | None = None
+    upload: UploadProgress | None = None
+    uploaded: Attachment | None = None
+
+
+@dataclass(slots=True)
+class GenerationRequest:
+    model: str
+    history: Sequence[Message]
+    system_instruction: str | None = None
+    thinking_level: str = ""
+    temperature: float | None = None
+    include_thoughts: bool = False
+    follow_up: str | None = None  # an extra user turn not kept in the chat (asking to continue)
+    request_id: str = ""  # a short id that ties this answer's log lines together
+    google_search: bool = False  # ground the answer with Google Search (the `google_search` tool)
+    # Where an attachment's bytes are, by SHA-256 (the app's attachment store).
+    attachment_path: Callable[[str], Path] | None = field(default=None, repr=False)

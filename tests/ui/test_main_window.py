@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from gemchat.app import GemchatApp, build_app, run_app
-from gemchat.core.backend import GeminiBackend
+from gemchat.core.gemini import GeminiBackend
 from gemchat.paths import database_path
 from gemchat.ui.api_key_dialog import ApiKeyDialog
 from tests.conftest import TEST_KEY, run, until

@@ -1,78 +1,22 @@
-"""Gemini-native features through the real google-genai SDK against the loopback server.
+"""Attachments through the real google-genai SDK against the loopback server.
 
 Each test checks the wire format the server received (inline data, Files API
-uploads and `file_data` references, the `google_search` tool, thinking
-config, countTokens) and what gemchat made of the reply.
+uploads and `file_data` references) and what gemchat made of the reply.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 from pathlib import Path
 
 import pytest
 
 from gemchat.core.attachments import INLINE_LIMIT_BYTES, REQUEST_LIMIT_BYTES
-from gemchat.core.backend import GeminiBackend, GenerationRequest, StreamEvent
 from gemchat.core.errors import GemchatError
-from gemchat.core.grounding import cite, search_queries, sources
-from gemchat.core.messages import Attachment, Message, Role, Status
-from tests.conftest import TEST_KEY
-from tests.fakes.gemini_server import FakeGemini, Reply, camel_case, decode_bytes, grounding_for
-
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
-
-
-class Files:
-    """A stand-in for the app's attachment store: files named by their SHA-256 in a folder."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
-
-    def add(self, name: str, data: bytes, mime_type: str) -> Attachment:
-        sha = hashlib.sha256(data).hexdigest()
-        (self.root / sha).write_bytes(data)
-        return Attachment(sha, name, mime_type, len(data))
-
-    def path(self, sha256: str) -> Path:
-        return self.root / sha256
-
-
-def question(mid: int, text: str, *attachments: Attachment) -> Message:
-    return Message(mid, 1, Role.USER, text, Status.COMPLETE, "", attachments=list(attachments))
-
-
-def answer(mid: int, text: str) -> Message:
-    return Message(mid, 1, Role.MODEL, text, Status.COMPLETE, "")
-
-
-def backend_for(server: FakeGemini) -> GeminiBackend:
-    backend = GeminiBackend(api_key=TEST_KEY, base_url=server.base_url, backoff=0.01)
-    backend.processing_poll = 0.01
-    return backend
-
-
-async def collect(backend: GeminiBackend, request: GenerationRequest) -> list[StreamEvent]:
-    events = []
-    try:
-        async for event in backend.stream(request):
-            events.append(event)
-    finally:
-        await backend.aclose()
-    return events
-
-
-def stream_bodies(server: FakeGemini) -> list[dict]:
-    """Request bodies in one spelling (the SDK mixes camelCase and snake_case; Google reads both)."""
-    return [camel_case(r.body) for r in server.requests if r.kind == "stream"]
-
-
-def media_parts(body: dict) -> list[dict]:
-    return [p for c in body["contents"] for p in c["parts"] if "text" not in p]
+from gemchat.core.messages import Attachment, GenerationRequest, Message, Role, Status, StreamEvent
+from tests.core.gemini.helpers import PNG, Files, answer, backend_for, collect, media_parts, question, stream_bodies
+from tests.fakes.gemini_server import FakeGemini, Reply, camel_case, decode_bytes
 
 
 # -- inline data ---------------------------------------------------------------------
@@ -250,66 +194,3 @@ def test_stopping_during_an_upload_cancels_it(gemini: FakeGemini, tmp_path: Path
     assert seen[0].upload is not None and seen[0].upload.sent == 0
     assert gemini.uploaded() == [] and clip.file_uri is None
     assert not [r for r in gemini.requests if r.kind == "stream"]
-
-
-# -- Google Search grounding ---------------------------------------------------------------
-
-
-def test_grounding_turns_on_the_google_search_tool_and_brings_citations(gemini: FakeGemini) -> None:
-    text = "Zürich liegt am See. 東京 is big! Plain end."
-    gemini.enqueue(Reply.text([text[:12], text[12:]], grounding=grounding_for(text, queries=["zürich see"])))
-    request = GenerationRequest("gemini-3.6-flash", [question(1, "Where?")], google_search=True)
-    events = asyncio.run(collect(backend_for(gemini), request))
-    (body,) = stream_bodies(gemini)
-    assert body["tools"] == [{"googleSearch": {}}]
-    (grounding,) = [e.grounding for e in events if e.grounding]
-    assert search_queries(grounding) == ["zürich see"]
-    assert [s.title for s in sources(grounding)][0] == "Example — Wikipedia"
-    assert grounding["search_entry_point"]["rendered_content"].startswith("<style>")
-    cited = cite("".join(e.text for e in events), grounding)
-    # Byte offsets, converted: each marker lands right after its sentence, not inside a word.
-    assert cited.startswith('Zürich liegt am See.[\\[1\\]](<https://en.wikipedia.org/wiki/Example>')
-    assert '東京 is big\\![\\[2\\]](<https://www.example.org/über/straße?q=1&x=%3C2%3E> ' in cited
-    assert cited.endswith('Plain end.[\\[3\\]](<https://docs.example.com/guide> "The example guide")')
-
-
-def test_without_the_toggle_no_tool_is_sent(gemini: FakeGemini) -> None:
-    asyncio.run(collect(backend_for(gemini), GenerationRequest("gemini-3.6-flash", [question(1, "Hi")])))
-    assert "tools" not in stream_bodies(gemini)[0]
-
-
-# -- thinking --------------------------------------------------------------------------------
-
-
-def test_thought_summaries_arrive_apart_from_the_answer_with_their_token_count(gemini: FakeGemini) -> None:
-    gemini.enqueue(Reply.text(["The answer."], thoughts=["**Weighing**\n\nHmm, ", "yes."]))
-    request = GenerationRequest("gemini-3.6-flash", [question(1, "Think")], thinking_level="high",
-                                include_thoughts=True)
-    events = asyncio.run(collect(backend_for(gemini), request))
-    (body,) = stream_bodies(gemini)
-    assert body["generationConfig"]["thinkingConfig"] == {"includeThoughts": True, "thinkingLevel": "HIGH"}
-    assert "".join(e.thought for e in events) == "**Weighing**\n\nHmm, yes."
-    assert "".join(e.text for e in events) == "The answer."
-    assert events[-1].usage["thoughts_token_count"] > 0
-
-
-# -- context size ----------------------------------------------------------------------------
-
-
-def test_count_tokens_and_the_models_input_limit(gemini: FakeGemini) -> None:
-    backend = backend_for(gemini)
-
-    async def ask() -> tuple[int, int | None, int | None]:
-        try:
-            return (await backend.count_tokens("gemini-3.6-flash", "x" * 400),
-                    await backend.input_token_limit("gemini-3.6-flash"),
-                    await backend.input_token_limit("gemini-nope"))
-        finally:
-            await backend.aclose()
-
-    tokens, limit, unknown = asyncio.run(ask())
-    assert tokens == 101
-    assert limit == 1048576 and unknown is None
-    (count,) = [r for r in gemini.requests if r.kind == "count"]
-    assert count.path.endswith("/models/gemini-3.6-flash:countTokens")
-    assert count.body == {"contents": [{"parts": [{"text": "x" * 400}], "role": "user"}]}

@@ -1,0 +1,154 @@
+"""One answer streamed through the real google-genai SDK from the loopback server: its events, its ends.
+
+Each test checks what the server received and what gemchat made of the reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from gemchat.core.errors import ErrorKind, GemchatError
+from gemchat.core.grounding import cite, search_queries, sources
+from gemchat.core.messages import GenerationRequest, StreamEvent
+from tests.conftest import TEST_KEY
+from tests.core.gemini.helpers import backend_for, collect, question, request, stream_bodies, texts
+from tests.fakes.gemini_server import FakeGemini, Reply, grounding_for
+
+
+def test_answer_streams_in_pieces_with_history_and_system_instruction(gemini: FakeGemini) -> None:
+    gemini.enqueue(Reply.text(["Hel", "lo, ", "world"]))
+    events = asyncio.run(collect(backend_for(gemini), request("Hi", "Hey!", "Say hello", system="Be brief")))
+    assert [e.text for e in events if e.text] == ["Hel", "lo, ", "world"]
+    assert events[-1].finish_reason == "STOP" and events[-1].usage
+    body = gemini.requests[-1].body
+    assert [c["role"] for c in body["contents"]] == ["user", "model", "user"]
+    assert body["contents"][2]["parts"][0]["text"] == "Say hello"
+    assert body["systemInstruction"]["parts"][0]["text"] == "Be brief"
+    assert gemini.requests[-1].headers["x-goog-api-key"] == TEST_KEY
+
+
+def test_stalled_stream_ends_as_an_error_after_the_read_timeout(gemini: FakeGemini) -> None:
+    gemini.enqueue(Reply.text(["first", "second"], stall_after=1, stall_seconds=20))
+    seen: list[StreamEvent] = []
+
+    async def go() -> None:
+        backend = backend_for(gemini, read_timeout=0.5)
+        try:
+            async for event in backend.stream(request("q")):
+                seen.append(event)
+        finally:
+            await backend.aclose()
+
+    started = time.monotonic()
+    with pytest.raises(GemchatError) as info:
+        asyncio.run(go())
+    assert info.value.kind is ErrorKind.TIMEOUT
+    assert 0.4 < time.monotonic() - started < 5
+    assert texts(seen) == "first"
+
+
+def test_safety_stop_keeps_the_text_and_reports_the_reason(gemini: FakeGemini) -> None:
+    gemini.enqueue(Reply.text(["Some text"], finish_reason="SAFETY"))
+    events = asyncio.run(collect(backend_for(gemini), request("q")))
+    assert texts(events) == "Some text"
+    assert events[-1].error is not None and events[-1].error.kind is ErrorKind.SAFETY
+
+
+def test_blocked_prompt_is_reported(gemini: FakeGemini) -> None:
+    gemini.enqueue(Reply.blocked("SAFETY"))
+    with pytest.raises(GemchatError) as info:
+        asyncio.run(collect(backend_for(gemini), request("q")))
+    assert info.value.kind is ErrorKind.SAFETY
+
+
+def test_malformed_event_is_an_error_not_a_crash(gemini: FakeGemini) -> None:
+    gemini.enqueue(Reply.text(["good"], malformed_after=1))
+    with pytest.raises(GemchatError) as info:
+        asyncio.run(collect(backend_for(gemini), request("q")))
+    assert info.value.kind is ErrorKind.SERVER
+
+
+def test_thought_parts_are_kept_apart_from_the_answer(gemini: FakeGemini) -> None:
+    gemini.enqueue(Reply.text(["answer"], thoughts=["pondering"]))
+    events = asyncio.run(collect(backend_for(gemini), request("q")))
+    assert "".join(e.thought for e in events) == "pondering"
+    assert texts(events) == "answer"
+
+
+@pytest.mark.parametrize("reply", [Reply.text([""]), Reply.text([""], thoughts=["only thinking"]),
+                                   Reply.text([""], finish_reason="MAX_TOKENS")], ids=["blank", "thoughts only",
+                                                                                     "length limit"])
+def test_an_answer_without_a_word_is_an_error_not_a_blank_success(gemini: FakeGemini, reply: Reply) -> None:
+    gemini.enqueue(reply)
+    with pytest.raises(GemchatError) as info:
+        asyncio.run(collect(backend_for(gemini, max_retries=0), request("q")))
+    assert info.value.kind is ErrorKind.EMPTY
+    assert ("length limit" if reply.finish_reason == "MAX_TOKENS" else "empty answer") in info.value.message
+    assert len([r for r in gemini.requests if r.kind == "stream"]) == 1  # not retried behind the user's back
+
+
+def test_a_long_answer_is_not_kept_chunk_by_chunk_while_it_streams(gemini: FakeGemini) -> None:
+    # The SDK's automatic function calling (off: gemchat passes no functions) kept every chunk's
+    # Content until the end; the garbage collector's passes over them paused the window.
+    import gc
+
+    from google.genai import types
+
+    gemini.enqueue(Reply.text([f"piece {i} " for i in range(1500)]))
+    live: list[int] = []
+
+    async def scenario() -> None:
+        backend = backend_for(gemini)
+        try:
+            async for event in backend.stream(request("Hi")):
+                if event.text == "piece 1000 ":
+                    live.append(sum(isinstance(o, types.Content) for o in gc.get_objects()))
+        finally:
+            await backend.aclose()
+
+    asyncio.run(scenario())
+    assert live and live[0] < 50, f"{live[0]} Content objects alive after 1,000 chunks"
+
+
+# -- Google Search grounding ---------------------------------------------------------------
+
+
+def test_grounding_turns_on_the_google_search_tool_and_brings_citations(gemini: FakeGemini) -> None:
+    text = "Zürich liegt am See. 東京 is big! Plain end."
+    gemini.enqueue(Reply.text([text[:12], text[12:]], grounding=grounding_for(text, queries=["zürich see"])))
+    request = GenerationRequest("gemini-3.6-flash", [question(1, "Where?")], google_search=True)
+    events = asyncio.run(collect(backend_for(gemini), request))
+    (body,) = stream_bodies(gemini)
+    assert body["tools"] == [{"googleSearch": {}}]
+    (grounding,) = [e.grounding for e in events if e.grounding]
+    assert search_queries(grounding) == ["zürich see"]
+    assert [s.title for s in sources(grounding)][0] == "Example — Wikipedia"
+    assert grounding["search_entry_point"]["rendered_content"].startswith("<style>")
+    cited = cite("".join(e.text for e in events), grounding)
+    # Byte offsets, converted: each marker lands right after its sentence, not inside a word.
+    assert cited.startswith('Zürich liegt am See.[\\[1\\]](<https://en.wikipedia.org/wiki/Example>')
+    assert '東京 is big\\![\\[2\\]](<https://www.example.org/über/straße?q=1&x=%3C2%3E> ' in cited
+    assert cited.endswith('Plain end.[\\[3\\]](<https://docs.example.com/guide> "The example guide")')
+
+
+def test_without_the_toggle_no_tool_is_sent(gemini: FakeGemini) -> None:
+    asyncio.run(collect(backend_for(gemini), GenerationRequest("gemini-3.6-flash", [question(1, "Hi")])))
+    assert "tools" not in stream_bodies(gemini)[0]
+
+
+# -- thinking --------------------------------------------------------------------------------
+
+
+def test_thought_summaries_arrive_apart_from_the_answer_with_their_token_count(gemini: FakeGemini) -> None:
+    gemini.enqueue(Reply.text(["The answer."], thoughts=["**Weighing**\n\nHmm, ", "yes."]))
+    request = GenerationRequest("gemini-3.6-flash", [question(1, "Think")], thinking_level="high",
+                                include_thoughts=True)
+    events = asyncio.run(collect(backend_for(gemini), request))
+    (body,) = stream_bodies(gemini)
+    assert body["generationConfig"]["thinkingConfig"] == {"includeThoughts": True, "thinkingLevel": "HIGH"}
+    assert "".join(e.thought for e in events) == "**Weighing**\n\nHmm, yes."
+    assert "".join(e.text for e in events) == "The answer."
+    assert events[-1].usage["thoughts_token_count"] > 0
