@@ -35,8 +35,9 @@ def test_core_and_storage_know_nothing_of_qt_the_session_or_widgets(path: Path) 
     assert not bad, f"{path.relative_to(PACKAGE)} imports {sorted(bad)}"
 
 
-def test_the_session_uses_no_widgets() -> None:
-    bad = {name for name in imports_of(PACKAGE / "session.py")
+@pytest.mark.parametrize("path", modules("session"), ids=lambda p: p.name)
+def test_the_session_uses_no_widgets(path: Path) -> None:
+    bad = {name for name in imports_of(path)
            if name.startswith(("PySide6.QtWidgets", "PySide6.QtGui", "gemchat.ui", "gemchat.app"))}
     assert not bad
 

@@ -263,7 +263,7 @@ def test_switching_chats_with_keys_never_mixes_two_streaming_answers(
     run(qloop, until(lambda: "first" in shown(live), 3))
     press(qtbot, live, "Ctrl+1")
     run(qloop, until(lambda: "second" in shown(live) and "first" not in shown(live), 3))
-    run(qloop, until(lambda: not live.session._tasks, 10, "both answers ended"))
+    run(qloop, until(lambda: not live.session.streams, 10, "both answers ended"))
     # Each question's chat holds that question's own answer (a swap would keep the same two texts).
     assert rows(data_dir, "select q.text, a.text from messages q join messages a on a.chat_id = q.chat_id "
                           "where q.role = 'user' and a.role = 'model' order by q.id") == [
