@@ -138,7 +138,7 @@ def child_app(data_dir: str) -> None:
         app.window.composer.submit()
         await ended.wait()
         view = app.window.view
-        while view.answer_id is not None or view._stream is not None:  # the rest is rendered over frames
+        while view.answer_id is not None:  # the rest is rendered over frames
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.05)
         timer.stop()

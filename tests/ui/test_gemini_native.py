@@ -125,7 +125,7 @@ def test_thoughts_stream_into_the_thinking_section_and_are_kept(
     run(qloop, live.session.new_chat())
     run(qloop, live.session.open_chat(chat_id))
     assert "▸ Thoughts" in shown(live) and "321 thinking tokens" in shown(live)
-    live.window.view.toggle_thoughts(live.window.view._messages[-1].id)
+    live.window.view.toggle_thoughts(live.window.view.messages[-1].id)
     assert "two make four" in shown(live)
 
 

@@ -1,0 +1,241 @@
+"""The blocks of the conversation's document: how they look, how a message's blocks are marked, and how
+rendered HTML goes in and out without losing the formats around it.
+
+Formats are made from the palette on first use, not at construction: the
+window's first paint must not wait for them; they are made again when the
+palette changes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QPalette,
+    QTextBlock,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocumentFragment,
+)
+from PySide6.QtWidgets import QTextBrowser
+
+from gemchat.core.messages import Message, Role, Status
+from gemchat.ui.theme import is_dark
+
+if TYPE_CHECKING:  # Markdown modules load on first render, after the window is shown.
+    from PySide6.QtGui import QTextDocument
+
+    from gemchat.core.markdown import MarkdownStyle
+
+# QTextFormat.UserProperty is 0x100000; written out because touching QTextFormat's
+# enums at import costs start-up time (PySide builds them on first use).
+MESSAGE_ID = 0x100000 + 1  # on a message's header block
+ROLE = 0x100000 + 2  # on a message's header block
+THOUGHTS = 0x100000 + 3  # on the blocks of an answer's thoughts
+
+# QTextCursor.insertHtml merges the fragment's first block into the block at the
+# cursor and drops that block's format (Qt keeps it only at position 0), so a
+# throwaway first paragraph takes that place and is removed right after.
+_SACRIFICE = "<p>\u200b</p>"
+
+
+class Formats:
+    """The character and block formats of the conversation, in the current palette's colours.
+
+    Attributes:
+        dark: whether the palette the formats were (or will be) made from is dark.
+        user_tint: the background of a question's band.
+        header_user, header_model: the "You" and "Gemini" lines above messages.
+        body, note, error: a question's text; muted notes (status, facts); an error's reason.
+        header_block, user_header_block, user_body_block, body_block: the block formats.
+    """
+
+    def __init__(self, browser: QTextBrowser) -> None:
+        self._browser = browser
+        self.dark = is_dark(browser.palette())
+        self._made = False
+        self._style: MarkdownStyle | None = None
+
+    def ready(self) -> Formats:
+        """The formats, made now if this is their first use (after the window's first paint)."""
+        if not self._made:
+            self.remake()
+        return self
+
+    def remake(self) -> None:
+        """Makes the formats from the palette as it is now."""
+        self._made = True
+        palette = self._browser.palette()
+        self.dark = is_dark(palette)
+        text = palette.color(QPalette.ColorRole.Text)
+        base = palette.color(QPalette.ColorRole.Base)
+        accent = palette.color(QPalette.ColorRole.Highlight)
+        muted = palette.color(QPalette.ColorRole.PlaceholderText)
+        self.user_tint = mix(base, accent, 0.22 if self.dark else 0.13)
+        self.header_user = QTextCharFormat()
+        self.header_user.setFontWeight(QFont.Weight.Bold)
+        self.header_user.setForeground(text)
+        self.header_model = QTextCharFormat()
+        self.header_model.setFontWeight(QFont.Weight.Bold)
+        self.header_model.setForeground(QColor("#8ab4f8" if self.dark else "#1a73e8"))
+        self.body = QTextCharFormat()
+        self.body.setFont(self._browser.font())
+        self.body.setForeground(text)
+        self.note = QTextCharFormat()
+        self.note.setFontItalic(True)
+        self.note.setForeground(muted)
+        self.error = QTextCharFormat()
+        self.error.setForeground(QColor("#f28b82" if self.dark else "#c5221f"))
+        self._make_block_formats()
+        self._style = None
+        link = palette.color(QPalette.ColorRole.Link).name()
+        self._browser.document().setDefaultStyleSheet(
+            f"a {{ color: {link}; }} "
+            "p, li { line-height: 125%; } "
+            "pre, code { font-family: 'DejaVu Sans Mono', 'Menlo', 'Consolas', monospace; } "
+        )
+
+    def _make_block_formats(self) -> None:
+        self.header_block = QTextBlockFormat()
+        self.header_block.setTopMargin(18)
+        self.header_block.setBottomMargin(2)
+        # A user message is one tinted band: no margins between its blocks (Qt paints
+        # a block's background behind its text only, not its margins).
+        self.user_header_block = QTextBlockFormat(self.header_block)
+        self.user_header_block.setBackground(self.user_tint)
+        self.user_header_block.setBottomMargin(0)
+        self.user_body_block = QTextBlockFormat()
+        self.user_body_block.setBackground(self.user_tint)
+        self.body_block = QTextBlockFormat()
+        self.body_block.setTopMargin(4)
+
+    def markdown_style(self) -> MarkdownStyle:
+        """The colours rendered Markdown is given, matching the palette."""
+        self.ready()
+        if self._style is None:
+            from gemchat.core.markdown import DARK, LIGHT, MarkdownStyle
+
+            base = DARK if self.dark else LIGHT
+            palette = self._browser.palette()
+            self._style = MarkdownStyle(
+                pygments_style=base.pygments_style,
+                muted=palette.color(QPalette.ColorRole.PlaceholderText).name(),
+                code_background=base.code_background,
+                inline_code_background=base.inline_code_background,
+                border=base.border,
+                table_header_background=base.table_header_background,
+                table_cell_background=palette.color(QPalette.ColorRole.Base).name(),
+            )
+        return self._style
+
+    def link(self, href: str, tooltip: str | None = None) -> QTextCharFormat:
+        """A link in a note (Retry, a version arrow, a source): `links` decides what a click does."""
+        link = QTextCharFormat(self.note)
+        link.setFontItalic(False)
+        link.setAnchor(True)
+        link.setAnchorHref(href)
+        link.setFontUnderline(True)
+        link.setForeground(self._browser.palette().color(QPalette.ColorRole.Link))
+        if tooltip is not None:
+            link.setToolTip(tooltip)
+        return link
+
+
+def answer_facts(message: Message) -> str:
+    """One unobtrusive line under an answer: its tokens, speed and time to the first words."""
+    if message.role is not Role.MODEL or message.status is Status.STREAMING:
+        return ""
+    parts = []
+    usage = message.usage or {}
+    tokens = usage.get("candidates_token_count") or usage.get("candidatesTokenCount")
+    if tokens:
+        parts.append(f"{tokens} tokens")
+        if message.duration_ms and message.first_token_ms is not None:
+            generating = (message.duration_ms - message.first_token_ms) / 1000
+            if generating > 0.05:
+                parts.append(f"{tokens / generating:.0f} tokens/s")
+    from gemchat.core.context import thinking_tokens
+
+    if thinking := thinking_tokens(usage):
+        parts.append(f"{thinking:,} thinking tokens")
+    if message.first_token_ms is not None:
+        parts.append(f"{message.first_token_ms / 1000:.1f} s to the first token")
+    return "  ·  ".join(parts)
+
+
+def mix(base: QColor, tint: QColor, amount: float) -> QColor:
+    return QColor(
+        round(base.red() + (tint.red() - base.red()) * amount),
+        round(base.green() + (tint.green() - base.green()) * amount),
+        round(base.blue() + (tint.blue() - base.blue()) * amount),
+    )
+
+
+# -- marks ------------------------------------------------------------------------------------
+
+
+def header_block_of(document: QTextDocument, message_id: int) -> QTextBlock | None:
+    """The first block of a message (searched from the end: the newest messages change most)."""
+    block = document.lastBlock()
+    while block.isValid():
+        fmt = block.blockFormat()
+        if fmt.hasProperty(MESSAGE_ID) and fmt.intProperty(MESSAGE_ID) == message_id:
+            return block
+        block = block.previous()
+    return None
+
+
+def message_of(block: QTextBlock) -> tuple[int, Role] | None:
+    """The id and role of the message a block belongs to."""
+    while block.isValid():
+        fmt = block.blockFormat()
+        if fmt.hasProperty(MESSAGE_ID):
+            return fmt.intProperty(MESSAGE_ID), Role(fmt.stringProperty(ROLE))
+        block = block.previous()
+    return None
+
+
+# -- rendered HTML in and out -------------------------------------------------------------------
+
+
+def insert_html_blocks(cursor: QTextCursor, html: str) -> None:
+    """Inserts `html` as new blocks after the cursor's block, each keeping its own format.
+
+    The cursor must be at the end of a block; it ends at the end of the last inserted block.
+    """
+    if not html:
+        return
+    start = cursor.position()
+    cursor.insertFragment(QTextDocumentFragment.fromHtml(_SACRIFICE + html))
+    eraser = QTextCursor(cursor.document())
+    eraser.setPosition(start)
+    eraser.setPosition(start + 1, QTextCursor.MoveMode.KeepAnchor)
+    eraser.removeSelectedText()
+
+
+def insert_pieces(cursor: QTextCursor, pieces: Sequence[str]) -> None:
+    """Inserts Markdown pieces, each a fragment of its own (see `render_pieces` for why)."""
+    for html in pieces:
+        insert_html_blocks(cursor, html)
+
+
+def remove_blocks_after(cursor: QTextCursor, start: int, end: int) -> None:
+    """Removes [start, end), where `start` ends a block that must keep its formats.
+
+    When that block is empty, Qt keeps the formats of the block after it instead
+    (a list item, a heading), so they are put back. The cursor ends at `start`.
+    """
+    cursor.setPosition(start)
+    if end <= start:
+        return
+    block = cursor.block()
+    block_format, char_format = block.blockFormat(), block.charFormat()
+    cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+    cursor.removeSelectedText()
+    if cursor.block().blockFormat() != block_format:
+        cursor.setBlockFormat(block_format)
+    if cursor.block().charFormat() != char_format:
+        cursor.setBlockCharFormat(char_format)

@@ -1,0 +1,206 @@
+"""One message in the conversation's document: its header, its text and what goes under it.
+
+A header block is marked with the message's id and role ("You", "Gemini");
+then a question's plain text and its attachments, or an answer's Markdown, its
+sources (when grounded with Google Search) and its thoughts; then a status
+line: why it stopped, its versions, its facts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QFont, QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QTextBrowser
+
+from gemchat.core.messages import Message, Role, Status
+from gemchat.ui.chat_view.blocks import MESSAGE_ID, ROLE, Formats, answer_facts, insert_pieces, mix
+from gemchat.ui.chat_view.links import app_href
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QImage
+
+    from gemchat.ui.chat_view.thoughts import Thoughts
+
+THUMBNAIL_SIDE = 96
+"""Pictures attached to a question are shown this big (the longer side, in pixels)."""
+
+
+class MessageWriter:
+    """Writes messages into the document at a cursor, in the shared formats.
+
+    Attributes:
+        attachment_path: where an attachment's copy is, by SHA-256 (set by the window); thumbnails are made from it.
+    """
+
+    attachment_path: Callable[[str], Path | None] | None = None
+
+    def __init__(self, browser: QTextBrowser, formats: Formats, thoughts: Thoughts) -> None:
+        self._browser = browser
+        self._formats = formats
+        self._thoughts = thoughts
+
+    def insert_header(self, cursor: QTextCursor, message_id: int, role: Role, in_place: bool = False) -> None:
+        """Starts a message; `in_place` uses the (empty) block at the cursor instead of a new one."""
+        formats = self._formats.ready()
+        block = QTextBlockFormat(formats.user_header_block if role is Role.USER else formats.header_block)
+        block.setProperty(MESSAGE_ID, message_id)
+        block.setProperty(ROLE, role.value)
+        if in_place or (self._browser.document().isEmpty() and cursor.position() == 0):
+            cursor.setBlockFormat(block)
+        else:
+            cursor.insertBlock(block)
+        if role is Role.USER:
+            cursor.insertText("You", formats.header_user)
+        else:
+            cursor.insertText("Gemini", formats.header_model)
+
+    def insert_message(self, cursor: QTextCursor, message: Message, in_place: bool = False) -> None:
+        self.insert_header(cursor, message.id, message.role, in_place)
+        header = cursor.block()
+        formats = self._formats.ready()
+        if message.role is Role.USER:
+            cursor.insertBlock(formats.user_body_block, formats.body)
+            cursor.insertText(message.text, formats.body)
+            self._insert_attachments(cursor, message)
+        elif message.text:
+            from gemchat.core.markdown import render_pieces
+
+            insert_pieces(cursor, render_pieces(self._cited(message), message.id, self._formats.markdown_style()))
+        if message.role is Role.MODEL:
+            self._insert_sources(cursor, message)
+        self.insert_status(cursor, message)
+        if message.role is Role.MODEL and message.thoughts:
+            self._thoughts.put(message.id, message.thoughts, header)
+
+    def _cited(self, message: Message) -> str:
+        """An answer's Markdown with numbered links to its sources, when it was grounded with Google Search."""
+        if not message.grounding:
+            return message.text
+        from gemchat.core.grounding import cite
+
+        return cite(message.text, message.grounding)
+
+    def _insert_attachments(self, cursor: QTextCursor, message: Message) -> None:
+        """A question's files under it: a thumbnail for pictures, then a chip with name and size."""
+        if not message.attachments:
+            return
+        from gemchat.core.attachments import format_size, kind_of
+        from gemchat.ui.attachment_tray import kind_label
+        from gemchat.ui.thumbnails import thumbnail
+
+        formats = self._formats.ready()
+        chip = QTextCharFormat(formats.note)
+        chip.setFontItalic(False)
+        chip.setBackground(mix(formats.user_tint, self._browser.palette().color(QPalette.ColorRole.Highlight), 0.18))
+        cursor.insertBlock(formats.user_body_block, formats.body)
+        for n, attachment in enumerate(message.attachments):
+            if n:
+                cursor.insertText("   ", formats.body)
+            image = None
+            if kind_of(attachment.mime_type) == "image" and self.attachment_path is not None:
+                image = thumbnail(attachment.sha256, self.attachment_path(attachment.sha256), THUMBNAIL_SIDE)
+            if image is not None:
+                self._insert_thumbnail(cursor, f"gemchat-thumbnail:{attachment.sha256}", image, attachment.name)
+                label = f" {attachment.name} · {format_size(attachment.size)} "
+            else:
+                label = f" {kind_label(attachment)}  {attachment.name} · {format_size(attachment.size)} "
+            chip.setToolTip(f"{attachment.name} ({attachment.mime_type})")
+            cursor.insertText(label, chip)
+
+    def _insert_thumbnail(self, cursor: QTextCursor, name: str, image: QImage, tooltip: str) -> None:
+        from PySide6.QtGui import QTextDocument, QTextImageFormat
+
+        # Added to the document, never loaded by name: loadResource still fetches nothing.
+        self._browser.document().addResource(QTextDocument.ResourceType.ImageResource.value, QUrl(name), image)
+        picture = QTextImageFormat()
+        picture.setName(name)
+        picture.setWidth(image.width())
+        picture.setHeight(image.height())
+        picture.setToolTip(tooltip)
+        picture.setVerticalAlignment(QTextCharFormat.VerticalAlignment.AlignMiddle)
+        cursor.insertImage(picture)
+        cursor.insertText(" ", self._formats.body)
+
+    def _insert_sources(self, cursor: QTextCursor, message: Message) -> None:
+        """The numbered sources of a grounded answer, and what Gemini searched for, as links.
+
+        Google sends a search-suggestions widget (`searchEntryPoint.renderedContent`)
+        as HTML and CSS meant for a browser; QTextDocument cannot show it, so the
+        searches themselves (`webSearchQueries`) are links to Google Search instead.
+        Titles are inserted as text (never markup) and only http(s) addresses are links.
+        """
+        if not message.grounding:
+            return
+        from gemchat.core.grounding import search_queries, search_url, sources
+
+        found = sources(message.grounding)
+        queries = search_queries(message.grounding)
+        if not found and not queries:
+            return
+        formats = self._formats.ready()
+        plain = QTextCharFormat(formats.note)
+        plain.setFontItalic(False)
+        heading = QTextCharFormat(plain)
+        heading.setFontWeight(QFont.Weight.Bold)
+        block = QTextBlockFormat(formats.body_block)
+        block.setLeftMargin(4)
+        if found:
+            cursor.insertBlock(block, heading)
+            cursor.insertText("Sources", heading)
+            for source in found:
+                cursor.insertBlock(block, plain)
+                cursor.insertText(f"[{source.number}]  ", plain)
+                if source.linkable:
+                    cursor.insertText(source.title, formats.link(source.uri, source.uri))
+                else:
+                    cursor.insertText(source.title, plain)
+        if queries:
+            cursor.insertBlock(block, plain)
+            cursor.insertText("Google Search:  ", heading)
+            for n, query in enumerate(queries):
+                if n:
+                    cursor.insertText("  ·  ", plain)
+                cursor.insertText(query, formats.link(search_url(query), f"Search Google for “{query}”"))
+
+    def insert_status(self, cursor: QTextCursor, message: Message) -> None:
+        """What happened to a message, under it: why it stopped, its versions, its usage."""
+        formats = self._formats.ready()
+        if message.status is Status.INTERRUPTED:
+            cursor.insertBlock(formats.body_block, formats.note)
+            if message.finish_reason in ("MAX_TOKENS",):
+                note = "Cut off: the answer reached the maximum length Gemini allows.  "
+            else:
+                note = "Stopped. The text above is what arrived.  "
+            cursor.insertText(note, formats.note)
+            if message.text.strip():
+                cursor.insertText("Continue", formats.link(app_href("continue", message.id)))
+        elif message.status is Status.ERROR:
+            cursor.insertBlock(formats.body_block, formats.body)
+            cursor.insertText("⚠ " + (message.error or "The answer failed.") + "  ", formats.error)
+            cursor.insertText("Retry", formats.link(app_href("retry", message.id)))
+        facts = answer_facts(message)
+        if message.versions > 1 or facts:
+            cursor.insertBlock(formats.body_block, formats.note)
+            if message.versions > 1:
+                self._insert_versions(cursor, message)
+                if facts:
+                    cursor.insertText("  ·  ", formats.note)
+            if facts:
+                cursor.insertText(facts, formats.note)
+
+    def _insert_versions(self, cursor: QTextCursor, message: Message) -> None:
+        """‹ 2/3 ›: the arrows are links where there is a version to go to."""
+        note = self._formats.note
+        # The arrows are padded with spaces inside the link: a wider target to click.
+        if message.version > 1:
+            cursor.insertText(" ‹ ", self._formats.link(app_href("version", message.id, -1)))
+        else:
+            cursor.insertText(" ‹ ", note)
+        cursor.insertText(f" {message.version}/{message.versions} ", note)
+        if message.version < message.versions:
+            cursor.insertText(" › ", self._formats.link(app_href("version", message.id, 1)))
+        else:
+            cursor.insertText(" › ", note)

@@ -1,0 +1,348 @@
+"""The conversation, as a read-only rich-text document: the widget and what it answers to.
+
+`ChatView` is the QTextBrowser, its Qt event overrides and its public API; the
+work is done by its parts: `Document` (which messages are rendered, older
+ones on scroll), `MessageWriter` (one message's blocks), `StreamRenderer`
+(the answer being written), `Thoughts`, `Scrolling` and `Links`, over the
+shared `Formats`.
+
+Model text is untrusted: raw HTML in it is shown as text, links open only on
+click and only for http(s)/mailto, and no resource is ever loaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from PySide6.QtCore import QByteArray, QEvent, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QContextMenuEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QPaintEvent,
+    QResizeEvent,
+    QTextCursor,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
+
+from gemchat.core.messages import Message, Role
+from gemchat.ui.chat_view.blocks import Formats, header_block_of, message_of
+from gemchat.ui.chat_view.document import Document
+from gemchat.ui.chat_view.links import Links
+from gemchat.ui.chat_view.message_writer import MessageWriter
+from gemchat.ui.chat_view.scrolling import Scrolling
+from gemchat.ui.chat_view.stream_renderer import StreamRenderer
+from gemchat.ui.chat_view.thoughts import Thoughts
+from gemchat.ui.theme import is_dark
+
+WARM_STEP_MS = 60
+"""Idle pause between the steps that compile the Markdown parser and common lexers ahead of use."""
+
+
+class ChatView(QTextBrowser):
+    """Signals:
+        retry_requested(int): the Retry link of the answer with that id was clicked.
+        continue_requested(int): the Continue link of a cut-off answer was clicked.
+        version_requested(int, int): a version arrow of a message was clicked (id, -1 or +1).
+        user_scrolled(): the user moved the view (wheel, scroll bar, keys).
+
+    Attributes:
+        jump_button: "Jump to latest", shown while the user has scrolled away from the newest text.
+    """
+
+    retry_requested = Signal(int)
+    continue_requested = Signal(int)
+    version_requested = Signal(int, int)
+    user_scrolled = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.setUndoRedoEnabled(False)
+        self.setAccessibleName("Conversation")
+        self.document().setDocumentMargin(16)
+        self.document().setIndentWidth(22)  # nested lists: Qt's 40 px per level is too deep for a chat
+        self._links = Links({
+            "retry": (1, self.retry_requested.emit),
+            "continue": (1, self.continue_requested.emit),
+            "version": (2, self.version_requested.emit),
+            "toggle-thoughts": (1, self.toggle_thoughts),
+            "copy-code": (2, self._copy_code),
+        })
+        self.anchorClicked.connect(self._links.follow)
+        self._formats = Formats(self)  # made on first use: after the window's first paint
+        self._thoughts = Thoughts(self, self._formats)
+        self._scrolling = Scrolling(self, self.user_scrolled.emit)
+        self._stream = StreamRenderer(self, self._formats, self._thoughts, self._on_stream_completed)
+        self._writer = MessageWriter(self, self._formats, self._thoughts)
+        self._document = Document(self, self._writer, self._stream, self._scrolling)
+        self.jump_button = self._scrolling.jump_button
+        self._restyle_timer = QTimer(self)
+        self._restyle_timer.setSingleShot(True)
+        self._restyle_timer.timeout.connect(self._restyle)
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):
+            app.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
+        self._warming: Iterator[None] | None = None
+        self._warm_timer = QTimer(self)
+        self._warm_timer.setSingleShot(True)
+        self._warm_timer.timeout.connect(self._on_warm_timer_timeout)
+
+    @property
+    def attachment_path(self) -> Callable[[str], Path | None] | None:
+        """Where an attachment's copy is, by SHA-256 (set by the window); thumbnails are made from it."""
+        return self._writer.attachment_path
+
+    @attachment_path.setter
+    def attachment_path(self, path: Callable[[str], Path | None] | None) -> None:
+        self._writer.attachment_path = path
+
+    # -- warming up, while idle ---------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        super().paintEvent(event)
+        if self._warming is None and not self._warm_timer.isActive():
+            self._warm_timer.start(WARM_STEP_MS)  # after the first paint, never before it
+
+    def _on_warm_timer_timeout(self) -> None:
+        """One step of preparing the Markdown parser and lexers, never while an answer streams."""
+        if self._stream.message_id is not None:
+            self._warm_timer.start(WARM_STEP_MS * 10)
+            return
+        if self._warming is None:
+            from gemchat.core.markdown import warm_up
+
+            self._warming = warm_up(self._formats.markdown_style())
+        if next(self._warming, StopIteration) is not StopIteration:
+            self._warm_timer.start(WARM_STEP_MS)
+
+    # -- whole chats -----------------------------------------------------------
+
+    def show_messages(self, messages: Iterable[Message], live: dict[int, str] | None = None) -> None:
+        """Replaces the view with a chat; `live` maps a streaming message id to its text so far.
+
+        Only the latest messages are rendered now (the first paint must not wait
+        for a long history); older ones are rendered when the user scrolls up.
+        """
+        self._stream.drop()
+        self._thoughts.clear()
+        self._document.show(messages, live or {})
+        self.scroll_to_bottom()
+        self._document.load_older_soon()
+
+    @property
+    def messages(self) -> Sequence[Message]:
+        """The open chat's messages as the view was last told, rendered or not yet."""
+        return self._document.messages
+
+    def load_all(self) -> None:
+        """Renders every message of the chat (find-in-chat and export of the view need them)."""
+        self._document.load_all()
+
+    # -- one message at a time ---------------------------------------------------
+
+    def add_message(self, message: Message) -> None:
+        self._stream.close()
+        self._document.add(message)
+
+    def refresh_message(self, message: Message) -> None:
+        """Renders one message again where it is (an answer whose citations came with its end)."""
+        self._stream.complete()
+        self._document.refresh(message)
+
+    def begin_answer(self, message_id: int, text: str = "") -> None:
+        """Starts the answer that streamed text will be appended to."""
+        self._stream.close()
+        self._document.add_answer_header(message_id)
+        self._stream.start(message_id)
+        if text:
+            self.append_to_answer(text)
+
+    def resume_answer(self, message_id: int) -> None:
+        """Continues a streaming answer already shown by `show_messages` (it is the last message)."""
+        if self._stream.message_id != message_id:
+            self.begin_answer(message_id)
+
+    def append_to_answer(self, text: str) -> None:
+        """Adds a piece of the streaming answer; it is shown within a frame."""
+        self._stream.append(text)
+
+    def add_thought(self, text: str) -> None:
+        """Adds a piece of the streaming answer's thought summary (thinking models)."""
+        message_id = self._stream.message_id
+        if message_id is None or not text:
+            return
+        self._thoughts.add(message_id, text)
+        self._stream.schedule()
+
+    def end_answer(self, message: Message) -> None:
+        """Shows the final state of the streaming answer (its status line: stopped, error).
+
+        A large unrendered rest (a burst flushed at the end) is rendered over the
+        next steps, so the window never freezes; `answer_id` is None once it is all shown.
+        """
+        self._document.remember(message)
+        self._stream.end(message)
+
+    def render_pending(self) -> None:
+        """Shows everything appended so far now, instead of at the next frame (tests, reading the text)."""
+        self._stream.render_pending()
+
+    @property
+    def answer_id(self) -> int | None:
+        """The answer being written into the view, until all of it is shown."""
+        return self._stream.message_id
+
+    def toggle_thoughts(self, message_id: int) -> None:
+        self._thoughts.toggle(message_id)
+
+    def _on_stream_completed(self, message: Message) -> None:
+        self._document.add_status(message)
+
+    # -- Markdown source, for copying -------------------------------------------------------
+
+    def answer_markdown(self, message_id: int) -> str | None:
+        """The Markdown source of an answer, as the model wrote it."""
+        if self._stream.message_id == message_id:
+            return self._stream.source()
+        message = self._document.message(message_id)
+        if message is None or message.role is not Role.MODEL:
+            return None
+        return message.text
+
+    def last_answer_markdown(self) -> str | None:
+        """The Markdown source of the newest answer in the chat."""
+        if self._stream.message_id is not None:
+            return self._stream.source()
+        for message in reversed(self._document.messages):
+            if message.role is Role.MODEL and message.text:
+                return message.text
+        return None
+
+    def last_code_block(self) -> str | None:
+        """The source of the newest code block in the chat's answers."""
+        from gemchat.core.markdown import code_blocks
+
+        sources = []
+        if self._stream.message_id is not None:
+            sources.append(self._stream.source())
+        sources.extend(m.text for m in reversed(self._document.messages) if m.role is Role.MODEL)
+        for text in sources:
+            if "```" in text or "~~~" in text or "    " in text or "\t" in text:
+                blocks = code_blocks(text)
+                if blocks:
+                    return blocks[-1]
+        return None
+
+    def message_at(self, position: QPoint) -> tuple[int, Role] | None:
+        """The message under a point of the viewport: its id and role."""
+        return message_of(self.cursorForPosition(position).block())
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt override)
+        menu = self.createStandardContextMenu(event.pos())
+        found = self.message_at(event.pos())
+        if found is not None and found[1] is Role.MODEL:
+            message_id = found[0]
+            action = QAction("Copy Markdown", menu)
+            action.triggered.connect(lambda: self._copy(self.answer_markdown(message_id)))
+            menu.addSeparator()
+            menu.addAction(action)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(event.globalPos())
+
+    def _copy_code(self, message_id: int, index: int) -> None:
+        """The Copy link of a code block: its source, as the model wrote it."""
+        from gemchat.core.markdown import code_blocks
+
+        source = self.answer_markdown(message_id)
+        blocks = code_blocks(source) if source else []
+        if index < len(blocks):
+            self._copy(blocks[index], "Code copied")
+
+    def _copy(self, text: str | None, note: str = "Copied") -> None:
+        if text is None:
+            return
+        QGuiApplication.clipboard().setText(text)
+        QToolTip.showText(self.mapToGlobal(self.viewport().geometry().center()), note, self)
+
+    # -- scrolling ----------------------------------------------------------------
+
+    @property
+    def following(self) -> bool:
+        """Whether the view keeps the newest text in sight as it arrives."""
+        return self._scrolling.following
+
+    def scroll_to_bottom(self) -> None:
+        self._scrolling.scroll_to_bottom()
+
+    def scroll_to_message(self, message_id: int) -> None:
+        """Brings a message's first line to the top of the view (a search hit); stops following."""
+        if not self._document.render_down_to(message_id):
+            return
+        header = header_block_of(self.document(), message_id)
+        if header is None:
+            return
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(header.position())
+        top = self.document().documentLayout().blockBoundingRect(header).top()
+        self._scrolling.hold_at(round(top) - 8)
+        self.setTextCursor(cursor)
+        self._scrolling.update_jump_button()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        super().wheelEvent(event)
+        self._scrolling.after_wheel()
+        self.user_scrolled.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        if event.key() == Qt.Key.Key_End and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.scroll_to_bottom()
+            self.user_scrolled.emit()
+            return
+        super().keyPressEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._scrolling.after_resize()
+
+    # -- theme ---------------------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and is_dark(self.palette()) != self._formats.dark:
+            self._restyle_timer.start(0)
+
+    def _on_color_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
+        self._restyle_timer.start(0)
+
+    def _restyle(self) -> None:
+        """Renders the shown messages again in the current palette's colours."""
+        self._stream.complete()
+        self._formats.remake()
+        follow = self._scrolling.following
+        bar = self.verticalScrollBar()
+        fraction = bar.value() / bar.maximum() if bar.maximum() else 1.0
+        live: dict[int, str] = {}
+        if self._stream.message_id is not None:
+            live[self._stream.message_id] = self._stream.source()
+        self._stream.drop()
+        self._document.show_again(live)
+        self._thoughts.show_all()
+        if follow:
+            self.scroll_to_bottom()
+        else:
+            bar.setValue(round(fraction * bar.maximum()))
+
+    # -- resources -------------------------------------------------------
+
+    def loadResource(self, kind: int, name: QUrl | str) -> Any:  # noqa: N802 (Qt override)
+        """Nothing is ever fetched or read while showing a chat.
+
+        An empty byte array, not None: for None, QTextDocument falls back to
+        reading `file:` URLs from disk itself.
+        """
+        return QByteArray()

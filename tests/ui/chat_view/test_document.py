@@ -1,0 +1,123 @@
+"""A chat's messages in the view: status lines, plain questions, Markdown answers, long chats, palettes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from PySide6.QtCore import QPoint, QUrl
+
+from gemchat.core.markdown import DARK, LIGHT
+from gemchat.core.messages import Role, Status
+from gemchat.ui.chat_view import ChatView
+from gemchat.ui.theme import apply_theme
+from tests.driving import in_viewport
+from tests.ui.chat_view.helpers import blocks_of, long_chat, message, one_shot
+
+
+def test_error_answer_shows_reason_and_a_retry_link(qtbot) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.show_messages([
+        message(1, Role.USER, "Q"),
+        message(2, Role.MODEL, "partial", Status.ERROR, "The connection to Gemini was lost."),
+    ])
+    assert "partial" in view.toPlainText()
+    assert "The connection to Gemini was lost." in view.toPlainText()
+    with qtbot.waitSignal(view.retry_requested) as blocker:
+        view.anchorClicked.emit(QUrl("gemchat:retry/2"))
+    assert blocker.args == [2]
+
+
+def test_interrupted_answer_says_it_was_stopped(qtbot) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.show_messages([message(1, Role.USER, "Q"), message(2, Role.MODEL, "half", Status.INTERRUPTED)])
+    assert "Stopped" in view.toPlainText()
+
+
+def test_user_messages_stay_plain_text(qtbot) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.show_messages([message(1, Role.USER, "**not bold** <b>x</b>\n# not a heading")])
+    assert view.toPlainText() == "You\n**not bold** <b>x</b>\n# not a heading"
+
+
+def test_tables_and_nested_lists_are_rendered(qtbot) -> None:
+    view = one_shot(qtbot, "| Name | Size |\n|---|--:|\n| a | 1 |\n\n1. one\n   - inner\n2. two\n")
+    text = view.toPlainText()
+    assert "Name\nSize\na\n1" in text
+    tables = [f for f in view.document().rootFrame().childFrames() if f.__class__.__name__ == "QTextTable"]
+    assert len(tables) == 1 and (tables[0].rows(), tables[0].columns()) == (2, 2)
+    numbered = [b for b in blocks_of(view) if b.textList() and b.text() in ("one", "two")]
+    assert [b.textList().itemText(b) for b in numbered] == ["1.", "2."]
+    inner = next(b for b in blocks_of(view) if b.text() == "inner")
+    assert inner.textList().format().indent() > numbered[0].textList().format().indent()
+
+
+def test_an_answer_copies_as_its_markdown_source(qtbot) -> None:
+    view = one_shot(qtbot, "# Title\n\n*emphasis*")
+    assert view.answer_markdown(2) == "# Title\n\n*emphasis*"
+    assert view.answer_markdown(1) is None  # a question is not an answer
+    view.begin_answer(3)
+    view.append_to_answer("**streaming** now")
+    assert view.last_answer_markdown() == "**streaming** now"
+    point = view.cursorRect(view.textCursor()).center()
+    assert view.message_at(QPoint(point.x(), 5)) is not None
+
+
+def test_a_dark_palette_restyles_the_shown_answers(qtbot) -> None:
+    view = one_shot(qtbot, "```python\nprint(1)\n```")
+
+    def code_background() -> str:
+        block = next(b for b in blocks_of(view) if b.text() == "print(1)")
+        return block.blockFormat().background().color().name()
+
+    assert code_background() == LIGHT.code_background
+    try:
+        apply_theme("dark")
+        qtbot.waitUntil(lambda: code_background() == DARK.code_background, timeout=2000)
+        assert "print(1)" in view.toPlainText()
+    finally:
+        apply_theme("light")
+        qtbot.waitUntil(lambda: code_background() == LIGHT.code_background, timeout=2000)
+        apply_theme("system")
+
+
+def test_the_window_does_not_load_markdown_before_it_is_shown() -> None:
+    code = ("import sys, gemchat.ui.main_window; "
+            "assert 'markdown_it' not in sys.modules and 'pygments' not in sys.modules, 'loaded early'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_opening_a_long_chat_shows_the_latest_messages_and_loads_older_ones_on_scrolling_up(qtbot) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    view.show_messages(long_chat(2000))
+    qtbot.wait(20)
+    assert "message number 2000" in view.toPlainText()
+    assert "message number 1\n" not in view.toPlainText()  # not rendered yet: the first paint is quick
+    bar = view.verticalScrollBar()
+    assert bar.value() == bar.maximum() > 0
+    bar.triggerAction(bar.SliderAction.SliderToMinimum)
+    top_text = view.cursorForPosition(QPoint(10, 10)).block().text()
+    qtbot.waitUntil(lambda: view.cursorForPosition(QPoint(10, 10)).block().text() != "" and bar.value() > 0)
+    assert view.cursorForPosition(QPoint(10, 10)).block().text() == top_text  # what was seen stays in place
+    view.scroll_to_message(2)
+    assert "message number 2\n" in view.toPlainText()
+
+
+def test_a_search_hit_in_an_unrendered_part_is_rendered_and_shown(qtbot) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    view.show_messages(long_chat(300))
+    view.scroll_to_message(7)
+    assert not view.following
+    assert view.message_at(QPoint(30, 30)) == (7, Role.USER)  # message 7 is at the top, not 6 or 9
+    assert in_viewport(view, "message number 7")
+    qtbot.wait(50)  # older messages rendered above meanwhile must not move it
+    assert view.message_at(QPoint(30, 30)) == (7, Role.USER)
