@@ -25,7 +25,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from gemchat.app import GemchatApp, build_app, lock_data_dir, run_app, run_gui
+from gemchat.app import GemchatApp, build_app, run_app, run_gui
+from gemchat.data_directory import lock_data_dir
 from gemchat.core.backend import GeminiBackend
 from gemchat.core.messages import Role
 from gemchat.paths import database_path, settings_path
