@@ -64,10 +64,10 @@ def bare(with_rss: bool, settle: float) -> None:
 def gemchat(data_dir: str, with_rss: bool, settle: float) -> None:
     """Also prints `ready` when the last chat is shown in the window (the session attached, the chat
     read from the database and laid out), which is when a click on it does what it says."""
-    # In the order of a real start (the `gemchat` script imports gemchat.app, whose
-    # run_gui then makes the QApplication), which is made here only to watch it:
+    # In the order of a real start (the `gemchat` script imports gemchat.cli, whose
+    # main calls gemchat.app.run_gui, which makes the QApplication), made here only to watch it:
     # gemchat's own start-up reuses it.
-    from gemchat.app import main
+    from gemchat.cli import main
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([sys.argv[0]])

@@ -132,7 +132,7 @@ def child_app(data_dir: str) -> None:
         timer.timeout.connect(lambda: stamps.append(time.perf_counter()))
         timer.start()
         first_text: list[float] = []
-        app.window.typing.revealed.connect(lambda _text: first_text or first_text.append(time.perf_counter()))
+        app.window.presenter.typing.revealed.connect(lambda _text: first_text or first_text.append(time.perf_counter()))
         started = time.perf_counter()
         app.window.composer.setPlainText("Show me everything")
         app.window.composer.submit()

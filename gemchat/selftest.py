@@ -29,7 +29,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from gemchat import __version__
 from gemchat.core.credentials import ENV_VARS, KeyStore
@@ -271,7 +271,7 @@ def _check_database(directory: Path, report: _Report) -> None:
     report.ok("the database holds the question and the whole answer, marked complete")
 
 
-def _check_wire(requests: list[object], report: _Report) -> None:
+def _check_wire(requests: Sequence[object], report: _Report) -> None:
     streamed = [r for r in requests if r.path.endswith(":streamGenerateContent")]  # type: ignore[attr-defined]
     if not streamed:
         raise SelfTestFailure("the loopback server received no streamed request")
@@ -367,15 +367,12 @@ def _run_exchange(report: _Report, deadline: float, fault: str | None) -> None:
 def _run_window(directory: Path, report: _Report, deadline: float) -> str:
     """The window's whole life on one qasync loop, as `gemchat.app.run_gui` runs it."""
     import qasync
-    from PySide6.QtWidgets import QApplication
 
-    from gemchat.app import build_app, setup_logging
+    from gemchat.app import build_app, qt_application
+    from gemchat.logs import setup_logging
 
     setup_logging(directory)
-    qt_app = QApplication.instance() or QApplication([sys.argv[0]])
-    qt_app.setApplicationName("gemchat")
-    qt_app.setApplicationDisplayName("gemchat")
-    qt_app.setDesktopFileName("gemchat")
+    qt_app = qt_application()
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     app = build_app(directory, key_store=MemoryKeyStore())

@@ -2,7 +2,7 @@
 
 import sys
 
-from gemchat.app import main
+from gemchat.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

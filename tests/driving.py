@@ -11,8 +11,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from gemchat.app import GemchatApp
-from gemchat.ui.chat_view import ChatView
 from gemchat.paths import database_path
+from gemchat.ui.chat_view import ChatView
 from tests.conftest import run, until
 from tests.fakes.gemini_server import FakeGemini, RecordedRequest
 

@@ -25,9 +25,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from gemchat.app import GemchatApp, build_app, lock_data_dir, run_app, run_gui
+from gemchat.app import GemchatApp, build_app, run_app, run_gui
 from gemchat.core.gemini import GeminiBackend
 from gemchat.core.messages import Role
+from gemchat.data_directory import lock_data_dir
 from gemchat.paths import database_path, settings_path
 from gemchat.storage import migrations
 from gemchat.storage.store import ChatStore

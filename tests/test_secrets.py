@@ -18,7 +18,9 @@ import pytest
 from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QTextDocument
 
-from gemchat.app import GemchatApp, main, setup_logging
+from gemchat.app import GemchatApp
+from gemchat.cli import main
+from gemchat.logs import setup_logging
 from gemchat.paths import log_path
 from tests.conftest import TEST_KEY, run, until
 from tests.driving import type_and_send, wait_answer_done

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml, normalizeReference, unescapeAll
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
-from markdown_it.common.utils import escapeHtml, normalizeReference, unescapeAll
 
 COPY_CODE_PREFIX = "gemchat:copy-code/"
 """Anchor of a code block's Copy link: ``gemchat:copy-code/<message_id>/<index>``."""

@@ -8,8 +8,8 @@ directory, damaged file) come out as `StorageError`; anything else is a bug.
 
 from __future__ import annotations
 
-import logging
 import json
+import logging
 import os
 import re
 import sqlite3

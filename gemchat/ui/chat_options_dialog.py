@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -19,14 +18,18 @@ from PySide6.QtWidgets import (
 
 from gemchat.core.messages import Chat
 
+if TYPE_CHECKING:
+    from gemchat.tasks import Tasks
+
 log = logging.getLogger(__name__)
 
 
 class ChatOptionsDialog(QDialog):
     """Changes apply to this chat's next answers; new chats keep the defaults from Settings."""
 
-    def __init__(self, chat: Chat, load_models: Callable[[], Awaitable[list[str]]],
+    def __init__(self, chat: Chat, load_models: Callable[[], Awaitable[list[str]]], tasks: Tasks,
                  parent: QWidget | None = None) -> None:
+        """`load_models` fills the model list in the background, through `tasks`, until the dialog closes."""
         super().__init__(parent)
         self.setWindowTitle(f"{chat.title or 'New chat'} — model and instructions")
         self.model = QComboBox()
@@ -48,8 +51,8 @@ class ChatOptionsDialog(QDialog):
         layout.addWidget(note)
         layout.addWidget(buttons)
         self.resize(520, 320)
-        self._task = asyncio.ensure_future(self._fill_models(load_models))
-        self.finished.connect(lambda _result: self._task.cancel())
+        models = tasks.start(self._fill_models(load_models))
+        self.finished.connect(lambda _result: models.cancel())
 
     async def _fill_models(self, load_models: Callable[[], Awaitable[list[str]]]) -> None:
         try:

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from gemchat.ui.keymap import KEYMAP, EXTRA_KEYS
+from gemchat.ui.keymap import EXTRA_KEYS, KEYMAP
 
 
 def _typeable(sequence: QKeySequence) -> bool:

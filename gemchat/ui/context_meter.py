@@ -10,8 +10,7 @@ four-characters-a-token guess stands in (shown with ≈).
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Coroutine
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
@@ -19,9 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 from gemchat.core.context import estimate_tokens
 
 if TYPE_CHECKING:
-    import asyncio
-
-log = logging.getLogger(__name__)
+    from gemchat.tasks import Tasks
 
 COUNT_DELAY_MS = 400
 WARN_FRACTION = 0.9
@@ -36,18 +33,13 @@ class ContextMeter(QWidget):
         limit: the model's `inputTokenLimit`, None while unknown.
     """
 
-    def __init__(
-        self,
-        draft: Callable[[], str],
-        count: Callable[[str], Awaitable[int | None]],
-        input_limit: Callable[[], Awaitable[int | None]],
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, draft: Callable[[], str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._read_draft = draft
-        self._count = count
-        self._input_limit = input_limit
-        self._tasks: set[asyncio.Task[None]] = set()
+        # Until `connect_model` (the window shows before the session exists), estimates only.
+        self._count: Callable[[str], Awaitable[int | None]] | None = None
+        self._input_limit: Callable[[], Awaitable[int | None]] | None = None
+        self._tasks: Tasks | None = None
         self._draft = ""
         self._counted: tuple[str, int] | None = None  # the last text countTokens answered for
         self._generation = 0
@@ -74,6 +66,13 @@ class ContextMeter(QWidget):
         self._timer.setInterval(COUNT_DELAY_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
         self._show()
+
+    def connect_model(self, count: Callable[[str], Awaitable[int | None]],
+                      input_limit: Callable[[], Awaitable[int | None]], tasks: Tasks) -> None:
+        """Counts with `count` and asks `input_limit` from now on, in the background through `tasks`."""
+        self._count = count
+        self._input_limit = input_limit
+        self._tasks = tasks
 
     # -- inputs ---------------------------------------------------------------------
 
@@ -119,10 +118,12 @@ class ContextMeter(QWidget):
     # -- work -----------------------------------------------------------------------
 
     def _on_timer_timeout(self) -> None:
+        if self._tasks is None:
+            return
         text = self._read_draft()
         if self._limit_stale and text.strip():
             self._limit_stale = False
-            self._spawn(self._fetch_limit())
+            self._start(self._fetch_limit(), "limit")
         self._draft = text
         self._generation += 1
         if self._counted is not None and self._counted[0] == text:
@@ -130,10 +131,11 @@ class ContextMeter(QWidget):
         else:
             self.draft_tokens = estimate_tokens(text)
             if text.strip():
-                self._spawn(self._count_draft(text, self._generation))
+                self._start(self._count_draft(text, self._generation), "count")
         self._show()
 
     async def _count_draft(self, text: str, generation: int) -> None:
+        assert self._count is not None
         tokens = await self._count(text)
         if tokens is None or generation != self._generation:
             return  # typing went on, or counting failed: the guess stays
@@ -143,6 +145,7 @@ class ContextMeter(QWidget):
             self._show()
 
     async def _fetch_limit(self) -> None:
+        assert self._input_limit is not None
         limit = await self._input_limit()
         self.limit = limit
         self._show()
@@ -159,23 +162,17 @@ class ContextMeter(QWidget):
             except TimeoutError:
                 pass  # unknown: the message goes, as it would with no meter
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        import asyncio
-
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("context meter failed", exc_info=exc)
+    def _start(self, coro: Coroutine[Any, Any, None], job: str) -> None:
+        """A newer count replaces the one still running (its answer would be dropped anyway)."""
+        assert self._tasks is not None
+        self._tasks.start(coro, key=(self, job))
 
     def cancel(self) -> None:
         """Stops counting (the window is closing)."""
         self._timer.stop()
-        for task in list(self._tasks):
-            task.cancel()
+        if self._tasks is not None:
+            for job in ("limit", "count"):
+                self._tasks.cancel((self, job))
 
     def _show(self) -> None:
         total = self.total()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
@@ -18,6 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from gemchat.core.messages import MATCH_END, MATCH_START, Role, SearchHit
+
+if TYPE_CHECKING:
+    from gemchat.tasks import Tasks
 
 DEBOUNCE_MS = 120
 HIT = Qt.ItemDataRole.UserRole
@@ -39,11 +42,12 @@ class SearchDialog(QDialog):
     hit_chosen = Signal(object)
 
     def __init__(self, search: Callable[[str], Awaitable[list[SearchHit]]],
-                 spawn: Callable[[Awaitable[None]], None], parent: QWidget | None = None) -> None:
+                 tasks: Tasks, parent: QWidget | None = None) -> None:
+        """`search` runs through `tasks`, a newer query replacing the one still running."""
         super().__init__(parent)
         self.setWindowTitle("Search chats — gemchat")
         self._search = search
-        self._spawn = spawn
+        self._tasks = tasks
         self._generation = 0  # answers to older queries are dropped
         self.query = QLineEdit()
         self.query.setPlaceholderText("Search all chats (titles and messages)")
@@ -74,7 +78,7 @@ class SearchDialog(QDialog):
 
     def _on_timer_timeout(self) -> None:
         self._generation += 1
-        self._spawn(self._run(self.query.text(), self._generation))
+        self._tasks.start(self._run(self.query.text(), self._generation), key=(self, "search"))
 
     async def _run(self, text: str, generation: int) -> None:
         hits = await self._search(text) if text.strip() else []

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -25,6 +24,11 @@ from PySide6.QtWidgets import (
 
 from gemchat.settings import THEMES, THINKING_LEVELS, Settings
 
+if TYPE_CHECKING:
+    import asyncio
+
+    from gemchat.tasks import Tasks
+
 log = logging.getLogger(__name__)
 
 
@@ -41,14 +45,41 @@ class SettingsDialog(QDialog):
         self,
         settings: Settings,
         key_status: str,
-        load_models: Callable[[], Awaitable[list[str]]] | None = None,
+        load_models: Callable[[], Awaitable[list[str]]],
+        tasks: Tasks,
         parent: QWidget | None = None,
     ) -> None:
+        """`load_models` fills the model list in the background, through `tasks`; typing a name works meanwhile."""
         super().__init__(parent)
         self.setWindowTitle("Settings — gemchat")
         self._settings = settings
-        self._tasks: set[asyncio.Task[None]] = set()
+        key_row = self._key_row(key_status)
+        temp_row = self._answer_fields(settings)
+        self._app_fields(settings)
 
+        form = QFormLayout()
+        form.addRow("API key:", key_row)
+        form.addRow("Default model:", self.model)
+        form.addRow("Thinking level:", self.thinking)
+        form.addRow("", self.show_thoughts)
+        form.addRow("Temperature:", temp_row)
+        form.addRow("System instruction:", self.system_instruction)
+        form.addRow("", self.typing_effect)
+        form.addRow("Typing speed:", self.typing_speed)
+        form.addRow("Give up after silence of:", self.read_timeout)
+        form.addRow("Theme:", self.theme)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.resize(560, 0)
+        self._models_task: asyncio.Task[None] = tasks.start(self._fill_models(load_models))
+
+    def _key_row(self, key_status: str) -> QHBoxLayout:
         self.key_label = QLabel(key_status)
         change_key = QPushButton("Change key…")
         change_key.clicked.connect(self.change_key_requested)
@@ -58,7 +89,10 @@ class SettingsDialog(QDialog):
         key_row.addWidget(self.key_label, 1)
         key_row.addWidget(change_key)
         key_row.addWidget(forget_key)
+        return key_row
 
+    def _answer_fields(self, settings: Settings) -> QHBoxLayout:
+        """What new chats ask Gemini for; returns the temperature's row."""
         self.model = QComboBox()
         self.model.setEditable(True)
         self.model.addItem(settings.model)
@@ -88,6 +122,10 @@ class SettingsDialog(QDialog):
         self.system_instruction = QPlainTextEdit(settings.system_instruction)
         self.system_instruction.setPlaceholderText("Default system instruction for new chats (optional)")
         self.system_instruction.setMaximumHeight(90)
+        return temp_row
+
+    def _app_fields(self, settings: Settings) -> None:
+        """How gemchat itself shows answers and waits for them."""
         self.typing_effect = QCheckBox("Typing effect (off: text appears as it arrives)")
         self.typing_effect.setChecked(settings.typing_effect)
         self.typing_speed = QSpinBox()
@@ -102,31 +140,6 @@ class SettingsDialog(QDialog):
         for theme in THEMES:
             self.theme.addItem(theme.capitalize(), theme)
         self.theme.setCurrentIndex(THEMES.index(settings.theme))
-
-        form = QFormLayout()
-        form.addRow("API key:", key_row)
-        form.addRow("Default model:", self.model)
-        form.addRow("Thinking level:", self.thinking)
-        form.addRow("", self.show_thoughts)
-        form.addRow("Temperature:", temp_row)
-        form.addRow("System instruction:", self.system_instruction)
-        form.addRow("", self.typing_effect)
-        form.addRow("Typing speed:", self.typing_speed)
-        form.addRow("Give up after silence of:", self.read_timeout)
-        form.addRow("Theme:", self.theme)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
-        self.resize(560, 0)
-        if load_models is not None:
-            task = asyncio.ensure_future(self._fill_models(load_models))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
 
     async def _fill_models(self, load_models: Callable[[], Awaitable[list[str]]]) -> None:
         try:
@@ -153,6 +166,5 @@ class SettingsDialog(QDialog):
         settings.theme = self.theme.currentData()
 
     def done(self, result: int) -> None:
-        for task in list(self._tasks):
-            task.cancel()
+        self._models_task.cancel()
         super().done(result)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gemchat.core.grounding import cite, citation_points, merge, search_queries, search_url, sources
+from gemchat.core.grounding import citation_points, cite, merge, search_queries, search_url, sources
 from tests.fakes.gemini_server import grounding_for
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gemchat.core.markdown import (
     CODE_RUN_MAX_LINES,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -30,7 +31,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Literal, Sequence
 from urllib.parse import parse_qsl, urlsplit
-import contextlib
 
 __all__ = ["FakeGemini", "Reply", "RecordedRequest", "MODELS", "echo_reply", "grounding_for", "FakeFile",
            "camel_case", "decode_bytes"]

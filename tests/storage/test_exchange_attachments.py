@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gemchat.app import main
+from gemchat.cli import main
 from gemchat.core.messages import Role, Status
 from gemchat.paths import attachments_dir, database_path
 from gemchat.storage.attachment_files import AttachmentFiles

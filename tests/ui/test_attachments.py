@@ -26,7 +26,7 @@ from gemchat.app import GemchatApp
 from gemchat.core.attachments import INLINE_LIMIT_BYTES, MAX_ATTACHMENTS
 from gemchat.paths import attachments_dir
 from tests.conftest import run, until
-from tests.driving import last_stream, rows, type_and_send, wait_answer_done, expect_answer
+from tests.driving import expect_answer, last_stream, rows, type_and_send, wait_answer_done
 from tests.fakes.gemini_server import FakeGemini, camel_case, decode_bytes
 
 

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 
 from gemchat.app import GemchatApp
 from gemchat.core.messages import Role, SearchHit
-from gemchat.storage.store import ChatStore
 from gemchat.paths import database_path
+from gemchat.storage.store import ChatStore
 from gemchat.ui.cheat_sheet import cheat_sheet_html
 from gemchat.ui.keymap import KEYMAP
 from gemchat.ui.search_dialog import SearchDialog
@@ -136,7 +136,7 @@ def test_ctrl_k_finds_words_across_chats_and_enter_jumps_to_the_message(
     type_and_send(qtbot, live, "Something else entirely")
     wait_answer_done(qloop, live)
     press(qtbot, live, "Ctrl+K")
-    dialog = live.window._search_dialog
+    dialog = live.window.dialogs.search_dialog
     assert isinstance(dialog, SearchDialog) and dialog.isVisible()
     qtbot.keyClicks(dialog.query, "zurich cafe")
     run(qloop, until(lambda: dialog.hits(), 3, "search results"))
@@ -144,7 +144,7 @@ def test_ctrl_k_finds_words_across_chats_and_enter_jumps_to_the_message(
     assert hit.message_id is not None and "Zürich" in hit.snippet
     qtbot.keyClick(dialog.query, Qt.Key.Key_Return)
     run(qloop, until(lambda: "café in Zürich" in shown(live), 3, "chat opened"))
-    assert live.window._search_dialog is None
+    assert live.window.dialogs.search_dialog is None
 
 
 def seed_chat(data_dir: Path, title: str, messages: list[tuple[Role, str]]) -> list[int]:
@@ -189,7 +189,7 @@ def test_search_finds_words_typed_with_fts_syntax_characters_as_plain_words_and_
     problems: list[str] = []
     live.session.problem.connect(problems.append)
     press(qtbot, live, "Ctrl+K")
-    dialog = live.window._search_dialog
+    dialog = live.window.dialogs.search_dialog
     assert isinstance(dialog, SearchDialog)
     expected = {
         '"quoted': ['He said "quoted" twice'],
@@ -224,7 +224,7 @@ def test_opening_a_search_hit_deep_in_a_long_chat_shows_that_message(
     live = request.getfixturevalue("live")
     assert "hello" in shown(live)
     press(qtbot, live, "Ctrl+K")
-    dialog = live.window._search_dialog
+    dialog = live.window.dialogs.search_dialog
     assert isinstance(dialog, SearchDialog)
     hits = search_for(qloop, qtbot, dialog, "xylophone")
     assert [h.message_id for h in hits] == [target]
@@ -465,7 +465,7 @@ def test_settings_list_the_apis_chat_models_and_apply_without_restart(
     from gemchat.ui.settings_dialog import SettingsDialog
 
     press(qtbot, live, "Ctrl+,")
-    dialog = live.window._settings_dialog
+    dialog = live.window.dialogs.settings_dialog
     assert isinstance(dialog, SettingsDialog) and dialog.isVisible()
     run(qloop, until(lambda: dialog.model.count() > 1, 3, "models listed"))
     models = [dialog.model.itemText(i) for i in range(dialog.model.count())]
@@ -477,7 +477,7 @@ def test_settings_list_the_apis_chat_models_and_apply_without_restart(
     dialog.typing_speed.setValue(900)
     dialog.accept()
     assert live.settings.theme == "dark"  # offscreen Qt ignores colour-scheme requests; the screenshots show it
-    assert live.window.typing._typewriter.chars_per_second == 900
+    assert live.window.presenter.typing._typewriter.chars_per_second == 900
     saved = json.loads((data_dir / "settings.json").read_text())
     assert saved["model"] == "gemini-3.6-pro" and saved["theme"] == "dark"
     type_and_send(qtbot, live, "hi")

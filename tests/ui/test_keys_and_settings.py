@@ -70,7 +70,7 @@ def open_settings(qloop: Any, qtbot: Any, app: GemchatApp) -> SettingsDialog:
     app.window.activateWindow()  # back from another dialog, as a window manager does
     qtbot.waitUntil(lambda: QApplication.activeWindow() is app.window, timeout=3000)
     qtbot.keyClick(app.window, Qt.Key.Key_Comma, CTRL)
-    dialog = app.window._settings_dialog
+    dialog = app.window.dialogs.settings_dialog
     assert isinstance(dialog, SettingsDialog) and dialog.isVisible()
     return dialog
 
@@ -189,7 +189,7 @@ def test_a_hand_edited_settings_file_starts_the_app_with_sane_values_and_the_log
     app = running.app
     # The two valid values are kept; every other one is the default.
     assert app.settings == Settings(read_timeout=30.0, show_thoughts=False)
-    assert app.window.typing.enabled and app.window.typing._typewriter.chars_per_second == 250.0
+    assert app.window.presenter.typing.enabled and app.window.presenter.typing._typewriter.chars_per_second == 250.0
     warnings = " ".join(r.getMessage() for r in caplog.records if r.name == "gemchat.settings")
     for name in ("model", "typing_effect", "typing_speed", "system_instruction", "thinking_level",
                  "temperature", "theme", "debug_log"):

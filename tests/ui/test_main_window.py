@@ -43,7 +43,7 @@ def test_answer_streams_in_visibly_and_ends_with_exactly_what_was_sent(
     chunks = [f"word{i} " for i in range(40)]
     gemini.enqueue(Reply.text(chunks, chunk_delay=0.02))
     states: list[str] = []
-    live.window.typing.revealed.connect(lambda _t: states.append(live.window.view.toPlainText()))
+    live.window.presenter.typing.revealed.connect(lambda _t: states.append(live.window.view.toPlainText()))
     type_and_send(qtbot, live, "Tell me forty words")
     assert live.window.composer.toPlainText() == ""
     wait_answer_done(qloop, live)
@@ -194,7 +194,7 @@ def test_typing_effect_off_shows_chunks_as_they_arrive(live: GemchatApp, gemini:
     first, second = "x" * 3000, "y" * 2000
     gemini.enqueue(Reply.text([first, second], stall_after=1))
     revealed: list[str] = []
-    live.window.typing.revealed.connect(revealed.append)
+    live.window.presenter.typing.revealed.connect(revealed.append)
     type_and_send(qtbot, live, "instant")
     run(qloop, until(lambda: "".join(revealed) == first, 5, "the first chunk revealed"))
     assert revealed == [first], f"revealed in {len(revealed)} pieces: {[len(r) for r in revealed][:10]}"

@@ -18,7 +18,6 @@ from gemchat.core.messages import Attachment, GenerationRequest, Message, Role, 
 from tests.core.gemini.helpers import PNG, Files, answer, backend_for, collect, media_parts, question, stream_bodies
 from tests.fakes.gemini_server import FakeGemini, Reply, camel_case, decode_bytes
 
-
 # -- inline data ---------------------------------------------------------------------
 
 

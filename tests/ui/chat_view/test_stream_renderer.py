@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gemchat.core.messages import Role
 from gemchat.ui.chat_view import ChatView

@@ -1,0 +1,55 @@
+"""The data directory as a whole: held by one gemchat at a time, and explained when it cannot be used."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import IO
+
+from gemchat.paths import database_path
+
+
+def lock_data_dir(directory: Path) -> IO[str] | None:
+    """Holds an OS lock on `DIR/gemchat.lock` while the window runs; None when another process holds it.
+
+    Two windows on one database would each show a stale copy of the chats and
+    mark the other's streaming answer as cut off at start-up. The OS releases
+    the lock when the process ends, however it ends (kill -9 too), so it never
+    goes stale. Raises OSError when the directory cannot be written.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    file = open(directory / "gemchat.lock", "a+", encoding="utf-8")  # noqa: SIM115 (held until exit)
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            file.seek(0)
+            msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        file.close()
+        return None
+    return file
+
+
+def already_running(directory: Path) -> str:
+    """What to tell a user who starts a second gemchat on the same data directory."""
+    return (f"gemchat is already running with the data directory {directory}. Switch to its window, "
+            "or start this one with --data-dir DIR to keep a separate set of chats.")
+
+
+def storage_problem(directory: Path, exc: Exception) -> str:
+    """What to tell a user whose database cannot be opened, with what they can do about it."""
+    from gemchat.storage.errors import NewerDatabase
+
+    if isinstance(exc, NewerDatabase):
+        return str(exc)
+    database = database_path(directory)
+    if not os.access(directory, os.W_OK) or (database.exists() and not os.access(database, os.W_OK)):
+        return (f"gemchat cannot write to its data directory {directory}: it is read-only or belongs to "
+                f"another user. Make it writable, or start gemchat with --data-dir DIR. ({exc})")
+    return f"gemchat cannot open its database {database}: {exc}"

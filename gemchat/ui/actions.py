@@ -1,0 +1,65 @@
+"""The window's actions and menus, made from the keymap (`gemchat.ui.keymap`)."""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenuBar, QWidget
+
+from gemchat.ui.keymap import KEYMAP
+
+MENUS: dict[str, tuple[str | None, ...]] = {  # None: a separator
+    "&File": ("new_chat", "search", None, "export_chat", "export_all", "import_chats", None,
+              "settings", "api_key", None, "quit"),
+    "&Chat": ("stop", "retry", "continue_answer", "edit_last_question", "previous_version",
+              "next_version", None, "attach_files", "google_search", None, "copy_last_answer", "copy_last_code",
+              "focus_composer", None, "chat_settings", "rename_chat", "delete_chat", "undo_delete", None,
+              "next_chat", "previous_chat"),
+    "&View": ("typing_effect",),
+    "&Help": ("shortcuts",),
+}
+TOOLTIPS = {"google_search": "Answers in this chat search Google and cite their sources"}
+
+
+def build_actions(window: QWidget, triggered: Mapping[str, Callable[[], object]],
+                  toggled: Mapping[str, Callable[[bool], object]]) -> dict[str, QAction]:
+    """One action per keymap entry, disabled until the window enables them; by name.
+
+    An action named in `toggled` is a check box calling its slot with the new state;
+    every other calls its slot in `triggered`.
+    """
+    actions: dict[str, QAction] = {}
+    for entry in KEYMAP:
+        action = QAction(entry.label, window)
+        action.setShortcuts(entry.sequences())
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if entry.name in toggled:
+            action.setCheckable(True)
+            action.toggled.connect(toggled[entry.name])
+        else:
+            action.triggered.connect(triggered[entry.name])
+        if entry.name in TOOLTIPS:
+            action.setToolTip(TOOLTIPS[entry.name])
+        action.setEnabled(False)  # until the first chat is shown
+        window.addAction(action)
+        actions[entry.name] = action
+    return actions
+
+
+def build_menus(bar: QMenuBar, actions: Mapping[str, QAction]) -> None:
+    for title, names in MENUS.items():
+        menu = bar.addMenu(title)
+        for name in names:
+            if name is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(actions[name])
+
+
+def set_checked_quietly(action: QAction, on: bool) -> None:
+    """Shows a state that changed elsewhere, without acting on it again."""
+    action.blockSignals(True)
+    action.setChecked(on)
+    action.blockSignals(False)

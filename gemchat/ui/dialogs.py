@@ -1,0 +1,223 @@
+"""The window's dialogs: settings, chat options, search, export and import, shortcuts, the API key.
+
+Each opens with `open`, not `exec`: a nested event loop inside a running
+asyncio task would stall every other task until the dialog closed. Each
+module is imported when its dialog first opens: PySide6 builds every enum of
+a class the first time the class is imported, and the window shows before.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QMainWindow, QWidget
+
+from gemchat.settings import Settings
+
+if TYPE_CHECKING:
+    from gemchat.session import ChatSession
+    from gemchat.ui.search_dialog import SearchDialog
+    from gemchat.ui.settings_dialog import SettingsDialog
+
+
+def safe_file_name(title: str) -> str:
+    """A chat title as a file name on every system."""
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", title).strip()[:80] or "chat"
+
+
+class Dialogs(QObject):
+    """Opens the window's dialogs, one Settings and one Search at a time, and acts on their answers.
+
+    Signals:
+        api_key_entered(str): the user pasted a key in the key dialog.
+        forget_key_requested(): the user asked, in Settings, to remove the stored key.
+        settings_accepted(): Settings closed with OK; the settings object holds the new values.
+
+    Attributes:
+        key_status: words for Settings on where the key comes from (set by the app).
+        settings_dialog, search_dialog: the one open, if any.
+    """
+
+    api_key_entered = Signal(str)
+    forget_key_requested = Signal()
+    settings_accepted = Signal()
+
+    def __init__(self, window: QMainWindow, settings: Settings, return_focus_to: QWidget,
+                 key_status: Callable[[], str] = lambda: "") -> None:
+        super().__init__(window)
+        self._window = window
+        self._settings = settings
+        self._return_focus_to = return_focus_to
+        self._session: ChatSession | None = None  # until `attach_session`; dialogs open only after
+        self.key_status = key_status
+        self.settings_dialog: SettingsDialog | None = None
+        self.search_dialog: SearchDialog | None = None
+
+    def attach_session(self, session: ChatSession) -> None:
+        self._session = session
+
+    @property
+    def session(self) -> ChatSession:
+        assert self._session is not None, "the window's actions wait for the session"
+        return self._session
+
+    def _tell(self, text: str, ms: int) -> None:
+        self._window.statusBar().showMessage(text, ms)
+
+    # -- settings and the key ---------------------------------------------------------
+
+    def open_settings(self) -> None:
+        if self.settings_dialog is not None:
+            self.settings_dialog.raise_()
+            return
+        from gemchat.ui.settings_dialog import SettingsDialog
+
+        session = self.session
+        dialog = SettingsDialog(self._settings, self.key_status(), session.list_models, session.tasks, self._window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.change_key_requested.connect(self.ask_api_key)
+        dialog.forget_key_requested.connect(self.forget_key_requested)
+        dialog.forget_key_requested.connect(self._refresh_key_label)
+        self.api_key_entered.connect(self._refresh_key_label)
+        dialog.accepted.connect(lambda: self._on_settings_accepted(dialog))
+        dialog.finished.connect(self._on_settings_dialog_finished)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def _on_settings_accepted(self, dialog: SettingsDialog) -> None:
+        dialog.apply_to(self._settings)
+        self.settings_accepted.emit()
+
+    def _on_settings_dialog_finished(self) -> None:
+        dialog, self.settings_dialog = self.settings_dialog, None
+        if dialog is not None:
+            self.api_key_entered.disconnect(self._refresh_key_label)
+
+    def _refresh_key_label(self, *_: object) -> None:
+        if self.settings_dialog is not None:
+            self.settings_dialog.key_label.setText(self.key_status())
+
+    def ask_api_key(self) -> None:
+        from gemchat.ui.api_key_dialog import ApiKeyDialog
+
+        dialog = ApiKeyDialog(self._window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def on_accepted() -> None:
+            if key := dialog.key():
+                self.api_key_entered.emit(key)
+
+        dialog.accepted.connect(on_accepted)
+        dialog.open()
+
+    def show_shortcuts(self) -> None:
+        from gemchat.ui.cheat_sheet import CheatSheet
+
+        sheet = CheatSheet(self._window)
+        sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        sheet.open()
+
+    # -- the chats ----------------------------------------------------------------------
+
+    def open_search(self) -> None:
+        if self.search_dialog is not None:
+            self.search_dialog.raise_()
+            self.search_dialog.activateWindow()
+            return
+        from gemchat.ui.search_dialog import SearchDialog
+
+        session = self.session
+        dialog = SearchDialog(session.search, session.tasks, self._window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.hit_chosen.connect(session.open_hit)
+        dialog.finished.connect(self._on_search_dialog_finished)
+        self.search_dialog = dialog
+        dialog.open()
+        dialog.query.setFocus()
+
+    def _on_search_dialog_finished(self) -> None:
+        self.search_dialog = None
+        self._return_focus_to.setFocus()
+
+    def open_chat_options(self) -> None:
+        session = self.session
+        chat = session.chat
+        if chat is None:
+            self._tell("Send a first message; new chats use the defaults from Settings.", 5000)
+            return
+        from gemchat.ui.chat_options_dialog import ChatOptionsDialog
+
+        dialog = ChatOptionsDialog(chat, session.list_models, session.tasks, self._window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: session.set_chat_options(*dialog.values()))
+        dialog.open()
+
+    def export_chats(self, current_only: bool) -> None:
+        chat = self.session.chat
+        if current_only and chat is None:
+            self._tell("This chat has no messages to export yet.", 3000)
+            return
+        from PySide6.QtWidgets import QFileDialog
+
+        name = f"{safe_file_name(chat.title) if current_only and chat else 'gemchat-chats'}.md"
+        dialog = QFileDialog(self._window, "Export chat" if current_only else "Export all chats",
+                             str(Path.home() / name), "Markdown (*.md);;JSON (*.json)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        chat_id = chat.id if current_only and chat else None
+        dialog.fileSelected.connect(lambda path: self.session.tasks.start(self._export(path, chat_id)))
+        dialog.open()
+
+    async def _export(self, path: str, chat_id: int | None) -> None:
+        markdown = not path.lower().endswith(".json")
+        try:
+            await self.session.export_to(path, markdown, chat_id)
+        except (OSError, LookupError) as exc:
+            self._tell(f"Export failed: {exc}", 10000)
+        else:
+            self._tell(f"Exported to {path}.", 5000)
+
+    def import_chats(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        dialog = QFileDialog(self._window, "Import chats", str(Path.home()), "gemchat export (*.json)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(lambda path: self.session.tasks.start(self._import(path)))
+        dialog.open()
+
+    async def _import(self, path: str) -> None:
+        from gemchat.storage.errors import ImportFormatError
+
+        try:
+            count = await self.session.import_from(path)
+        except (OSError, UnicodeDecodeError, ImportFormatError) as exc:
+            self._tell(f"Nothing was imported from {Path(path).name}: {exc}", 15000)
+        else:
+            self._tell(f"Imported {count} chat{'s' if count != 1 else ''}.", 5000)
+
+
+def show_start_notices(window: QMainWindow, recovered: int, moved_aside: Path | None) -> None:
+    """What the last exit left behind: answers it cut off, a damaged database it moved aside."""
+    if recovered:
+        window.statusBar().showMessage(
+            f"{recovered} answer{'s were' if recovered > 1 else ' was'} cut off when gemchat "
+            "last stopped; the text that arrived is kept.", 15000)
+    if moved_aside is not None:
+        _tell_moved_aside(window, moved_aside)
+
+
+def _tell_moved_aside(window: QMainWindow, aside: Path) -> None:
+    """Says, until dismissed, that the old database was kept and where: it may hold chats worth rescuing."""
+    from PySide6.QtWidgets import QMessageBox
+
+    text = (f"gemchat's database was damaged and could not be read. It was moved aside, not deleted, "
+            f"to {aside}, and a new, empty database was started.")
+    window.statusBar().showMessage(text, 60000)
+    box = QMessageBox(QMessageBox.Icon.Warning, "gemchat", text, QMessageBox.StandardButton.Ok, window)
+    box.setObjectName("moved_aside_notice")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    QTimer.singleShot(0, box.open)  # once the window is shown, over it; never a nested event loop
