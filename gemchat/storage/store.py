@@ -1,4 +1,6 @@
-"""ChatStore: the only code that writes SQL.
+"""ChatStore: chats and messages in SQL (beside database.py, which opens the file, and search.py).
+
+The storage package holds all of gemchat's SQL.
 
 One SQLite file in WAL mode. Every method is a short transaction, called from
 the one database thread (`StoreWorker`) while the app runs, or directly by the
@@ -10,15 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import re
 import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from gemchat.core.messages import (
-    MATCH_END,
-    MATCH_START,
     Attachment,
     Chat,
     Message,
@@ -27,19 +25,17 @@ from gemchat.core.messages import (
     Status,
     utc_now,
 )
-from gemchat.storage import migrations
-from gemchat.storage.errors import CorruptDatabase, NewerDatabase, StorageError
+from gemchat.storage.database import Transaction, connect, move_aside
+from gemchat.storage.errors import CorruptDatabase, StorageError
+from gemchat.storage.search import search
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 5000
 _CHAT_COLUMNS = "id, title, created_at, updated_at, model, system_instruction, google_search"
 _MESSAGE_COLUMNS = (
     "id, chat_id, role, text, status, created_at, error, parent_id, finish_reason, usage, first_token_ms, duration_ms"
     ", grounding, thoughts"
 )
-# SQLite reports these for damaged files, whatever the operation.
-_CORRUPT_CODES = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 
 
 def _clean(text: str) -> str:
@@ -78,11 +74,6 @@ def _message(row: Sequence[Any]) -> Message:
                    grounding=_json_object(row[12]), thoughts=row[13] or "")
 
 
-def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
-    name = getattr(exc, "sqlite_errorname", "")
-    return name in _CORRUPT_CODES or "not a database" in str(exc) or "malformed" in str(exc)
-
-
 class ChatStore:
     """Chats and messages in SQLite.
 
@@ -107,66 +98,18 @@ class ChatStore:
         With `recover_corrupt`, a damaged file is renamed aside with a timestamp
         (never deleted) and a fresh database is started; `moved_aside` says where.
         """
+        moved_aside = None
         try:
-            return cls._open(path, check=recover_corrupt)
+            conn, backup = connect(path, check=recover_corrupt)
         except CorruptDatabase:
             if not recover_corrupt or path is None:
                 raise
-            aside = _move_aside(path)
-            store = cls._open(path)
-            store.moved_aside = aside
-            log.error("damaged database moved to %s", aside)
-            return store
-
-    @classmethod
-    def _open(cls, path: Path | None, check: bool = False) -> "ChatStore":
-        """`check` reads every page first (PRAGMA quick_check: about 0.1 s per 75 MB here).
-
-        A file can open and list its chats with a valid first page and garbage
-        further on; it would then fail in the middle of the session. The window
-        checks at start-up, while the damage can still be moved aside.
-        """
-        target = ":memory:" if path is None else str(path)
-        try:
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False,
-                                   timeout=BUSY_TIMEOUT_MS / 1000)
-        except (OSError, sqlite3.Error) as exc:
-            raise StorageError(f"cannot open {target}: {exc}") from exc
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            version = migrations.schema_version(conn)
-            if version > migrations.LATEST:
-                raise NewerDatabase(
-                    f"{target} was written by a newer gemchat (schema {version}, this one knows "
-                    f"{migrations.LATEST}); update gemchat to open it."
-                )
-            if check and version and path is not None:
-                found = conn.execute("PRAGMA quick_check(1)").fetchall()
-                if found != [("ok",)]:
-                    raise CorruptDatabase(path, str(found[0][0]) if found else "quick_check failed")
-            if path is not None:
-                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                if str(mode).lower() != "wal":
-                    log.warning("journal mode is %s, not WAL", mode)
-                # WAL + NORMAL survives an application crash (kill -9); only power loss may lose the last commits.
-                conn.execute("PRAGMA synchronous = NORMAL")
-            store = cls(conn, path)
-            store.backup = migrations.migrate(conn, path)
-            if version:
-                # A damaged page shows up here rather than later in a write.
-                conn.execute("SELECT count(*) FROM chats").fetchone()
-            return store
-        except StorageError:
-            conn.close()
-            raise
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            if _is_corruption(exc) and path is not None:
-                raise CorruptDatabase(path, str(exc)) from exc
-            raise StorageError(f"cannot open {target}: {exc}") from exc
+            moved_aside = move_aside(path)
+            conn, backup = connect(path)
+            log.error("damaged database moved to %s", moved_aside)
+        store = cls(conn, path)
+        store.backup, store.moved_aside = backup, moved_aside
+        return store
 
     def close(self) -> None:
         try:
@@ -182,38 +125,9 @@ class ChatStore:
         except sqlite3.OperationalError as exc:
             raise StorageError(str(exc)) from exc
 
-    class _Transaction:
-        def __init__(self, store: "ChatStore") -> None:
-            self._conn = store._conn
-
-        def __enter__(self) -> sqlite3.Connection:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise StorageError(str(exc)) from exc
-            return self._conn
-
-        def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-            if kind is None:
-                try:
-                    self._conn.execute("COMMIT")
-                    return
-                except sqlite3.OperationalError as commit_error:
-                    self._rollback()
-                    raise StorageError(str(commit_error)) from commit_error
-            self._rollback()
-            if isinstance(exc, sqlite3.OperationalError):
-                raise StorageError(str(exc)) from exc
-
-        def _rollback(self) -> None:
-            # SQLite rolls back by itself on some errors (SQLITE_FULL, IOERR); a second ROLLBACK would
-            # raise and hide the error that matters.
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-
-    def transaction(self) -> "ChatStore._Transaction":
+    def transaction(self) -> Transaction:
         """All or nothing: `with store.transaction() as conn: ...`."""
-        return ChatStore._Transaction(self)
+        return Transaction(self._conn)
 
     # -- chats ---------------------------------------------------------------------
 
@@ -497,36 +411,8 @@ class ChatStore:
     # -- search ---------------------------------------------------------------------------
 
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:
-        """Chats whose title, and messages whose text, contain every word typed (as word prefixes).
-
-        Title matches come first, then messages, newest first (FTS5 walks its
-        index in rowid order and stops at `limit`, so a common word costs no more
-        than a rare one; ranking by relevance would score every match). Whatever the user
-        typed (quotes, `*`, `NEAR`, unbalanced brackets) is searched for as words,
-        never read as FTS5 syntax.
-        """
-        query = fts_query(text)
-        if query is None:
-            return []
-        hits: list[SearchHit] = []
-        try:
-            for chat_id, title, created in self._conn.execute(
-                "SELECT c.id, highlight(chats_fts, 0, ?, ?), c.created_at FROM chats_fts "
-                "JOIN chats c ON c.id = chats_fts.rowid WHERE chats_fts MATCH ? ORDER BY rank LIMIT ?",
-                (MATCH_START, MATCH_END, query, limit),
-            ):
-                plain = title.replace(MATCH_START, "").replace(MATCH_END, "")
-                hits.append(SearchHit(chat_id, plain, None, None, title, created))
-            for message_id, chat_id, title, role, snippet, created in self._conn.execute(
-                "SELECT m.id, m.chat_id, c.title, m.role, snippet(messages_fts, 0, ?, ?, '…', 16), m.created_at "
-                "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid JOIN chats c ON c.id = m.chat_id "
-                "WHERE messages_fts MATCH ? ORDER BY messages_fts.rowid DESC LIMIT ?",
-                (MATCH_START, MATCH_END, query, limit),
-            ):
-                hits.append(SearchHit(chat_id, title, message_id, Role(role), snippet, created))
-        except sqlite3.OperationalError as exc:
-            raise StorageError(f"search failed: {exc}") from exc
-        return hits[:limit]
+        """Chats and messages containing every word typed; see `gemchat.storage.search`."""
+        return search(self._conn, text, limit)
 
     # -- bulk ---------------------------------------------------------------------------
 
@@ -566,32 +452,3 @@ class ChatStore:
             if chat is None:
                 raise LookupError(f"no chat {cid}")
             yield chat, self.messages(cid)
-
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def fts_query(text: str) -> str | None:
-    """An FTS5 query matching every word of `text` as a prefix; None when there is no word.
-
-    Each word is a quoted string (quotes doubled), so no character the user
-    types is FTS5 syntax.
-    """
-    words = _WORD.findall(text)
-    if not words:
-        return None
-    return " ".join('"' + word.replace('"', '""') + '"*' for word in words[:32])
-
-
-def _move_aside(path: Path) -> Path:
-    """Renames a damaged database and its WAL files to `NAME.damaged-TIMESTAMP`."""
-    aside = migrations.stamped_path(path, "damaged")
-    try:
-        os.replace(path, aside)
-        for suffix in ("-wal", "-shm"):
-            extra = path.with_name(path.name + suffix)
-            if extra.exists():
-                os.replace(extra, aside.with_name(aside.name + suffix))
-    except OSError as exc:
-        raise StorageError(f"{path} is damaged and could not be moved aside: {exc}") from exc
-    return aside
