@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from gemchat import __version__
+from gemchat.files import write_atomically
 from gemchat.paths import attachments_dir, data_dir, database_path
 
 COMMANDS = ("export", "import")
@@ -135,7 +136,7 @@ def export_chats(directory: Path, fmt: str, chat_id: int | None, output: str | N
     text = text if text.endswith("\n") else text + "\n"
     if output is not None:
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            write_atomically(Path(output), text)
         except OSError as exc:
             print(f"gemchat: cannot write {output}: {exc}", file=sys.stderr)
             return 1

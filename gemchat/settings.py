@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+
+from gemchat.files import write_atomically
 
 # Not from gemchat.core.gemini: settings are read before the window shows, the backend after.
 DEFAULT_MODEL = "gemini-3.6-flash"
@@ -87,9 +88,7 @@ class Settings:
     def save(self, path: Path) -> None:
         """Written to a temporary file and renamed, so a crash never leaves half a file."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomically(path, json.dumps(asdict(self), indent=2))
 
 
 def _number(value: object) -> bool:

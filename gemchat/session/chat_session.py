@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from gemchat.core.errors import ErrorKind, GemchatError
 from gemchat.core.gemini import GeminiBackend
 from gemchat.core.messages import Attachment, Chat, SearchHit
+from gemchat.files import write_atomically
 from gemchat.session.attachments import add_bytes, add_files
 from gemchat.session.chat_list import ChatList
 from gemchat.session.conversation import Conversation
@@ -277,8 +278,7 @@ class ChatSession(QObject):
                 export_bundle(self._store, self._files, Path(path), chat_id)
                 return
             text = export_markdown(self._store, chat_id)
-            with open(path, "w", encoding="utf-8") as file:
-                file.write(text if text.endswith("\n") else text + "\n")
+            write_atomically(Path(path), text if text.endswith("\n") else text + "\n")
 
         await self._db.run(write)
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
+
+from gemchat.files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,4 @@ class DraftStore:
 
     def _write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self._drafts, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_atomically(self.path, json.dumps(self._drafts, ensure_ascii=False))

@@ -27,6 +27,7 @@ from typing import Any
 
 from gemchat.core.attachments import SUPPORTED_TYPES
 from gemchat.core.messages import Attachment, Chat, Message, Role, Status, utc_now
+from gemchat.files import write_atomically
 from gemchat.storage.attachment_files import AttachmentFiles
 from gemchat.storage.errors import ImportFormatError
 from gemchat.storage.store import ChatStore
@@ -91,7 +92,7 @@ def export_bundle(store: ChatStore, files: AttachmentFiles, json_path: Path, cha
             if files.has(sha256) and not (folder / sha256).exists():
                 shutil.copyfile(files.path(sha256), folder / sha256)
                 copied += 1
-    json_path.write_text(text + "\n", encoding="utf-8")
+    write_atomically(json_path, text + "\n")
     return copied
 
 

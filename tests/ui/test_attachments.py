@@ -257,7 +257,7 @@ def test_exporting_a_chat_as_json_writes_its_files_beside_it_and_importing_bring
 
     live.window.actions_by_name["export_chat"].trigger()
     choose(target)
-    run(qloop, until(lambda: target.exists(), 5, "exported"))
+    run(qloop, until(lambda: target.exists(), 5, "exported"))  # written whole: see gemchat/files.py
     (attachment,) = json.loads(target.read_text(encoding="utf-8"))[0]["messages"][0]["attachments"]
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     assert attachment == {"name": "shot.png", "mime_type": "image/png", "sha256": sha,
