@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) -m gemchat $(ARGS)
 
-test: $(STAMP)
+# The linters first (seconds), then the tests.
+test: lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
 # Style (ruff), types (mypy) and the layering README describes (import-linter's contracts).

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -68,7 +69,7 @@ class FakeServer:
         self._process.terminate()
         self._process.wait(5)
 
-    def __enter__(self) -> "FakeServer":
+    def __enter__(self) -> FakeServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -97,7 +98,7 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return 0.0
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def median(values: Sequence[float]) -> float:
@@ -120,5 +121,5 @@ def conditions() -> str:
 
 
 def gaps_ms(stamps: Sequence[float]) -> Iterator[float]:
-    for a, b in zip(stamps, stamps[1:]):
+    for a, b in itertools.pairwise(stamps):
         yield (b - a) * 1000

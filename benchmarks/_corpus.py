@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import random
 
-WORDS = (
-    "the model streams an answer while the window stays responsive and every chunk is "
-    "rendered once then settled so the cost of a frame does not grow with the length of "
-    "what came before it which matters for long chats and long answers alike"
-).split()
+WORDS = ["the", "model", "streams", "an", "answer", "while", "the", "window", "stays", "responsive", "and", "every", "chunk", "is", "rendered", "once", "then", "settled", "so", "the", "cost", "of", "a", "frame", "does", "not", "grow", "with", "the", "length", "of", "what", "came", "before", "it", "which", "matters", "for", "long", "chats", "and", "long", "answers", "alike"]
 
 CODE = {
     "python": ["def step_{i}(items: list[int]) -> int:", "    total = 0", "    for item in items:",

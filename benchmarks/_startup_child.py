@@ -67,8 +67,9 @@ def gemchat(data_dir: str, with_rss: bool, settle: float) -> None:
     # In the order of a real start (the `gemchat` script imports gemchat.cli, whose
     # main calls gemchat.app.run_gui, which makes the QApplication), made here only to watch it:
     # gemchat's own start-up reuses it.
-    from gemchat.cli import main
     from PySide6.QtWidgets import QApplication
+
+    from gemchat.cli import main
 
     app = QApplication([sys.argv[0]])
     keep = watch_first_paint(app, settle, with_rss, wait_ready=True)

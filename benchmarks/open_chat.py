@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import ROOT, conditions, env, header, make_chat, median, row  # noqa: E402
+from benchmarks._common import ROOT, conditions, env, header, make_chat, median, row
 
 MESSAGES = 2000
 SWITCHES = 7
@@ -60,6 +60,7 @@ def child(data_dir: str) -> None:
     from gemchat.core.messages import Role
     from gemchat.paths import database_path
     from gemchat.storage.store import ChatStore
+    from gemchat.tasks import Tasks
 
     store = ChatStore.open(database_path(Path(data_dir)))
     long_id = store.last_chat_id()
@@ -83,7 +84,8 @@ def child(data_dir: str) -> None:
 
     async def scenario() -> dict:
         assert app.window is not None and app.session is not None
-        asyncio.ensure_future(run_app(app))
+        running = Tasks()  # holds the app's task while the benchmark runs
+        running.start(run_app(app))
         while not app.window.isVisible():
             await asyncio.sleep(0.01)
         await asyncio.sleep(2.0)

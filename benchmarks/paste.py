@@ -23,15 +23,15 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtWidgets import QApplication, QPlainTextEdit  # noqa: E402
+from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
-from gemchat.ui.composer import LONG_LINE, MAX_MESSAGE_CHARS, Composer  # noqa: E402
+from gemchat.ui.composer import LONG_LINE, MAX_MESSAGE_CHARS, Composer
 
 FRAME_MS = 1000 / 60
 LINE = "2026-11-25 08:31:07 INFO worker-3 request 1a2b3c4d finished in 412 ms (200 OK)\n"

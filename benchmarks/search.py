@@ -22,17 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gemchat.core.messages import Chat, Message, Role, Status  # noqa: E402
-from gemchat.storage.store import ChatStore  # noqa: E402
+from gemchat.core.messages import Chat, Message, Role, Status
+from gemchat.storage.store import ChatStore
 
-SPECIAL = (
-    "river garden python sqlite window stream token answer model question light dark theme search "
-    "chat keyboard shortcut export import version branch summary lighthouse painter harbour mountain "
-    "café Zürich naïve résumé коммит 東京 recipe bread flour yeast oven travel train ticket budget"
-).split()
+SPECIAL = ["river", "garden", "python", "sqlite", "window", "stream", "token", "answer", "model", "question", "light", "dark", "theme", "search", "chat", "keyboard", "shortcut", "export", "import", "version", "branch", "summary", "lighthouse", "painter", "harbour", "mountain", "café", "Zürich", "naïve", "résumé", "коммит", "東京", "recipe", "bread", "flour", "yeast", "oven", "travel", "train", "ticket", "budget"]
 QUERIES = ["lighthouse", "zurich cafe", "python stream", "résumé", "東京", "bread yeast oven", "ticket", "naive",
            "the", "notaword"]
-SYLLABLES = "ka lo mi ne ra su ti ve zo ba de fi gu ho ja ku ly mo nu pe qi ro sa te".split()
+SYLLABLES = ["ka", "lo", "mi", "ne", "ra", "su", "ti", "ve", "zo", "ba", "de", "fi", "gu", "ho", "ja", "ku", "ly", "mo", "nu", "pe", "qi", "ro", "sa", "te"]
 
 
 def vocabulary(rng: random.Random, size: int = 20_000) -> tuple[list[str], list[float]]:
@@ -49,7 +45,7 @@ def build(path: Path, messages: int, seed: int = 7) -> None:
     store = ChatStore.open(path)
     per_chat = 50
     batch = []
-    for c in range(messages // per_chat):
+    for _c in range(messages // per_chat):
         chat = Chat(0, " ".join(rng.choices(words, weights, k=4)), "2026-01-01T00:00:00.000Z",
                     "2026-01-01T00:00:00.000Z", "gemini-3.6-flash")
         items = [

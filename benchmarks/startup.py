@@ -17,8 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import (  # noqa: E402
-    ROOT, compile_like_an_install, conditions, env, header, make_chat, median, row)
+from benchmarks._common import ROOT, compile_like_an_install, conditions, env, header, make_chat, median, row
 
 RUNS = 11
 

@@ -27,8 +27,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import (  # noqa: E402
-    ROOT, FakeServer, conditions, env, gaps_ms, header, make_chat, percentile, row,
+from benchmarks._common import (
+    ROOT,
+    FakeServer,
+    conditions,
+    env,
+    gaps_ms,
+    header,
+    make_chat,
+    percentile,
+    row,
 )
 
 ANSWER_SIZE = 300_000
@@ -112,12 +120,14 @@ def child_app(data_dir: str) -> None:
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     from gemchat.app import build_app, run_app
+    from gemchat.tasks import Tasks
 
     app = build_app(Path(data_dir))
 
     async def scenario() -> dict:
         assert app.window is not None and app.session is not None
-        asyncio.ensure_future(run_app(app))
+        running = Tasks()  # holds the app's task while the benchmark runs
+        running.start(run_app(app))
         while not app.window.isVisible():
             await asyncio.sleep(0.01)
         await asyncio.sleep(2.5)  # the time to type a question: the chat is open, the SDK imported
@@ -157,8 +167,7 @@ def child_naive() -> None:
     from PySide6.QtWidgets import QApplication, QMainWindow, QTextEdit
 
     from gemchat.core.gemini import GeminiBackend
-    from gemchat.core.messages import GenerationRequest
-    from gemchat.core.messages import Message, Role, Status
+    from gemchat.core.messages import GenerationRequest, Message, Role, Status
 
     qt_app = QApplication([sys.argv[0]])
     loop = qasync.QEventLoop(qt_app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 
 def quit_on_signals(quit_app: Callable[[], None]) -> object:

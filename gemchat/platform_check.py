@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+from collections.abc import Mapping
 
 # the library's soname, as Qt's xcb plugin loads it -> Debian/Ubuntu package
 XCB_LIBRARIES: dict[str, str] = {
@@ -39,7 +40,7 @@ def _loadable(soname: str) -> bool:
     return True
 
 
-def uses_xcb(environ: dict[str, str] | None = None) -> bool:
+def uses_xcb(environ: Mapping[str, str] | None = None) -> bool:
     """Whether Qt will pick its X11 plugin on this system."""
     env = os.environ if environ is None else environ
     if not sys.platform.startswith("linux"):
@@ -54,7 +55,7 @@ def missing_xcb_packages() -> list[str]:
     return [pkg for lib, pkg in XCB_LIBRARIES.items() if not _loadable(lib)]
 
 
-def display_problem(environ: dict[str, str] | None = None) -> str | None:
+def display_problem(environ: Mapping[str, str] | None = None) -> str | None:
     """A message for the user when the window cannot open here, else None."""
     env = os.environ if environ is None else environ
     if not uses_xcb(env):

@@ -27,9 +27,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from gemchat import __version__
 from gemchat.core.credentials import ENV_VARS, KeyStore
@@ -239,7 +240,7 @@ async def _exchange(app: GemchatApp, report: _Report, deadline: float) -> str:
         window.close_requested.emit()
         try:
             await asyncio.wait_for(asyncio.shield(running), SHUTDOWN_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             report.fail(f"the app did not shut down within {SHUTDOWN_TIMEOUT:.0f} s of being asked to quit")
             raise
 

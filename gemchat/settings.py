@@ -52,7 +52,7 @@ class Settings:
     show_thoughts: bool = True
 
     @classmethod
-    def load(cls, path: Path) -> "Settings":
+    def load(cls, path: Path) -> Settings:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:

@@ -18,8 +18,9 @@ import sysconfig
 import threading
 import time
 import traceback
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Any, Callable, Coroutine, Iterator, TypeVar
+from typing import Any, TypeVar
 
 # Before Qt is imported anywhere: tests need no screen, and never a real service.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

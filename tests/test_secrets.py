@@ -10,9 +10,10 @@ import logging
 import logging.handlers
 import re
 import time
+from collections.abc import Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QObject, QUrl, Slot

@@ -14,9 +14,10 @@ limit, the rest by reference.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Literal, Sequence
+from typing import Literal
 
 from gemchat.core.messages import Attachment
 

@@ -9,7 +9,8 @@ Thoughts are not sent back, so their tokens are not counted.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from gemchat.core.messages import Message, Role, Status
 

@@ -10,8 +10,9 @@ Retry can help, with the API key scrubbed from every piece of text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any, Iterable
+from typing import Any
 
 
 class ErrorKind(StrEnum):

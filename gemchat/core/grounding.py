@@ -13,8 +13,9 @@ http(s) URIs become links, and titles are escaped wherever they are shown.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
 SEARCH_URL = "https://www.google.com/search?q="
@@ -138,7 +139,7 @@ def _fenced_ranges(text: str) -> list[tuple[int, int]]:
 def _marker(source: Source | None, number: int) -> str:
     if source is None or not source.linkable:
         return f"\\[{number}\\]"
-    uri = re.sub(r"[\s<>\\]", lambda m: "%{:02X}".format(ord(m.group())), source.uri)
+    uri = re.sub(r"[\s<>\\]", lambda m: f"%{ord(m.group()):02X}", source.uri)
     title = source.title.replace("\\", "\\\\").replace('"', '\\"')
     return f'[\\[{number}\\]](<{uri}> "{title}")'
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import html as _html
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml, normalizeReference, unescapeAll
@@ -448,7 +449,7 @@ class StreamingMarkdown:
         for number, (a, b) in enumerate(groups):
             first = tokens[a]
             start, end = first.map or (0, 0)
-            next_start = tokens[groups[number + 1][0]].map[0] if number + 1 < len(groups) else None
+            next_start = (tokens[groups[number + 1][0]].map or (0, 0))[0] if number + 1 < len(groups) else None
             closed = next_start is not None and settled_after(next_start)
             if first.type == "fence" and number == 0 and self._fence is not None:
                 pieces.extend(self._fence_pieces(first, start, end, lines, final, env, self._fence, shift))

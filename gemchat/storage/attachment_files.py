@@ -16,8 +16,9 @@ import io
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 
 from gemchat.core.attachments import mime_type_for, refusal
 from gemchat.core.messages import Attachment

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 Migration = Callable[[sqlite3.Connection], None]
 

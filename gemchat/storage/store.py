@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from gemchat.core.messages import (
     Attachment,
@@ -92,7 +93,7 @@ class ChatStore:
     # -- opening -----------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | None, recover_corrupt: bool = False) -> "ChatStore":
+    def open(cls, path: Path | None, recover_corrupt: bool = False) -> ChatStore:
         """Opens (creating or upgrading) the database at `path`; None opens one in memory.
 
         With `recover_corrupt`, a damaged file is renamed aside with a timestamp
@@ -188,7 +189,7 @@ class ChatStore:
 
     def add_message(self, chat_id: int, role: Role, text: str, status: Status = Status.COMPLETE,
                     error: str | None = None, created_at: str | None = None,
-                    parent_id: int | None | object = ..., attachments: Sequence[Attachment] = ()) -> Message:
+                    parent_id: int | object | None = ..., attachments: Sequence[Attachment] = ()) -> Message:
         """Saves a message after the shown branch's last one (or after `parent_id`) and shows it.
 
         Committed when this returns, with its attachments (whose files must

@@ -12,7 +12,8 @@ import asyncio
 import concurrent.futures
 import functools
 import logging
-from typing import Callable, ParamSpec, TypeVar
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from gemchat.storage.store import ChatStore
 
@@ -52,6 +53,6 @@ class StoreWorker:
         self.store.close()
 
 
-def _log_failure(future: concurrent.futures.Future[object]) -> None:
+def _log_failure(future: concurrent.futures.Future[Any]) -> None:
     if not future.cancelled() and (exc := future.exception()) is not None:
         log.error("database write failed: %s", exc, exc_info=exc)

@@ -68,7 +68,7 @@ class AttachmentActions(QObject):
             data = QByteArray()
             buffer = QBuffer(data)
             buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-            image.save(buffer, "PNG")
+            image.save(buffer, "PNG")  # type: ignore[call-overload]  # a QBuffer is a QIODevice; the stubs want bytes
             buffer.close()
             return bytes(data.data())
 

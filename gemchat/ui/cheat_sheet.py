@@ -13,7 +13,7 @@ from gemchat.ui.keymap import EXTRA_KEYS, KEYMAP
 
 def _typeable(sequence: QKeySequence) -> bool:
     """Chords a keyboard has; platform bindings to dedicated keys (New, Back, Help…) are left out."""
-    combination = sequence[0]
+    combination = sequence[0]  # type: ignore[index]  # QKeySequence is indexable; the stubs miss it
     return (combination.keyboardModifiers() != Qt.KeyboardModifier.NoModifier
             or combination.key().value < Qt.Key.Key_Help.value)
 

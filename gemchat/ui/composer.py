@@ -112,7 +112,7 @@ class Composer(QPlainTextEdit):
             return
         super().keyPressEvent(event)
 
-    def event(self, event: QEvent) -> bool:  # noqa: A003 (Qt override)
+    def event(self, event: QEvent) -> bool:
         # While editing, Esc cancels the edit instead of triggering the window's Stop shortcut.
         if event.type() == QEvent.Type.ShortcutOverride and self._editing is not None \
                 and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape:

@@ -9,8 +9,9 @@ drafts (`draft_keeper`), sending (`sender`), the last question and answer
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon
@@ -169,7 +170,7 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> dict[str, QAction]:
         dialogs, last_turn = self.dialogs, self.last_turn
-        slots: dict[str, Callable[[], object]] = {
+        slots: dict[str, Callable[..., object]] = {
             "new_chat": lambda: self.session.tasks.start(self.session.new_chat()),
             "quit": self.close,
             "stop": self.stop,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QKeyEvent
@@ -105,7 +105,7 @@ class Sidebar(QListWidget):
         item = self._item_for(chat_id)
         if item is None:
             self.clearSelection()
-            self.setCurrentItem(None)
+            self.setCurrentItem(None)  # type: ignore[call-overload]  # Qt takes nullptr; the stubs do not say so
         else:
             self.setCurrentItem(item)
             self.scrollToItem(item)

@@ -42,7 +42,7 @@ def test_markers_link_only_web_sources_and_escape_what_markdown_would_read() -> 
 
 def test_a_marker_that_would_fall_inside_code_goes_after_the_block() -> None:
     text = "Run:\n```sh\nls -la\n```\nDone."
-    inside = len("Run:\n```sh\nls".encode())
+    inside = len(b"Run:\n```sh\nls")
     cited = cite(text, metadata(support(inside, 0)))
     assert cited == "Run:\n```sh\nls -la\n```\n[\\[1\\]](<https://a.example/> \"T0\")\n\nDone."
 

@@ -26,14 +26,24 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["FakeGemini", "Reply", "RecordedRequest", "MODELS", "echo_reply", "grounding_for", "FakeFile",
-           "camel_case", "decode_bytes"]
+__all__ = [
+    "MODELS",
+    "FakeFile",
+    "FakeGemini",
+    "RecordedRequest",
+    "Reply",
+    "camel_case",
+    "decode_bytes",
+    "echo_reply",
+    "grounding_for",
+]
 
 DEFAULT_MODEL_VERSION = "gemini-3.6-flash"
 _LOOPBACK = "127.0.0.1"
@@ -790,10 +800,7 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.stall_after is not None:
             fake._stall(reply.stall_seconds)
         payload = _whole_response(reply, request)
-        if reply.malformed_after is not None:
-            data = b"{not json"
-        else:
-            data = json.dumps(payload).encode()
+        data = b"{not json" if reply.malformed_after is not None else json.dumps(payload).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))

@@ -24,8 +24,8 @@ import argparse
 import json
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from gemchat.storage import migrations
 

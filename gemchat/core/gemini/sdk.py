@@ -47,7 +47,7 @@ def _import_sdk_modules() -> None:
     Built lazily, those models cost ~0.4 s on the UI thread when the first answer
     starts to stream; here they are built on the worker thread that imports.
     """
-    import google.genai  # noqa: F401
+    import google.genai
     import google.genai.errors  # noqa: F401
     from google.genai import types
 

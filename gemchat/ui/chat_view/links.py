@@ -8,7 +8,7 @@ run the action registered for them, with its numbers.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices

@@ -6,7 +6,7 @@ scrolling back to the bottom resume following.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractSlider, QTextBrowser, QToolButton

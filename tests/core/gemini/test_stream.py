@@ -125,7 +125,7 @@ def test_grounding_turns_on_the_google_search_tool_and_brings_citations(gemini: 
     assert body["tools"] == [{"googleSearch": {}}]
     (grounding,) = [e.grounding for e in events if e.grounding]
     assert search_queries(grounding) == ["zürich see"]
-    assert [s.title for s in sources(grounding)][0] == "Example — Wikipedia"
+    assert next(s.title for s in sources(grounding)) == "Example — Wikipedia"
     assert grounding["search_entry_point"]["rendered_content"].startswith("<style>")
     cited = cite("".join(e.text for e in events), grounding)
     # Byte offsets, converted: each marker lands right after its sentence, not inside a word.

@@ -155,7 +155,7 @@ def test_inline_files_that_would_pass_the_request_limit_are_uploaded_instead(
         "gemini-3.6-flash", [question(1, "Compare", first, second)], attachment_path=files.path)))
     (body,) = stream_bodies(gemini)
     assert [list(p) for p in media_parts(body)] == [["inlineData"], ["fileData"]]
-    stream = [r for r in gemini.requests if r.kind == "stream"][0]
+    stream = next(r for r in gemini.requests if r.kind == "stream")
     assert len(stream.headers) and int(stream.headers.get("content-length", 0)) < REQUEST_LIMIT_BYTES
 
 
