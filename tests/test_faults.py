@@ -316,6 +316,8 @@ def test_a_question_that_cannot_be_saved_is_not_sent_and_comes_back_to_the_box(
     break_it, mend_it = STORAGE_FAULTS[fault]
     type_and_send(qtbot, app, "First")
     wait_answer_done(qloop, app)
+    # The chat's title is asked for after the first answer; its save must not meet the broken disk.
+    run(qloop, until(lambda: len(app.session.tasks) == 0, what="the title saved"))
     before = rows(data_dir, "select id, text, status from messages order by id")
     said = problems(app)
     on_app_connection(qloop, app, break_it)
