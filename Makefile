@@ -42,7 +42,7 @@ $(MUTANTS_STAMP): $(STAMP)
 	touch $(MUTANTS_STAMP)
 
 mutants: $(MUTANTS_STAMP)
-	QT_QPA_PLATFORM=offscreen $(VENV)/bin/mutmut run --max-children $(MUTANT_CHILDREN) $(MUTANTS)
+	GEMCHAT_MUTANTS=1 QT_QPA_PLATFORM=offscreen $(VENV)/bin/mutmut run --max-children $(MUTANT_CHILDREN) $(MUTANTS)
 	$(PY) tools/mutants_score.py
 
 # Launcher entry and icons for the current user; runs the packaged app if built, else the venv's script.

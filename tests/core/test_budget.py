@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from gemchat.core.budget import StepBudget
+from tests.examples import examples
 
 
 def test_slow_steps_shrink_the_budget_to_its_floor_and_quick_full_ones_grow_it_to_its_ceiling() -> None:
@@ -33,6 +34,7 @@ def test_nonsense_bounds_are_refused() -> None:
         StepBudget(400, 100, 2000, target_ms=0)
 
 
+@settings(max_examples=examples(100))
 @given(st.lists(st.tuples(st.floats(0, 50), st.integers(0, 10_000)), max_size=200))
 def test_the_budget_never_leaves_its_bounds(steps: list[tuple[float, int]]) -> None:
     budget = StepBudget(300, 50, 3000, target_ms=1.5)

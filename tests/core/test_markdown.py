@@ -16,6 +16,7 @@ from gemchat.core.markdown import (
     code_blocks,
     render_markdown,
 )
+from tests.examples import examples
 
 # Lines that exercise the constructs where a later line can change an earlier block:
 # setext headings, lazy continuation, loose lists, tables, fences, reference definitions.
@@ -47,7 +48,7 @@ def stream(text: str, cuts: list[int], check_every_step: bool = False) -> str:
     return "".join(update.settled) if update.reset else shown + "".join(update.settled)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_any_text_streamed_in_any_pieces_renders_as_it_would_in_one_go(data: st.DataObject) -> None:
     text = data.draw(markdown_text)

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gemchat.core.typewriter import Typewriter
+from tests.examples import examples
 
 
 def drive(tw: Typewriter, arrivals: list[tuple[float, str]], end: float, step: float = 1 / 60) -> list[tuple[float, str]]:
@@ -72,7 +73,7 @@ def test_a_pause_does_not_bank_credit_for_a_jump() -> None:
     assert len(tw.take(50.02)) <= 3
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     pieces=st.lists(
         st.tuples(st.floats(min_value=0, max_value=3, allow_nan=False), st.text(max_size=300)),
@@ -100,7 +101,7 @@ def test_text_is_shown_in_order_whole_and_once(
     assert "".join(out) == "".join(text for _, text in arrivals)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     pieces=st.lists(
         st.tuples(st.floats(min_value=0, max_value=3, allow_nan=False), st.text(min_size=1, max_size=300)),
