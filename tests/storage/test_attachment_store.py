@@ -88,3 +88,29 @@ def test_copies_no_message_refers_to_are_pruned(tmp_path: Path) -> None:
     (files.root / ".incoming-x").write_bytes(b"half")
     assert files.prune({kept.sha256}) == 2
     assert files.has(kept.sha256) and not files.has(dropped.sha256)
+
+
+def test_a_refused_file_is_named_in_the_reason_and_pruning_an_absent_folder_removes_nothing(tmp_path: Path) -> None:
+    files = AttachmentFiles(tmp_path / "attachments")
+    (tmp_path / "empty.txt").write_text("")
+    with pytest.raises(AttachmentRefused, match=r"^empty\.txt was not attached: the file is empty\.$"):
+        files.add_file(tmp_path / "empty.txt")
+    assert files.prune(keep=[]) == 0
+
+
+def test_only_an_upload_with_its_name_address_and_expiry_is_remembered(tmp_path: Path) -> None:
+    """An upload the Files API answered without one of them cannot be referred to later: it is not kept."""
+    store = ChatStore.open(tmp_path / "gemchat.db")
+    chat = store.create_chat("m", "t")
+    partial = [Attachment(c * 64, f"{c}.png", "image/png", 10, *fields) for c, fields in (
+        ("a", (None, "https://f/a", "2099-01-01T00:00:00Z")),
+        ("b", ("files/b", None, "2099-01-01T00:00:00Z")),
+        ("c", ("files/c", "https://f/c", None)),
+    )]
+    for attachment in partial:
+        store.remember_upload(attachment)
+    store.add_message(chat.id, Role.USER, "three files", attachments=[Attachment(a.sha256, a.name, a.mime_type, 10)
+                                                                     for a in partial])
+    shown = store.messages(chat.id)[0].attachments
+    assert [(a.file_name, a.file_uri, a.expires_at) for a in shown] == [(None, None, None)] * 3
+    store.close()

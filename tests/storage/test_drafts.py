@@ -9,7 +9,7 @@ from gemchat.storage.drafts import DraftStore
 
 
 def test_a_draft_typed_in_a_chat_or_before_any_chat_is_there_after_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "data" / "drafts.json"  # the folder is made on the first write
+    path = tmp_path / "new" / "data" / "drafts.json"  # the folders are made on the first write
     drafts = DraftStore(path)
     drafts.put(7, "half a question")
     drafts.put(None, "typed before the first chat")

@@ -205,3 +205,52 @@ def test_a_database_that_cannot_be_created_is_a_storage_error(tmp_path: Path) ->
     with sqlite3.connect(tmp_path / "empty.db"):
         pass
     assert ChatStore.open(tmp_path / "empty.db").list_chats() == []  # an empty file is a new database
+
+
+def test_a_search_hit_on_the_old_version_being_shown_keeps_that_version(store: ChatStore) -> None:
+    chat = store.create_chat("m", "t")
+    question = store.add_message(chat.id, Role.USER, "q")
+    old = store.add_message(chat.id, Role.MODEL, "old answer")
+    store.add_message(chat.id, Role.MODEL, "new answer", parent_id=question.id)
+    store.switch_version(old.id, 0)  # the user paged back to the old answer
+    assert [t for t, _, _ in shown(store, chat.id)] == ["q", "old answer"]
+    assert store.reveal(question.id) == chat.id  # a hit on the question, which both versions share
+    assert [t for t, _, _ in shown(store, chat.id)] == ["q", "old answer"]
+
+
+def test_search_shows_at_most_fifty_hits_each_with_when_it_was_written(store: ChatStore) -> None:
+    chats = [store.create_chat("m", f"Plan {n}", created_at=f"2025-01-{n % 28 + 1:02}T00:00:00.000Z")
+             for n in range(30)]
+    for chat in chats:
+        store.add_message(chat.id, Role.USER, "a plan for the day", created_at="2025-03-01T10:00:00.000Z")
+    hits = store.search("plan")
+    assert len(hits) == 50
+    assert [h.created_at for h in hits[:30]] == [c.created_at for c in chats]  # titles: the chat's creation
+    assert {h.created_at for h in hits[30:]} == {"2025-03-01T10:00:00.000Z"}  # messages: their own time
+
+
+def test_a_sqlite_file_of_another_program_is_refused_and_never_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "gemchat.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE chats (something_else TEXT)")
+    with pytest.raises(StorageError, match="cannot open") as refused:
+        ChatStore.open(path, recover_corrupt=True)
+    assert not isinstance(refused.value, CorruptDatabase)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gemchat.db"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("chats",)]
+
+
+def test_a_damaged_file_names_itself_in_the_error(tmp_path: Path) -> None:
+    path = tmp_path / "gemchat.db"
+    path.write_bytes(b"garbage" * 1000)
+    with pytest.raises(CorruptDatabase) as damaged:
+        ChatStore.open(path)
+    assert damaged.value.path == path and str(path) in str(damaged.value)
+
+
+def test_continuing_an_answer_that_was_deleted_meanwhile_is_an_error_naming_it(store: ChatStore) -> None:
+    with pytest.raises(LookupError, match="no message 4242"):
+        store.reopen_message(4242)
+    with pytest.raises(LookupError, match="no message 4242"):
+        store.finish_message(4242, Status.COMPLETE)

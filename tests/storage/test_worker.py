@@ -29,6 +29,7 @@ def test_appends_nobody_waits_for_are_all_in_the_answer_that_ends_after_them(tmp
         for n in range(200):
             worker.submit(store.append_to_message, answer.id, f"{n} ")
         final = await worker.run(store.finish_message, answer.id, Status.COMPLETE)
+        assert final.status is Status.COMPLETE and (await worker.run(store.get_chat, chat.id)).title == "Ordered"
         return final.text, await worker.run(lambda: threading.current_thread().name)
 
     text, thread = asyncio.run(stream())
@@ -41,10 +42,11 @@ def test_closing_finishes_queued_work_then_closes_the_database(tmp_path: Path) -
     worker = StoreWorker(ChatStore.open(tmp_path / "gemchat.db"))
     chat = worker.store.create_chat("m", "Before quitting")
     for n in range(50):
-        worker.submit(worker.store.add_message, chat.id, Role.USER, f"message {n}")
+        worker.submit(worker.store.add_message, chat.id, Role.USER, f"message {n}", status=Status.INTERRUPTED)
     worker.close()
     with sqlite3.connect(tmp_path / "gemchat.db") as conn:
-        assert conn.execute("SELECT count(*) FROM messages").fetchone() == (50,)
+        assert conn.execute("SELECT count(*), min(status), max(status) FROM messages").fetchone() == (
+            50, "interrupted", "interrupted")
     with pytest.raises(sqlite3.ProgrammingError):  # closed: nothing can write through it any more
         worker.store.get_chat(chat.id)
 
