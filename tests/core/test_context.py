@@ -21,7 +21,7 @@ def test_typed_text_is_guessed_at_four_characters_a_token_rounded_up() -> None:
 
 
 def test_the_meter_counts_from_the_last_answer_gemini_reported_on_plus_what_came_after() -> None:
-    reported = {"prompt_token_count": 100, "candidates_token_count": 20}
+    reported = {"prompt_token_count": 300, "candidates_token_count": 20}  # not what estimates would give
     chat = [
         message(Role.USER, "x" * 400),  # before the reported answer: already in its prompt count
         message(Role.MODEL, "y" * 80, usage=reported),
@@ -29,7 +29,7 @@ def test_the_meter_counts_from_the_last_answer_gemini_reported_on_plus_what_came
         message(Role.MODEL, "never counted: failed", Status.ERROR),
         message(Role.USER, "w" * 8, files=2),
     ]
-    assert chat_tokens(chat) == 100 + 20 + 10 + 2 + 2 * MEDIA_TOKENS_GUESS
+    assert chat_tokens(chat) == 300 + 20 + 10 + 2 + 2 * MEDIA_TOKENS_GUESS
 
 
 def test_the_newest_report_wins_over_an_older_one() -> None:

@@ -47,6 +47,8 @@ def test_an_empty_stored_key_counts_as_none(memory_keyring: MemoryKeyring) -> No
 def test_without_a_keyring_loading_finds_nothing_and_saving_says_how_to_keep_the_key() -> None:
     keyring.set_keyring(fail.Keyring())  # the memory_keyring fixture puts its own back afterwards
     assert KeyStore().load() is None
-    with pytest.raises(KeyringUnavailable, match="GEMINI_API_KEY"):
+    with pytest.raises(KeyringUnavailable) as refused:
         KeyStore().save("AIza-unsaved")
+    assert str(refused.value) == ("No system keyring is available to store the key; it is used for this session "
+                                  "only. Set GEMINI_API_KEY in your environment to keep it.")
     KeyStore().delete()  # nothing to delete, and no error
