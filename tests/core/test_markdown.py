@@ -14,6 +14,7 @@ from gemchat.core.markdown import (
     LIGHT,
     StreamingMarkdown,
     code_blocks,
+    make_parser,
     render_markdown,
 )
 from tests.examples import examples
@@ -168,3 +169,11 @@ def test_the_markdown_module_imports_no_qt_and_defers_pygments() -> None:
             "assert 'pygments' not in sys.modules; m.render_markdown('x'); "
             "assert 'pygments' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_answers_may_use_tables_and_strikethrough_but_raw_html_shows_as_text() -> None:
+    """Built fresh here: the app's own parser is made once, on first use."""
+    html = make_parser().render("A | B\n--|--\n1 | 2\n\n~~gone~~ <i>raw</i> **bold**\n")
+    assert '<table border="0" cellspacing="1"' in html  # the table as Qt can draw it, with its grid
+    assert ">1</td>" in html and "<s>gone</s>" in html and "<strong>bold</strong>" in html
+    assert "&lt;i&gt;raw&lt;/i&gt;" in html
