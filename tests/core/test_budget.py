@@ -44,3 +44,25 @@ def test_the_budget_never_leaves_its_bounds(steps: list[tuple[float, int]]) -> N
         assert 50 <= budget.value <= 3000
         if elapsed > 1.5:
             assert budget.value <= before
+
+
+def test_a_step_right_at_the_target_keeps_the_budget_and_only_one_under_half_of_it_grows_it() -> None:
+    budget = StepBudget(400, 100, 2000, target_ms=2.0)
+    budget.observe(2.0, 400)  # on target: as it should be
+    assert budget.value == 400
+    budget.observe(1.0, 400)  # quick, but not twice as quick as wanted
+    assert budget.value == 400
+    budget.observe(0.8, 400)
+    assert budget.value == 460
+
+
+def test_a_tiny_budget_still_grows_one_character_at_a_time() -> None:
+    budget = StepBudget(3, 1, 10, target_ms=2.0)
+    budget.observe(0.1, 3)
+    assert budget.value == 4  # 3 * 1.15 rounds down to 3; it must still move
+
+
+def test_the_tightest_bounds_that_make_sense_are_accepted() -> None:
+    assert StepBudget(1, 1, 1, target_ms=0.5).value == 1
+    with pytest.raises(ValueError, match=r"^need 0 < low <= initial <= high and a positive target$"):
+        StepBudget(0, 0, 10, target_ms=2.0)
