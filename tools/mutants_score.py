@@ -4,9 +4,9 @@ mutmut prints one line per mutant (`    gemchat.core.budget.x_name__mutmut_3: ki
 this counts them. A mutant is caught when a test failed (killed) or hung (timeout);
 it is missed when every test passed (survived) or no test reached it (no tests).
 
-Two kinds of survivor change nothing anyone can observe, and are counted apart
-(`equivalent`), each recognised from the mutant's own code in mutants/ (the
-original function beside each mutated copy), never from a list of names:
+Two kinds of mutant change nothing anyone can observe, and are counted apart
+(`equivalent`, whether run or not), each recognised from the mutant's own code in
+mutants/ (the original function beside each mutated copy), never from a list of names:
 
 - SQL case: the only change is the letter case of an SQL statement without a
   quoted literal (`SELECT id FROM chats` -> `select id from chats`); SQLite reads
@@ -98,13 +98,13 @@ def main() -> int:
         if not (match := LINE.match(line)):
             continue
         name, module, status = match.groups()
-        if status in MISSED:
+        if status not in CAUGHT:  # an equivalent mutant is one by its code, run or not
             if module not in sources:
                 path = Path("mutants", *module.split(".")).with_suffix(".py")
                 sources[module] = mutated_functions(path) if path.exists() else {}
             if category := equivalence(name, sources[module]):
                 status = f"equivalent ({category})"
-            else:
+            elif status in MISSED:
                 missed.append((name, status))
         by_module[module][status] += 1
     if not by_module:
