@@ -117,3 +117,19 @@ def test_the_command_line_exports_a_bundle_and_imports_it(tmp_path: Path, capsys
     assert main(["import", "--data-dir", str(tmp_path / "there"), str(target)]) == 0
     assert "Imported 1 chat." in capsys.readouterr().err
     assert len(list(attachments_dir(tmp_path / "there").iterdir())) == 2
+
+
+def test_exporting_one_chat_again_takes_only_its_files_and_skips_those_deleted_by_hand(tmp_path: Path) -> None:
+    store, files = filled(tmp_path / "here")
+    other = store.create_chat("gemini-3.6-flash", "Another chat")
+    store.add_message(other.id, Role.USER, "Its own file", attachments=[files.add_bytes(b"just text", "own.txt")])
+    (with_files,) = [c for c in store.list_chats() if c.title == "With files"]
+    target = tmp_path / "out" / "one.json"
+    assert export_bundle(store, files, target, chat_id=with_files.id) == 2
+    assert [c["title"] for c in json.loads(target.read_text(encoding="utf-8"))] == ["With files"]
+    assert export_bundle(store, files, target, chat_id=with_files.id) == 0  # again: the files are there already
+    own = files.add_bytes(b"just text", "own.txt").sha256
+    files.path(own).unlink()  # deleted by hand from the data directory
+    assert export_bundle(store, files, tmp_path / "all" / "all.json") == 2  # the JSON still names it
+    assert own not in {p.name for p in attachments_folder(tmp_path / "all" / "all.json").iterdir()}
+    store.close()
