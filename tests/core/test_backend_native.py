@@ -313,3 +313,25 @@ def test_count_tokens_and_the_models_input_limit(gemini: FakeGemini) -> None:
     (count,) = [r for r in gemini.requests if r.kind == "count"]
     assert count.path.endswith("/models/gemini-3.6-flash:countTokens")
     assert count.body == {"contents": [{"parts": [{"text": "x" * 400}], "role": "user"}]}
+
+
+@pytest.mark.parametrize("size", [len(PNG), INLINE_LIMIT_BYTES + 1], ids=["inline", "uploaded"])
+def test_a_file_deleted_from_the_data_directory_says_which_one_and_nothing_is_sent(
+    gemini: FakeGemini, tmp_path: Path, size: int
+) -> None:
+    files = Files(tmp_path)
+    data = PNG + bytes(size - len(PNG))
+    image = files.add("holiday.png", data, "image/png")
+    files.path(image.sha256).unlink()  # deleted by hand
+    request = GenerationRequest("gemini-3.6-flash", [question(1, "What is this?", image)],
+                                attachment_path=files.path)
+    try:
+        events = asyncio.run(collect(backend_for(gemini), request))
+    except GemchatError as exc:
+        error = exc
+    else:
+        (error,) = [e.error for e in events if e.error is not None]
+    assert error.message == ("The attached file holiday.png is missing from gemchat's data directory, "
+                             "so it could not be sent.")
+    assert error.detail.startswith("FileNotFoundError")
+    assert not [r for r in gemini.requests if r.kind in ("stream", "upload")]
