@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gemchat.core.grounding import cite, citation_points, merge, search_queries, search_url, sources
+from gemchat.core.grounding import cite, citation_points, is_web_link, merge, search_queries, search_url, sources
 from tests.fakes.gemini_server import grounding_for
 
 
@@ -130,3 +130,25 @@ M = "\\[1\\]"
         "after an exclamation mark", "after an escaped exclamation mark"])
 def test_a_citation_never_changes_the_markdown_around_it(text: str, cut: int, shown: str) -> None:
     assert cited_at(text, cut) == shown
+
+
+def test_a_source_without_a_title_is_named_by_its_domain_then_its_address_then_source() -> None:
+    grounding = {"grounding_chunks": [
+        {"web": {"uri": "https://a.example/x", "title": "  Two\n words  "}},
+        {"web": {"uri": "https://b.example/y", "domain": "b.example"}},
+        {"web": {"uri": "https://c.example/z"}},
+        {"web": {}},
+        {},
+    ]}
+    assert [(s.number, s.uri, s.title) for s in sources(grounding)] == [
+        (1, "https://a.example/x", "Two words"), (2, "https://b.example/y", "b.example"),
+        (3, "https://c.example/z", "https://c.example/z"), (4, "", "Source"), (5, "", "Source")]
+    assert [s.linkable for s in sources(grounding)] == [True, True, True, False, False]
+
+
+@pytest.mark.parametrize(("uri", "linked"), [
+    ("http://a.example/", True), ("HTTPS://A.example", True), ("https:///no-host", False),
+    ("mailto:x@y.example", False), ("//a.example/path", False), ("http://[::1", False), ("ftp://a.example/", False),
+])
+def test_only_http_addresses_with_a_host_become_links(uri: str, linked: bool) -> None:
+    assert is_web_link(uri) is linked
