@@ -1,7 +1,7 @@
 """The mutation score of `make mutants`, per package and per module, from `mutmut results --all true`.
 
 mutmut prints one line per mutant (`    gemchat.core.budget.x_name__mutmut_3: killed`);
-this counts them. A mutant is caught when a test failed (killed) or hung (timeout);
+this counts them. A mutant is caught when a test failed (killed), hung (timeout) or crashed;
 it is missed when every test passed (survived) or no test reached it (no tests).
 
 Two kinds of mutant change nothing anyone can observe, and are counted apart
@@ -28,7 +28,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-CAUGHT = {"killed", "timeout", "caught by type check"}
+CAUGHT = {"killed", "timeout", "segfault", "caught by type check"}  # the tests failed, hung or crashed
 MISSED = {"survived", "no tests"}
 LINE = re.compile(r"^\s+((gemchat\.[\w.]+?)\.(?:x_|xǁ)\S*): (.+)$")
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|PRAGMA|BEGIN|COMMIT|ROLLBACK|WITH)\b", re.IGNORECASE)
