@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from gemchat.core.errors import ErrorKind, empty_answer, from_block_reason, from_finish_reason
+from gemchat.core.errors import ErrorKind, empty_answer, from_api_error, from_block_reason, from_finish_reason
 
 
 @pytest.mark.parametrize(("reason", "says"), [
@@ -41,3 +41,16 @@ def test_an_empty_answer_says_whether_it_hit_the_length_limit() -> None:
     assert empty_answer("MAX_TOKENS").message.startswith("Gemini reached its length limit before writing anything")
     assert empty_answer("STOP").message == "Gemini sent an empty answer. Retry, or rephrase your message."
     assert empty_answer(None).kind is ErrorKind.EMPTY and empty_answer(None).detail == "no text; finish reason None"
+
+
+def test_a_key_google_calls_invalid_is_an_auth_error_whatever_the_message_says() -> None:
+    details = {"error": {"details": [
+        {"@type": "type.googleapis.com/google.rpc.Help"},
+        {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"},
+    ]}}
+    error = from_api_error(400, "INVALID_ARGUMENT", "Request contains an invalid argument.", details, "m")
+    assert error.kind is ErrorKind.AUTH and "API key was not accepted" in error.message
+    other_reason = {"details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SOMETHING_ELSE"},
+                                {"@type": "type.googleapis.com/google.rpc.BadRequest", "reason": "API_KEY_INVALID"}]}
+    refused = from_api_error(400, "INVALID_ARGUMENT", "Bad field.", other_reason, "m")
+    assert (refused.kind, refused.message) == (ErrorKind.BAD_REQUEST, "Gemini refused the request: Bad field.")
