@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from gemchat.core.attachments import (
     INLINE_LIMIT_BYTES,
     MAX_ATTACHMENTS,
     format_size,
+    kind_of,
     mime_type_for,
     plan_parts,
     refusal,
@@ -68,3 +71,45 @@ def test_plan_inlines_small_files_while_the_request_stays_under_20_mb() -> None:
     eight = [attachment(INLINE_LIMIT_BYTES - n) for n in range(3)]
     plans = plan_parts([small, big, held, *eight], text_bytes=0, now=now)
     assert [p.how for p in plans] == ["inline", "upload", "file", "inline", "upload", "upload"]
+
+
+@pytest.mark.parametrize(("size", "shown"), [
+    (0, "0 bytes"), (999, "999 bytes"), (1000, "1.0 KB"), (9_949, "9.9 KB"), (10_000, "10 KB"),
+    (999_499, "999 KB"), (1_000_000, "1.0 MB"), (25_000_000, "25 MB"), (999_000_000, "999 MB"),
+    (1_000_000_000, "1.0 GB"), (2_500_000_000_000, "2500 GB"),
+])
+def test_sizes_read_as_people_say_them(size: int, shown: str) -> None:
+    assert format_size(size) == shown
+
+
+@pytest.mark.parametrize(("mime_type", "word"), [
+    ("image/png", "image"), ("image/heic", "image"), ("audio/mpeg", "audio"), ("video/mp4", "video"),
+    ("application/pdf", "document"), ("text/x-python", "document"), ("image/svg+xml", "document"),
+])
+def test_a_chip_without_a_thumbnail_names_the_kind_of_file(mime_type: str, word: str) -> None:
+    assert kind_of(mime_type) == word
+
+
+def _ftyp(brand: bytes) -> bytes:
+    """The start of an ISO media file (HEIC, HEIF, MP4): a box size, `ftyp`, then the brand."""
+    return b"\x00\x00\x00\x18ftyp" + brand + bytes(8)
+
+
+@pytest.mark.parametrize(("name", "head", "sent_as"), [
+    ("IMG_0001.bin", b"\xff\xd8\xff\xe0rest", "image/jpeg"),
+    ("sticker.bin", b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp"),
+    ("sound.bin", b"RIFF\x00\x00\x00\x00WAVEfmt ", None),  # RIFF, but not WebP; the name says nothing
+    *[("phone.bin", _ftyp(brand), "image/heic") for brand in (b"heic", b"heix", b"hevc", b"heim", b"heis")],
+    *[("phone.bin", _ftyp(brand), "image/heif") for brand in (b"mif1", b"msf1")],
+    ("clip.mp4", _ftyp(b"isom"), "video/mp4"),  # ftyp, but a video: the name decides
+    ("scan.bin", b"%PDF-1.7", "application/pdf"),
+    ("song.MP3", b"ID3\x03", "audio/mp3"),  # audio by its name, in any case
+    ("photo.png", b"not a png at all", None),  # an image by name only: the bytes must agree
+    ("doc.pdf", b"plain text", None),
+    ("notes.unknownext", "héllo".encode(), "text/plain"),
+    ("data.bin", b"\x00\x01", None),
+])
+def test_what_a_file_is_sent_as_comes_from_its_bytes_for_images_and_pdfs_and_its_name_for_media(
+    name: str, head: bytes, sent_as: str | None
+) -> None:
+    assert mime_type_for(name, head) == sent_as

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from gemchat.core.grounding import citation_points, cite, merge, search_queries, search_url, sources
+import pytest
+
+from gemchat.core.grounding import citation_points, cite, is_web_link, merge, search_queries, search_url, sources
 from tests.fakes.gemini_server import grounding_for
 
 
@@ -89,3 +91,64 @@ def test_markers_never_break_the_markdown_around_them() -> None:
     assert "<ol" in html and "<table" in html
     assert "4.5 m" in html and "https://maree.info" in html
     assert cited.count("[\\[1\\]]") == 3  # after item 1, after the table, after the link's line
+
+
+def cited_at(text: str, cut: int) -> str:
+    """`text` with one unlinkable source cited for the passage that ends after `cut` characters."""
+    grounding = {"grounding_chunks": [{"web": {"uri": "javascript:x", "title": "T"}}],
+                 "grounding_supports": [{"segment": {"end_index": len(text[:cut].encode())},
+                                         "grounding_chunk_indices": [0]}]}
+    return cite(text, grounding)
+
+
+M = "\\[1\\]"
+
+
+@pytest.mark.parametrize(("text", "cut", "shown"), [
+    # after a table: on its own paragraph, one blank line below the last row, not read as a row
+    ("| a | b |\n| - | - |\n| 1 | 2 |\nAfter.", 5, f"| a | b |\n| - | - |\n| 1 | 2 |\n\n{M}\n\nAfter."),
+    ("Intro.\n| a | b |\n| - | - |\n| 1 | 2 |", 12, f"Intro.\n| a | b |\n| - | - |\n| 1 | 2 |{M}"),
+    ("Text.\n\n| a |\n|---|\n| 1 |\nafter", 7, f"Text.\n\n{M}\n\n| a |\n|---|\n| 1 |\nafter"),
+    # a segment ending after a list number, inside "8.0", code, a link or a URL: the end of its line
+    ("1. First item here\n2. Second", 2, f"1. First item here{M}\n2. Second"),
+    ("- item.\nmore", 1, f"- item.{M}\nmore"),
+    ("It is 8.0 m tall.\nNext", 8, f"It is 8.0 m tall.{M}\nNext"),
+    ("Use `a. b` now\nNext", 7, f"Use `a. b` now{M}\nNext"),
+    ("See [the docs. here](https://x) ok\nNext", 14, f"See [the docs. here](https://x) ok{M}\nNext"),
+    ("Go <https://a.b/c. d> now", 18, f"Go <https://a.b/c. d> now{M}"),
+    # inside a fenced block: after the block, whatever its fence; an unclosed block runs to the end
+    ("Code:\n```\nx = 1.\n```\nDone.", 16, f"Code:\n```\nx = 1.\n```\n{M}\n\nDone."),
+    ("A\n~~~\ncode.\n~~~~\nB", 9, f"A\n~~~\ncode.\n~~~~\n{M}\n\nB"),
+    ("A\n```\ncode.\n~~~\nstill", 9, f"A\n```\ncode.\n~~~\nstill{M}"),
+    # at a line start: its own paragraph; after "!" the "!" is escaped, or "![" would be an image
+    ("First.\nSecond.", 7, f"First.\n{M}\n\nSecond."),
+    ("Wow!", 4, f"Wow\\!{M}"),
+    ("Wow\\!", 5, f"Wow\\!{M}"),
+], ids=["after a table", "in a table's last row", "before a table", "after a list number",
+        "after a bullet", "inside 8.0", "inside code", "inside a link", "inside a URL",
+        "inside a code block", "inside a tilde block", "inside an unclosed block", "at a line start",
+        "after an exclamation mark", "after an escaped exclamation mark"])
+def test_a_citation_never_changes_the_markdown_around_it(text: str, cut: int, shown: str) -> None:
+    assert cited_at(text, cut) == shown
+
+
+def test_a_source_without_a_title_is_named_by_its_domain_then_its_address_then_source() -> None:
+    grounding = {"grounding_chunks": [
+        {"web": {"uri": "https://a.example/x", "title": "  Two\n words  "}},
+        {"web": {"uri": "https://b.example/y", "domain": "b.example"}},
+        {"web": {"uri": "https://c.example/z"}},
+        {"web": {}},
+        {},
+    ]}
+    assert [(s.number, s.uri, s.title) for s in sources(grounding)] == [
+        (1, "https://a.example/x", "Two words"), (2, "https://b.example/y", "b.example"),
+        (3, "https://c.example/z", "https://c.example/z"), (4, "", "Source"), (5, "", "Source")]
+    assert [s.linkable for s in sources(grounding)] == [True, True, True, False, False]
+
+
+@pytest.mark.parametrize(("uri", "linked"), [
+    ("http://a.example/", True), ("HTTPS://A.example", True), ("https:///no-host", False),
+    ("mailto:x@y.example", False), ("//a.example/path", False), ("http://[::1", False), ("ftp://a.example/", False),
+])
+def test_only_http_addresses_with_a_host_become_links(uri: str, linked: bool) -> None:
+    assert is_web_link(uri) is linked

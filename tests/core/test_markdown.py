@@ -13,10 +13,15 @@ from gemchat.core.markdown import (
     COPY_CODE_PREFIX,
     DARK,
     LIGHT,
+    WARM_LANGUAGES,
     StreamingMarkdown,
     code_blocks,
+    escape_text,
+    make_parser,
     render_markdown,
+    warm_up,
 )
+from tests.examples import examples
 
 # Lines that exercise the constructs where a later line can change an earlier block:
 # setext headings, lazy continuation, loose lists, tables, fences, reference definitions.
@@ -48,7 +53,7 @@ def stream(text: str, cuts: list[int], check_every_step: bool = False) -> str:
     return "".join(update.settled) if update.reset else shown + "".join(update.settled)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_any_text_streamed_in_any_pieces_renders_as_it_would_in_one_go(data: st.DataObject) -> None:
     text = data.draw(markdown_text)
@@ -168,3 +173,31 @@ def test_the_markdown_module_imports_no_qt_and_defers_pygments() -> None:
             "assert 'pygments' not in sys.modules; m.render_markdown('x'); "
             "assert 'pygments' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_answers_may_use_tables_and_strikethrough_but_raw_html_shows_as_text() -> None:
+    """Built fresh here: the app's own parser is made once, on first use."""
+    html = make_parser().render("A | B\n--|--\n1 | 2\n\n~~gone~~ <i>raw</i> **bold**\n")
+    assert '<table border="0" cellspacing="1"' in html  # the table as Qt can draw it, with its grid
+    assert ">1</td>" in html and "<s>gone</s>" in html and "<strong>bold</strong>" in html
+    assert "&lt;i&gt;raw&lt;/i&gt;" in html
+
+
+def test_code_inside_a_list_and_indented_code_show_their_lines_under_a_header_with_a_copy_link() -> None:
+    html = render_markdown("- step one\n\n  ```bash\n  echo hi\n  ```\n\n- step two\n\n  ```\n  ```\n\n"
+                           "Text.\n\n    indented <x>\n", message_id=4)
+    bash = html.index("&nbsp;bash&nbsp;")
+    assert html.index(f'href="{COPY_CODE_PREFIX}4/0"') > bash
+    assert '<span style="color: #008000">echo</span>' in html[bash:]  # highlighted as bash
+    empty = html.index(f'href="{COPY_CODE_PREFIX}4/1"')  # an empty block: its header, no lines
+    assert "<pre" not in html[empty:html.index("</li>", empty)]
+    indented = html.index(f'href="{COPY_CODE_PREFIX}4/2"')
+    assert "&nbsp;code&nbsp;" in html[empty - 200:empty] and "indented &lt;x&gt;</pre>" in html[indented:]
+
+
+def test_warming_up_prepares_the_parser_and_each_common_languages_highlighter() -> None:
+    steps = list(warm_up(DARK))
+    assert len(steps) == 1 + len(WARM_LANGUAGES)
+    html = render_markdown("```json\n{\"a\": 1}\n```\n", style=DARK)
+    assert "<span style=" in html  # json, one of the warmed languages, is highlighted
+    assert escape_text("a < b & c > d") == "a &lt; b &amp; c &gt; d"  # a user's own words: shown as typed

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gemchat.core.typewriter import Typewriter
+from tests.examples import examples
 
 
 def drive(tw: Typewriter, arrivals: list[tuple[float, str]], end: float, step: float = 1 / 60) -> list[tuple[float, str]]:
@@ -72,7 +73,7 @@ def test_a_pause_does_not_bank_credit_for_a_jump() -> None:
     assert len(tw.take(50.02)) <= 3
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     pieces=st.lists(
         st.tuples(st.floats(min_value=0, max_value=3, allow_nan=False), st.text(max_size=300)),
@@ -100,7 +101,7 @@ def test_text_is_shown_in_order_whole_and_once(
     assert "".join(out) == "".join(text for _, text in arrivals)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     pieces=st.lists(
         st.tuples(st.floats(min_value=0, max_value=3, allow_nan=False), st.text(min_size=1, max_size=300)),
@@ -128,3 +129,33 @@ def test_without_any_flush_every_piece_is_shown_in_order_within_max_lag_of_arriv
         arrived_at.extend([t] * len(text))
     assert all(r >= a for r, a in zip(revealed_at, arrived_at))  # nothing before it arrived
     assert all(r - a <= max_lag + 2 * step for r, a in zip(revealed_at, arrived_at))
+
+
+def test_an_answer_longer_than_four_kilobytes_keeps_flowing_in_order_and_on_time() -> None:
+    """Shown text is dropped from the buffer past 4096 characters; what follows must not notice."""
+    tw = Typewriter(chars_per_second=250, max_lag=1.0)
+    shown = ""
+    now = 0.0
+    pieces = [f"{n:04d}" * 100 for n in range(15)]  # 15 pieces of 400 characters
+    for piece in pieces:
+        tw.feed(piece, now)
+        for _ in range(5):
+            now += 0.25
+            shown += tw.take(now)
+        assert shown == "".join(pieces)[:len(shown)]
+    assert shown == "".join(pieces) and tw.pending == 0
+
+
+def test_text_that_arrives_after_a_pause_starts_at_the_next_frame() -> None:
+    tw = Typewriter(chars_per_second=250)
+    assert tw.take(10.0) == ""
+    tw.feed("hello world", 10.0)
+    assert tw.take(10.0) == ""  # no time has passed since it arrived: nothing earned yet
+    assert tw.take(10.1) == "hello world"  # 0.1 s at 250 characters a second
+
+
+def test_a_character_is_out_exactly_max_lag_after_it_arrived() -> None:
+    tw = Typewriter(chars_per_second=1, max_lag=1.0, catch_up=1000)  # a crawl: only the lag promise hurries it
+    tw.feed("abcdef", 0.0)
+    assert tw.take(0.5) == ""
+    assert tw.take(1.0) == "abcdef"

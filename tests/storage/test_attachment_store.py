@@ -88,3 +88,58 @@ def test_copies_no_message_refers_to_are_pruned(tmp_path: Path) -> None:
     (files.root / ".incoming-x").write_bytes(b"half")
     assert files.prune({kept.sha256}) == 2
     assert files.has(kept.sha256) and not files.has(dropped.sha256)
+
+
+def test_a_refused_file_is_named_in_the_reason_and_pruning_an_absent_folder_removes_nothing(tmp_path: Path) -> None:
+    files = AttachmentFiles(tmp_path / "attachments")
+    (tmp_path / "empty.txt").write_text("")
+    with pytest.raises(AttachmentRefused, match=r"^empty\.txt was not attached: the file is empty\.$"):
+        files.add_file(tmp_path / "empty.txt")
+    assert files.prune(keep=[]) == 0
+
+
+def test_only_an_upload_with_its_name_address_and_expiry_is_remembered(tmp_path: Path) -> None:
+    """An upload the Files API answered without one of them cannot be referred to later: it is not kept."""
+    store = ChatStore.open(tmp_path / "gemchat.db")
+    chat = store.create_chat("m", "t")
+    partial = [Attachment(c * 64, f"{c}.png", "image/png", 10, *fields) for c, fields in (
+        ("a", (None, "https://f/a", "2099-01-01T00:00:00Z")),
+        ("b", ("files/b", None, "2099-01-01T00:00:00Z")),
+        ("c", ("files/c", "https://f/c", None)),
+    )]
+    for attachment in partial:
+        store.remember_upload(attachment)
+    store.add_message(chat.id, Role.USER, "three files", attachments=[Attachment(a.sha256, a.name, a.mime_type, 10)
+                                                                     for a in partial])
+    shown = store.messages(chat.id)[0].attachments
+    assert [(a.file_name, a.file_uri, a.expires_at) for a in shown] == [(None, None, None)] * 3
+    store.close()
+
+
+def test_a_large_file_is_copied_whole_and_its_size_counted_in_full(tmp_path: Path) -> None:
+    files = AttachmentFiles(tmp_path / "data" / "attachments")  # neither folder exists yet
+    data = b"line of a long log file\n" * 200_000  # 4.8 MB: many read chunks
+    (tmp_path / "big.log").write_bytes(data)
+    attached = files.add_file(tmp_path / "big.log")
+    assert attached.size == len(data) and attached.mime_type.startswith("text/")
+    assert files.path(attached.sha256).read_bytes() == data
+    assert [p.name for p in files.root.iterdir()] == [attached.sha256]  # no temporary copy left
+
+
+def test_a_pasted_image_that_cannot_be_attached_is_refused_by_name(tmp_path: Path) -> None:
+    files = AttachmentFiles(tmp_path / "attachments")
+    with pytest.raises(AttachmentRefused, match=r"^pasted\.png was not attached: Gemini cannot read this kind"):
+        files.add_bytes(b"", "pasted.png")  # nothing to tell its kind by
+    pasted = files.add_bytes(PNG, "pasted.png")
+    assert (pasted.name, pasted.mime_type, pasted.size) == ("pasted.png", "image/png", len(PNG))
+
+
+def test_an_imported_file_that_is_not_the_one_attached_is_refused_and_not_kept(tmp_path: Path) -> None:
+    files = AttachmentFiles(tmp_path / "attachments")
+    (tmp_path / "swapped.png").write_bytes(PNG + b"tampered")
+    expected = hashlib.sha256(PNG).hexdigest()
+    with pytest.raises(ValueError, match="is not the attached file"):
+        files.add_verified(tmp_path / "swapped.png", expected)
+    assert not files.has(expected) and list(files.root.iterdir()) == []
+    with pytest.raises(ValueError, match="not a SHA-256"):
+        files.path("../../etc/passwd")

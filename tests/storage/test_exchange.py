@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from gemchat.core.messages import Role, Status
 from gemchat.storage.exchange import export_json, export_markdown, import_json
 from gemchat.storage.store import ChatStore
+from tests.examples import examples
 
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=30)
 # Timestamps as gemchat writes them: UTC, milliseconds, sortable as text.
@@ -36,7 +37,7 @@ def without_ids(exported: str) -> list:
     return chats
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(chats=st.lists(chat, max_size=4))
 def test_export_then_import_gives_back_the_same_chats(chats: list) -> None:
     source = ChatStore.open(None)

@@ -117,3 +117,40 @@ def test_the_command_line_exports_a_bundle_and_imports_it(tmp_path: Path, capsys
     assert main(["import", "--data-dir", str(tmp_path / "there"), str(target)]) == 0
     assert "Imported 1 chat." in capsys.readouterr().err
     assert len(list(attachments_dir(tmp_path / "there").iterdir())) == 2
+
+
+def test_exporting_one_chat_again_takes_only_its_files_and_skips_those_deleted_by_hand(tmp_path: Path) -> None:
+    store, files = filled(tmp_path / "here")
+    other = store.create_chat("gemini-3.6-flash", "Another chat")
+    store.add_message(other.id, Role.USER, "Its own file", attachments=[files.add_bytes(b"just text", "own.txt")])
+    (with_files,) = [c for c in store.list_chats() if c.title == "With files"]
+    target = tmp_path / "out" / "one.json"
+    assert export_bundle(store, files, target, chat_id=with_files.id) == 2
+    assert [c["title"] for c in json.loads(target.read_text(encoding="utf-8"))] == ["With files"]
+    assert export_bundle(store, files, target, chat_id=with_files.id) == 0  # again: the files are there already
+    own = files.add_bytes(b"just text", "own.txt").sha256
+    files.path(own).unlink()  # deleted by hand from the data directory
+    assert export_bundle(store, files, tmp_path / "all" / "all.json") == 2  # the JSON still names it
+    assert own not in {p.name for p in attachments_folder(tmp_path / "all" / "all.json").iterdir()}
+    store.close()
+
+
+def test_a_markdown_export_reads_as_the_chat_did_with_what_was_cut_off_or_failed(tmp_path: Path) -> None:
+    store = ChatStore.open(None)
+    chat = store.create_chat("gemini-3.6-flash", "", "Be brief.\nUse lists.", created_at="2025-01-02T03:04:05.000Z")
+    store.add_message(chat.id, Role.USER, "Question one")
+    store.add_message(chat.id, Role.MODEL, "Half an", Status.INTERRUPTED)
+    store.add_message(chat.id, Role.USER, "Again")
+    store.add_message(chat.id, Role.MODEL, "", Status.ERROR, error="Gemini is overloaded right now.")
+    store.add_message(chat.id, Role.MODEL, "", Status.ERROR)
+    other = store.create_chat("m", "Second", created_at="2025-01-03T00:00:00.000Z")
+    first = "\n".join([
+        "# New chat", "", "*gemini-3.6-flash · 2025-01-02T03:04:05.000Z*", "",
+        "> **System instruction:** Be brief.", "> Use lists.", "",
+        "### You", "", "Question one", "", "### Gemini", "", "Half an", "", "*(stopped before the end)*", "",
+        "### You", "", "Again", "", "### Gemini", "", "", "", "*(failed: Gemini is overloaded right now.)*", "",
+        "### Gemini", "", "", "", "*(failed: unknown error)*", ""])
+    second = "# Second\n\n*m · 2025-01-03T00:00:00.000Z*\n"
+    assert export_markdown(store) == first + "\n---\n\n" + second
+    assert export_markdown(store, other.id) == second
+    store.close()

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from gemchat.core.messages import Role, Status
 from gemchat.storage.errors import StorageError
 from gemchat.storage.store import ChatStore
+from tests.examples import examples
 
 # Every code point, lone surrogates (category Cs) and NUL included.
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)
@@ -32,7 +33,7 @@ def stored(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(title=any_text, system=st.one_of(st.none(), any_text),
        messages=st.lists(st.tuples(st.sampled_from(list(Role)), any_text, statuses), max_size=8))
 def test_chats_and_messages_come_back_as_they_went_in(
@@ -50,7 +51,7 @@ def test_chats_and_messages_come_back_as_they_went_in(
     store.close()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(parts=st.lists(any_text, max_size=12), crash=st.booleans())
 def test_a_streamed_answer_is_its_parts_in_order_whether_finished_or_cut_by_a_crash(
     parts: list[str], crash: bool
@@ -74,7 +75,7 @@ def test_a_streamed_answer_is_its_parts_in_order_whether_finished_or_cut_by_a_cr
     store.close()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(saved=st.lists(any_text, max_size=5), rest=st.lists(any_text, max_size=5))
 def test_finishing_with_the_whole_text_replaces_what_was_saved(saved: list[str], rest: list[str]) -> None:
     """The path taken after a part could not be saved: the whole text, once, instead of the parts."""

@@ -193,3 +193,25 @@ def test_stopping_during_an_upload_cancels_it(gemini: FakeGemini, tmp_path: Path
     assert seen[0].upload is not None and seen[0].upload.sent == 0
     assert gemini.uploaded() == [] and clip.file_uri is None
     assert not [r for r in gemini.requests if r.kind == "stream"]
+
+
+@pytest.mark.parametrize("size", [len(PNG), INLINE_LIMIT_BYTES + 1], ids=["inline", "uploaded"])
+def test_a_file_deleted_from_the_data_directory_says_which_one_and_nothing_is_sent(
+    gemini: FakeGemini, tmp_path: Path, size: int
+) -> None:
+    files = Files(tmp_path)
+    data = PNG + bytes(size - len(PNG))
+    image = files.add("holiday.png", data, "image/png")
+    files.path(image.sha256).unlink()  # deleted by hand
+    request = GenerationRequest("gemini-3.6-flash", [question(1, "What is this?", image)],
+                                attachment_path=files.path)
+    try:
+        events = asyncio.run(collect(backend_for(gemini), request))
+    except GemchatError as exc:
+        error = exc
+    else:
+        (error,) = [e.error for e in events if e.error is not None]
+    assert error.message == ("The attached file holiday.png is missing from gemchat's data directory, "
+                             "so it could not be sent.")
+    assert error.detail.startswith("FileNotFoundError")
+    assert not [r for r in gemini.requests if r.kind in ("stream", "upload")]
