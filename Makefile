@@ -21,7 +21,7 @@ test: lint
 
 # Style (ruff), types (mypy) and the layering README describes (import-linter's contracts).
 lint: $(STAMP)
-	$(VENV)/bin/ruff check gemchat tests benchmarks packaging
+	$(VENV)/bin/ruff check gemchat tests benchmarks packaging tools
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 

@@ -21,7 +21,6 @@ Survivors are listed, so the next test to write is one look away.
 from __future__ import annotations
 
 import ast
-import difflib
 import re
 import subprocess
 import sys
@@ -55,7 +54,7 @@ def equivalence(name: str, functions: dict[str, list[str]]) -> str | None:
     mutant = functions.get(function)
     if original is None or mutant is None or len(original) != len(mutant):
         return None
-    changed = [(a, b) for a, b in zip(original, mutant) if a != b]
+    changed = [(a, b) for a, b in zip(original, mutant, strict=True) if a != b]
     if not changed:
         return None
     if all(a.lower() == b.lower() and "'" not in a and _in_sql_call(original, a) for a, b in changed):
