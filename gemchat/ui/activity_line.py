@@ -9,7 +9,7 @@ DOTS_MS = 400
 
 
 class ActivityLine(QLabel):
-    """"Gemini is thinking…", "… Retrying in 20 s": hidden while nothing is awaited.
+    """Says "Gemini is thinking…" or "… Retrying in 20 s"; hidden while nothing is awaited.
 
     While it waits on Gemini its dots move, so a long wait does not look like a hang.
     """
