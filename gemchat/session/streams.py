@@ -43,14 +43,23 @@ class Streams:
     def start(self, generation: Generation, stream: Coroutine[Any, Any, None]) -> None:
         """Runs `stream`, the life of `generation`, as its chat's one stream task."""
         self.prepare(generation)
-        task = self._tasks.start(stream, key=generation.chat_id)
-        task.add_done_callback(lambda done: self._ended(generation, done))
+        ran: list[bool] = []
 
-    def _ended(self, generation: Generation, task: asyncio.Task[None]) -> None:
+        async def run() -> None:
+            ran.append(True)
+            await stream
+
+        task = self._tasks.start(run(), key=generation.chat_id)
+        task.add_done_callback(lambda done: self._ended(generation, done, started=bool(ran), stream=stream))
+
+    def _ended(self, generation: Generation, task: asyncio.Task[None], started: bool,
+               stream: Coroutine[Any, Any, None]) -> None:
         if self._generations.get(generation.chat_id) is generation:
             del self._generations[generation.chat_id]
-        if task.cancelled():
+        if task.cancelled() and not started:
             # Cancelled before it ever ran: nothing arrived, but the placeholder must not stay 'streaming'.
+            # (Once running, the stream saves its own end, complete or interrupted, whenever it is stopped.)
+            stream.close()
             self._db.submit(self._db.store.finish_message, generation.message_id, Status.INTERRUPTED)
         generation.deleteLater()
 
