@@ -10,10 +10,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gemchat import __version__
 from gemchat.files import write_atomically
 from gemchat.paths import attachments_dir, data_dir, database_path
+
+if TYPE_CHECKING:
+    from gemchat.storage.store import ChatStore
 
 COMMANDS = ("export", "import")
 _OPTIONS_WITH_VALUE = ("--data-dir", "--model", "--format", "--chat", "--output")
@@ -109,16 +113,24 @@ def _first_positional(argv: Sequence[str]) -> str | None:
 # -- the tools ----------------------------------------------------------------------
 
 
-def export_chats(directory: Path, fmt: str, chat_id: int | None, output: str | None = None) -> int:
-    from gemchat.storage.attachment_files import AttachmentFiles
+def _open_store(directory: Path) -> ChatStore | None:
+    """The data directory's database for a command-line tool, or None once the reason is printed."""
     from gemchat.storage.errors import StorageError
-    from gemchat.storage.exchange import export_bundle, export_json, export_markdown
     from gemchat.storage.store import ChatStore
 
     try:
-        store = ChatStore.open(database_path(directory))
+        return ChatStore.open(database_path(directory))
     except StorageError as exc:
         print(f"gemchat: {exc}", file=sys.stderr)
+        return None
+
+
+def export_chats(directory: Path, fmt: str, chat_id: int | None, output: str | None = None) -> int:
+    from gemchat.storage.attachment_files import AttachmentFiles
+    from gemchat.storage.exchange import export_bundle, export_json, export_markdown
+
+    store = _open_store(directory)
+    if store is None:
         return 1
     try:
         if output is not None and fmt == "json":
@@ -146,19 +158,16 @@ def export_chats(directory: Path, fmt: str, chat_id: int | None, output: str | N
 
 
 def import_chats(directory: Path, file: str) -> int:
-    from gemchat.storage.errors import ImportFormatError, StorageError
+    from gemchat.storage.errors import ImportFormatError
     from gemchat.storage.exchange import import_json
-    from gemchat.storage.store import ChatStore
 
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         print(f"gemchat: cannot read {file}: {exc}", file=sys.stderr)
         return 1
-    try:
-        store = ChatStore.open(database_path(directory))
-    except StorageError as exc:
-        print(f"gemchat: {exc}", file=sys.stderr)
+    store = _open_store(directory)
+    if store is None:
         return 1
     from gemchat.storage.attachment_files import AttachmentFiles
 
