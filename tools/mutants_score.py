@@ -8,9 +8,9 @@ Two kinds of mutant change nothing anyone can observe, and are counted apart
 (`equivalent`, whether run or not), each recognised from the mutant's own code in
 mutants/ (the original function beside each mutated copy), never from a list of names:
 
-- SQL case: the only change is the letter case of an SQL statement without a
-  quoted literal (`SELECT id FROM chats` -> `select id from chats`); SQLite reads
-  keywords and names in any case.
+- SQL case: the only change is the letter case of an SQL statement's keywords and
+  names, its quoted literals unchanged (`SELECT id FROM chats WHERE status = 'x'` ->
+  `select id from chats where status = 'x'`); SQLite reads those in any case.
 - log text: the only changed lines are a `log.<level>(...)` call; what is logged
   is for a developer reading the log, and no test reads log wording.
 
@@ -31,6 +31,7 @@ CAUGHT = {"killed", "timeout", "segfault", "caught by type check"}  # the tests 
 MISSED = {"survived", "no tests"}
 LINE = re.compile(r"^\s+((gemchat\.[\w.]+?)\.(?:x_|xǁ)\S*): (.+)$")
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|PRAGMA|BEGIN|COMMIT|ROLLBACK|WITH)\b", re.IGNORECASE)
+QUOTED = re.compile(r"'[^']*'")  # SQL string literals: their case matters
 SQL_CALL = re.compile(r"\b(execute|executemany|_write)\(")
 LOG_CALL = re.compile(r"^\s*log\.(debug|info|warning|error|exception|critical)\(")
 
@@ -57,7 +58,8 @@ def equivalence(name: str, functions: dict[str, list[str]]) -> str | None:
     changed = [(a, b) for a, b in zip(original, mutant, strict=True) if a != b]
     if not changed:
         return None
-    if all(a.lower() == b.lower() and "'" not in a and _in_sql_call(original, a) for a, b in changed):
+    if all(a.lower() == b.lower() and QUOTED.findall(a) == QUOTED.findall(b) and _in_sql_call(original, a)
+           for a, b in changed):
         return "SQL case"
     statement = "\n".join(original)
     if all(_in_log_call(statement, a) for a, _b in changed):

@@ -54,3 +54,36 @@ def test_a_key_google_calls_invalid_is_an_auth_error_whatever_the_message_says()
                                 {"@type": "type.googleapis.com/google.rpc.BadRequest", "reason": "API_KEY_INVALID"}]}
     refused = from_api_error(400, "INVALID_ARGUMENT", "Bad field.", other_reason, "m")
     assert (refused.kind, refused.message) == (ErrorKind.BAD_REQUEST, "Gemini refused the request: Bad field.")
+
+
+RETRY_IN_12S = {"error": {"details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "12s"}]}}
+
+
+@pytest.mark.parametrize(("code", "details", "kind", "says", "retry_after"), [
+    (401, None, ErrorKind.AUTH,
+     "Your Gemini API key was not accepted. Set a valid key (File → API key…) and retry.", None),
+    (429, RETRY_IN_12S, ErrorKind.QUOTA,
+     "Gemini's quota for this key is used up for now. Gemini asked to wait 12 s. Retry later, or check "
+     "your plan's limits.", 12.0),
+    (429, None, ErrorKind.QUOTA,
+     "Gemini's quota for this key is used up for now. Retry later, or check your plan's limits.", None),
+    (404, None, ErrorKind.MODEL,
+     "The model “gemini-x” was not found or does not support chat. Choose another model.", None),
+    (403, None, ErrorKind.PERMISSION,
+     "This API key may not use the model “gemini-x”. Check the key's project and permissions.", None),
+    (503, RETRY_IN_12S, ErrorKind.SERVER, "Gemini is overloaded right now. Retry in a moment.", 12.0),
+    (500, None, ErrorKind.SERVER, "Gemini had an internal error. Retry in a moment.", None),
+    (400, None, ErrorKind.BAD_REQUEST, "Gemini refused the request: Bad field AIza[redacted].", None),
+])
+def test_each_http_error_tells_the_user_what_happened_and_what_to_do(
+    code: int, details: dict | None, kind: ErrorKind, says: str, retry_after: float | None
+) -> None:
+    message = "Bad field AIzaSECRETSECRETSECRETSECRET." if code == 400 else "from Google"
+    error = from_api_error(code, "STATUS", message, details, "gemini-x", secrets=["SECRETSECRETSECRETSECRET"])
+    assert (error.kind, error.message, error.retry_after) == (kind, says, retry_after)
+    assert error.detail == f"{code} STATUS: " + ("Bad field AIza[redacted]." if code == 400 else "from Google")
+
+
+def test_a_400_without_a_message_names_its_code_and_one_about_the_key_is_an_auth_error() -> None:
+    assert from_api_error(400, None, None, None, "m").message == "Gemini refused the request: HTTP 400"
+    assert from_api_error(400, None, "API key not valid. Please pass a valid API key.", None, "m").kind is ErrorKind.AUTH
