@@ -708,6 +708,15 @@ class _Handler(BaseHTTPRequestHandler):
         headers = request.headers
         upload_id = request.query.get("upload_id")
         if upload_id is None:
+            fault, fake.upload_fault = fake.upload_fault, None
+            if isinstance(fault, Reply):
+                self._send_error_reply(fault)
+                return
+            if fault == "drop":
+                raise _Aborted
+            if fault == "no upload url":
+                self._send_json(200, {})
+                return
             if headers.get("x-goog-upload-command", "").strip() != "start":
                 self._send_error_reply(Reply.error(400, "INVALID_ARGUMENT", "Upload must start with 'start'."))
                 return
@@ -964,6 +973,10 @@ class FakeGemini:
         self._uploads: dict[str, _UploadSession] = {}
         self.upload_chunks = 0
         self.upload_chunk_delay = 0.0
+        # What the next upload's start request gets instead of an upload URL, once: an error reply (the
+        # Files API refusing the file), "drop" (the connection cut), or "no upload url" (a 200 without
+        # the URL header, as a proxy in the way may answer).
+        self.upload_fault: Reply | Literal["drop", "no upload url"] | None = None
         # Video files stay PROCESSING for this many `files.get` calls, as the service keeps them a while.
         self.video_processing_polls = 0
 

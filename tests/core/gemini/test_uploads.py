@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
 
 from gemchat.core.attachments import INLINE_LIMIT_BYTES, REQUEST_LIMIT_BYTES
-from gemchat.core.errors import GemchatError
+from gemchat.core.errors import ErrorKind, GemchatError
+from gemchat.core.gemini.uploads import ProgressReader
 from gemchat.core.messages import Attachment, GenerationRequest, Message, Role, Status, StreamEvent
 from tests.core.gemini.helpers import PNG, Files, answer, backend_for, collect, media_parts, question, stream_bodies
 from tests.fakes.gemini_server import FakeGemini, Reply, camel_case, decode_bytes
@@ -215,3 +217,67 @@ def test_a_file_deleted_from_the_data_directory_says_which_one_and_nothing_is_se
                              "so it could not be sent.")
     assert error.detail.startswith("FileNotFoundError")
     assert not [r for r in gemini.requests if r.kind in ("stream", "upload")]
+
+
+# -- uploads that fail ---------------------------------------------------------------
+
+
+def upload_error(gemini: FakeGemini, tmp_path: Path) -> GemchatError:
+    """What the user is told when the upload of a video too big to go inline fails."""
+    files = Files(tmp_path)
+    clip = files.add("clip.mp4", b"\0" * (INLINE_LIMIT_BYTES + 1), "video/mp4")
+    request = GenerationRequest("gemini-3.6-flash", [question(1, "Describe", clip)], attachment_path=files.path)
+    with pytest.raises(GemchatError) as info:
+        asyncio.run(collect(backend_for(gemini), request))
+    assert clip.file_uri is None and gemini.uploaded() == []
+    assert not [r for r in gemini.requests if r.kind == "stream"]
+    return info.value
+
+
+@pytest.mark.parametrize("code, status", [(400, "INVALID_ARGUMENT"), (403, "PERMISSION_DENIED")])
+def test_an_upload_the_files_api_refuses_says_which_file_and_why(
+        gemini: FakeGemini, tmp_path: Path, code: int, status: str) -> None:
+    gemini.upload_fault = Reply.error(code, status, "Unsupported MIME type: video/mp4")
+    error = upload_error(gemini, tmp_path)
+    assert error.kind is ErrorKind.BAD_REQUEST
+    assert error.message == "Gemini refused the upload of clip.mp4: Unsupported MIME type: video/mp4"
+    assert str(code) in error.detail
+
+
+def test_an_upload_failing_on_the_server_side_says_so_as_any_server_error(gemini: FakeGemini, tmp_path: Path) -> None:
+    gemini.upload_fault = Reply.internal()
+    error = upload_error(gemini, tmp_path)
+    assert error.kind is ErrorKind.SERVER and "clip.mp4" not in error.message
+    assert "500" in error.detail
+
+
+def test_an_upload_whose_connection_is_cut_asks_to_check_the_network(gemini: FakeGemini, tmp_path: Path) -> None:
+    gemini.upload_fault = "drop"
+    error = upload_error(gemini, tmp_path)
+    assert error.kind is ErrorKind.NETWORK
+    assert error.message == "The upload of clip.mp4 was cut off. Check your network and retry."
+
+
+def test_an_upload_answered_without_an_upload_address_says_gemini_did_not_accept_it(
+        gemini: FakeGemini, tmp_path: Path) -> None:
+    gemini.upload_fault = "no upload url"
+    error = upload_error(gemini, tmp_path)
+    assert error.kind is ErrorKind.SERVER
+    assert error.message == "Gemini did not accept the upload of clip.mp4. Retry."
+    assert error.detail.startswith("KeyError")
+
+
+def test_the_upload_reader_reads_as_a_plain_binary_file_and_reports_each_offset(tmp_path: Path) -> None:
+    # The SDK reads with read() today; the reader also keeps the raw-file contract
+    # (readable, seekable, readinto) that io's buffered wrappers use.
+    path = tmp_path / "data.bin"
+    path.write_bytes(bytes(range(256)) * 40)
+    offsets: list[int] = []
+    with ProgressReader(path, offsets.append) as reader:
+        assert reader.readable() and reader.seekable()
+        buffered = io.BufferedReader(reader, buffer_size=4096)
+        assert buffered.read() == path.read_bytes()
+        assert offsets[0] == 0 and offsets == sorted(offsets) and offsets[-1] == 10240  # the end: all confirmed
+        assert reader.seek(100) == 100 and reader.tell() == 100
+        chunk = bytearray(10)
+        assert reader.readinto(chunk) == 10 and bytes(chunk) == bytes(range(100, 110))
