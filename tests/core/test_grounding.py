@@ -109,6 +109,11 @@ M = "\\[1\\]"
     ("| a | b |\n| - | - |\n| 1 | 2 |\nAfter.", 5, f"| a | b |\n| - | - |\n| 1 | 2 |\n\n{M}\n\nAfter."),
     ("Intro.\n| a | b |\n| - | - |\n| 1 | 2 |", 12, f"Intro.\n| a | b |\n| - | - |\n| 1 | 2 |{M}"),
     ("Text.\n\n| a |\n|---|\n| 1 |\nafter", 7, f"Text.\n\n{M}\n\n| a |\n|---|\n| 1 |\nafter"),
+    # the same after a table below other text, whose rows have no closing pipe
+    ("Intro.\nMore.\n\n| a | b\n| - | -\n| 1 | 2\nAfter.", 18,
+     f"Intro.\nMore.\n\n| a | b\n| - | -\n| 1 | 2\n\n{M}\n\nAfter."),
+    # after the blank line under a table: nothing more is needed
+    ("| a |\n|---|\n| 1 |\n\nSecond.", 19, f"| a |\n|---|\n| 1 |\n\n{M}\n\nSecond."),
     # a segment ending after a list number, inside "8.0", code, a link or a URL: the end of its line
     ("1. First item here\n2. Second", 2, f"1. First item here{M}\n2. Second"),
     ("- item.\nmore", 1, f"- item.{M}\nmore"),
@@ -124,7 +129,8 @@ M = "\\[1\\]"
     ("First.\nSecond.", 7, f"First.\n{M}\n\nSecond."),
     ("Wow!", 4, f"Wow\\!{M}"),
     ("Wow\\!", 5, f"Wow\\!{M}"),
-], ids=["after a table", "in a table's last row", "before a table", "after a list number",
+], ids=["after a table", "in a table's last row", "before a table", "after an open table below text",
+        "after a table's blank line", "after a list number",
         "after a bullet", "inside 8.0", "inside code", "inside a link", "inside a URL",
         "inside a code block", "inside a tilde block", "inside an unclosed block", "at a line start",
         "after an exclamation mark", "after an escaped exclamation mark"])
