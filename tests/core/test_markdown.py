@@ -69,6 +69,37 @@ def test_a_forward_reference_is_a_link_once_its_definition_arrives() -> None:
     assert '<a href="https://ai.google.dev/">the docs</a>' in html
 
 
+def test_a_definition_arriving_mid_answer_redraws_it_in_its_own_style_and_code_numbers() -> None:
+    # The link above was settled before its definition arrived: the answer is drawn again
+    # from the start, mid-stream, and goes on streaming (a held-back "\r" included).
+    chunks = ["See [the docs][manual] first.\n\n```py\nx = 1\n```\n\nPara three.\n\n",
+              "[manual]: https://docs.example\n\nNext paragraph\n\nand more\n\nyet more\r", "\nlast line"]
+    markdown = StreamingMarkdown(message_id=7, style=DARK)
+    markdown.append(chunks[0])
+    first = markdown.update()
+    assert not first.reset and "[the docs][manual]" in "".join(first.settled)
+    markdown.append(chunks[1])
+    redrawn = markdown.update()
+    assert redrawn.reset
+    shown = "".join(redrawn.settled)
+    assert shown + "".join(redrawn.tail) == render_markdown("".join(chunks[:2])[:-1], 7, DARK)
+    assert '<a href="https://docs.example">the docs</a>' in shown and "gemchat:copy-code/7/0" in shown
+    markdown.append(chunks[2])
+    shown += "".join(markdown.update().settled)
+    shown += "".join(markdown.finish().settled)
+    assert shown == render_markdown("".join(chunks), 7, DARK)
+
+
+def test_a_definition_whose_label_is_only_a_plain_word_above_redraws_nothing() -> None:
+    # "manual" above is a word, not a link: the answer must not be drawn again from the start.
+    markdown = StreamingMarkdown(message_id=7)
+    markdown.append("The manual is good.\n\nPara.\n\n")
+    markdown.update()
+    markdown.append("[manual]: https://docs.example\n\nA\n\nB\n\nC")
+    update = markdown.update()
+    assert not update.reset and update.settled
+
+
 def test_tables_render_as_tables_with_alignment() -> None:
     html = render_markdown("| Name | Size |\n|:--|--:|\n| a | 1 |\n| b | 22 |\n")
     assert "<table" in html and html.count("<tr>") == 3
