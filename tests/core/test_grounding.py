@@ -129,11 +129,29 @@ M = "\\[1\\]"
     ("First.\nSecond.", 7, f"First.\n{M}\n\nSecond."),
     ("Wow!", 4, f"Wow\\!{M}"),
     ("Wow\\!", 5, f"Wow\\!{M}"),
+    ("Wow\\\\!", 6, f"Wow\\\\\\!{M}"),
+    # after a word, before a space: right there, also after closed code, links and autolinks
+    ("Go x now\nNext", 4, f"Go x{M} now\nNext"),
+    ("Use `a` here now\nNext", 12, f"Use `a` here{M} now\nNext"),
+    ("See [a](http://x) and more\nNext", 21, f"See [a](http://x) and{M} more\nNext"),
+    ("Go <https://a.b/c> now ok\nNext", 22, f"Go <https://a.b/c> now{M} ok\nNext"),
+    # inside a word, or a link's title: the end of the line
+    ("Go toXY now\nNext", 5, f"Go toXY now{M}\nNext"),
+    ('See [a](http://x "t t") z\nNext', 19, f'See [a](http://x "t t") z{M}\nNext'),
+    # at the start of a code block: before it; "```X" closes nothing
+    ("Text.\n```\ncode\n```\nDone.", 6, f"Text.\n{M}\n\n```\ncode\n```\nDone."),
+    ("A\n```\ncode.\n```X\nmore", 9, f"A\n```\ncode.\n```X\nmore{M}"),
+    # after a one-letter line, and at the very end after a newline: nothing added around it
+    ("A\nB", 1, f"A{M}\nB"),
+    ("First.\n", 7, f"First.\n{M}"),
 ], ids=["after a table", "in a table's last row", "before a table", "after an open table below text",
         "after a table's blank line", "after a list number",
         "after a bullet", "inside 8.0", "inside code", "inside a link", "inside a URL",
         "inside a code block", "inside a tilde block", "inside an unclosed block", "at a line start",
-        "after an exclamation mark", "after an escaped exclamation mark"])
+        "after an exclamation mark", "after an escaped exclamation mark", "after an escaped backslash",
+        "after a word", "after closed code", "after a closed link", "after an autolink", "inside a word",
+        "inside a link title", "at a code block's start", "after a fence with text", "after one letter",
+        "at the end"])
 def test_a_citation_never_changes_the_markdown_around_it(text: str, cut: int, shown: str) -> None:
     assert cited_at(text, cut) == shown
 
@@ -158,3 +176,13 @@ def test_a_source_without_a_title_is_named_by_its_domain_then_its_address_then_s
 ])
 def test_only_http_addresses_with_a_host_become_links(uri: str, linked: bool) -> None:
     assert is_web_link(uri) is linked
+
+
+def test_supports_out_of_range_are_skipped_and_the_rest_still_cited() -> None:
+    grounding = metadata(support(0, 0), support(999, 0), support(3, 5), support(3, 2), support(3, 1))
+    assert citation_points("Hi. More", grounding) == [(3, [2])]
+
+
+def test_a_segment_ending_inside_the_first_character_cites_the_end_of_its_line() -> None:
+    cited = cite("日本 ok.\nNext", metadata(support(1, 0)))
+    assert cited == '日本 ok.[\\[1\\]](<https://a.example/> "T0")\nNext'
