@@ -232,3 +232,31 @@ def test_warming_up_prepares_the_parser_and_each_common_languages_highlighter() 
     html = render_markdown("```json\n{\"a\": 1}\n```\n", style=DARK)
     assert "<span style=" in html  # json, one of the warmed languages, is highlighted
     assert escape_text("a < b & c > d") == "a &lt; b &amp; c &gt; d"  # a user's own words: shown as typed
+
+
+def test_an_indented_code_block_is_labelled_code_and_left_unhighlighted() -> None:
+    html = render_markdown("Text.\n\n    x = 1\n", message_id=5)
+    assert "&nbsp;code&nbsp;" in html and f'href="{COPY_CODE_PREFIX}5/0"' in html
+    assert html.endswith(";\">x = 1</pre>")  # no highlighting spans
+
+
+def test_an_empty_code_block_keeps_its_language_label() -> None:
+    for text in ("```py\n```\n", "- item\n\n  ```py\n  ```\n"):  # on its own, in a list
+        html = render_markdown(text)
+        assert "&nbsp;py&nbsp;" in html and "<pre" not in html
+
+
+def test_an_image_without_alt_text_is_named_by_its_address_or_as_image() -> None:
+    assert render_markdown("![](https://example.com/c.png)") == \
+        '<p><a href="https://example.com/c.png">https://example.com/c.png</a></p>'
+    assert render_markdown("![]()") == "<p>image</p>"
+
+
+def test_a_hard_line_break_stays_a_line_break() -> None:
+    assert render_markdown("one  \ntwo\\\nthree") == "<p>one<br>two<br>three</p>"
+
+
+def test_an_answer_ending_in_a_carriage_return_keeps_all_its_text() -> None:
+    markdown = StreamingMarkdown()
+    markdown.append("First paragraph.\n\nSecond one.\r")
+    assert "".join(markdown.finish().settled) == "<p>First paragraph.</p><p>Second one.</p>"
