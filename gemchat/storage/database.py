@@ -19,12 +19,13 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 # SQLite reports these for damaged files, whatever the operation.
-_CORRUPT_CODES = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
+_CORRUPT_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 
 
 def is_corruption(exc: sqlite3.DatabaseError) -> bool:
-    name = getattr(exc, "sqlite_errorname", "")
-    return name in _CORRUPT_CODES or "not a database" in str(exc) or "malformed" in str(exc)
+    """Whether SQLite found the file damaged or not a database (extended codes such as
+    SQLITE_CORRUPT_INDEX included); every error SQLite raises carries its code's name."""
+    return str(getattr(exc, "sqlite_errorname", "")).startswith(_CORRUPT_CODES)
 
 
 def connect(path: Path | None, check: bool = False) -> tuple[sqlite3.Connection, Path | None]:

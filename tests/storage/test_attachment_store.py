@@ -143,3 +143,34 @@ def test_an_imported_file_that_is_not_the_one_attached_is_refused_and_not_kept(t
     assert not files.has(expected) and list(files.root.iterdir()) == []
     with pytest.raises(ValueError, match="not a SHA-256"):
         files.path("../../etc/passwd")
+
+
+def test_a_kept_copy_found_damaged_is_replaced_when_the_file_is_attached_again(tmp_path: Path) -> None:
+    files = AttachmentFiles(tmp_path / "attachments")
+    (tmp_path / "a.png").write_bytes(PNG)
+    kept = files.add_file(tmp_path / "a.png")
+    files.path(kept.sha256).write_bytes(PNG[:10])  # cut short (a full disk, a crash mid-write)
+    files.add_file(tmp_path / "a.png")
+    assert files.path(kept.sha256).read_bytes() == PNG
+
+
+def test_a_copy_is_written_as_a_hidden_incoming_file_beside_the_others_that_prune_knows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Written in the attachments folder itself, so the rename that completes it is atomic,
+    # and named so that `prune` removes one a crash left half-written.
+    import gemchat.storage.attachment_files as module
+
+    renamed: list[tuple[Path, Path]] = []
+    real_replace = module.os.replace
+
+    def replace(source: str, target: Path) -> None:
+        renamed.append((Path(source), Path(target)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(module.os, "replace", replace)
+    files = AttachmentFiles(tmp_path / "attachments")
+    kept = files.add_bytes(PNG, "a.png")
+    ((temporary, target),) = renamed
+    assert temporary.parent == files.root and target == files.path(kept.sha256)
+    temporary.write_bytes(b"half")  # as a crash mid-copy would leave it
+    assert files.prune({kept.sha256}) == 1 and sorted(p.name for p in files.root.iterdir()) == [kept.sha256]

@@ -150,3 +150,23 @@ def test_a_database_from_a_newer_gemchat_is_refused_untouched(recover_corrupt: b
     assert f"schema {migrations.LATEST + 1}" in message
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gemchat.db"]  # no backup, not moved aside
+
+
+def test_copies_made_in_the_same_second_each_get_a_name_of_their_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    class Clock(dt.datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Clock:
+            return cls(2026, 11, 29, 17, 45, 3)
+
+    monkeypatch.setattr(migrations.dt, "datetime", Clock)
+    path = tmp_path / "gemchat.db"
+    names = []
+    for _ in range(3):
+        copy = migrations.stamped_path(path, "v4", ".bak")
+        copy.write_text("a copy")
+        names.append(copy.name)
+    assert names == ["gemchat.db.v4-20261129-174503.bak", "gemchat.db.v4-20261129-174503-1.bak",
+                     "gemchat.db.v4-20261129-174503-2.bak"]

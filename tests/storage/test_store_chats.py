@@ -255,3 +255,4 @@ def test_continuing_an_answer_that_was_deleted_meanwhile_is_an_error_naming_it(s
         store.reopen_message(4242)
     with pytest.raises(LookupError, match="no message 4242"):
         store.finish_message(4242, Status.COMPLETE)
+
