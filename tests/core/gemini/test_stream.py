@@ -6,7 +6,10 @@ Each test checks what the server received and what gemchat made of the reply.
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -69,6 +72,66 @@ def test_malformed_event_is_an_error_not_a_crash(gemini: FakeGemini) -> None:
     with pytest.raises(GemchatError) as info:
         asyncio.run(collect(backend_for(gemini), request("q")))
     assert info.value.kind is ErrorKind.SERVER
+
+
+def test_a_malformed_event_under_a_loop_without_a_finalizer_closes_the_stream_quietly_in_its_task(
+        gemini: FakeGemini) -> None:
+    # qasync installs no async generator finalizer: the SDK's half-read HTTP stream must still be
+    # closed, by the task that read it, with nothing printed as "Exception ignored in ...".
+    gemini.enqueue(Reply.text(["good"], malformed_after=1))
+    ignored: list[object] = []
+
+    async def as_under_qasync() -> None:
+        sys.set_asyncgen_hooks(firstiter=None, finalizer=None)
+        previous, sys.unraisablehook = sys.unraisablehook, ignored.append
+        try:
+            with pytest.raises(GemchatError) as info:
+                await collect(backend_for(gemini), request("q"))
+            assert info.value.kind is ErrorKind.SERVER
+            gc.collect()
+        finally:
+            sys.unraisablehook = previous
+
+    asyncio.run(as_under_qasync())
+    assert ignored == []
+    gemini.enqueue(Reply.text(["next answer"]))
+    assert texts(asyncio.run(collect(backend_for(gemini), request("q")))) == "next answer"
+
+
+@pytest.mark.parametrize("loop_finalizer", [True, False], ids=["asyncio", "as under qasync"])
+def test_other_async_generators_dropped_after_a_stream_are_still_closed_as_python_would(
+        gemini: FakeGemini, loop_finalizer: bool) -> None:
+    # The finalizer that adopts the SDK's dropped streams passes every other generator on: to the
+    # loop's own finalizer, or, when there is none, closes it at once.
+    closed: list[str] = []
+    ignored: list[object] = []
+
+    async def numbers() -> AsyncIterator[int]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            if loop_finalizer:
+                await asyncio.sleep(0)  # only a loop's finalizer can run this
+            closed.append("closed")
+
+    async def drop_one() -> None:
+        if not loop_finalizer:
+            sys.set_asyncgen_hooks(firstiter=None, finalizer=None)
+        gemini.enqueue(Reply.text(["answer"]))
+        await collect(backend_for(gemini), request("q"))  # installs the adopting finalizer
+        previous, sys.unraisablehook = sys.unraisablehook, ignored.append
+        try:
+            numbers_so_far = numbers()
+            assert await numbers_so_far.__anext__() == 1
+            del numbers_so_far
+            gc.collect()
+            await asyncio.sleep(0.05)
+        finally:
+            sys.unraisablehook = previous
+
+    asyncio.run(drop_one())
+    assert (closed, ignored) == (["closed"], [])
 
 
 def test_thought_parts_are_kept_apart_from_the_answer(gemini: FakeGemini) -> None:
