@@ -664,8 +664,13 @@ class _Handler(BaseHTTPRequestHandler):
                     self._serve_stream(reply, recorded)
                 else:
                     self._serve_generate(reply, recorded)
+            elif kind == "count" and not any(m["name"] == f"models/{model}" for m in fake.models):
+                self._send_error_reply(Reply.model_not_found(model or ""))
             elif kind == "count":
-                self._send_json(200, {"totalTokens": prompt_tokens(body)})
+                if fake.count_delay:
+                    fake._pause(fake.count_delay)
+                tokens = prompt_tokens(body) if fake.count_override is None else fake.count_override
+                self._send_json(200, {"totalTokens": tokens} if tokens else {})  # proto3 JSON drops a zero
             elif kind == "list":
                 self._send_json(200, {"models": [dict(m) for m in fake.models]})
             elif kind == "get":
@@ -977,6 +982,9 @@ class FakeGemini:
         # Files API refusing the file), "drop" (the connection cut), or "no upload url" (a 200 without
         # the URL header, as a proxy in the way may answer).
         self.upload_fault: Reply | Literal["drop", "no upload url"] | None = None
+        # countTokens: how long it takes to answer, and a count to answer instead of the stand-in's.
+        self.count_delay = 0.0
+        self.count_override: int | None = None
         # Video files stay PROCESSING for this many `files.get` calls, as the service keeps them a while.
         self.video_processing_polls = 0
 

@@ -63,8 +63,10 @@ def _import_sdk_modules() -> None:
 
 
 def is_network_error(exc: BaseException) -> bool:
-    """Connection trouble from whichever HTTP stack the SDK uses (httpx, httpx2, aiohttp)."""
+    """Connection trouble from whichever HTTP stack the SDK uses (httpx2 and httpcore2 since
+    google-genai 3, httpx and httpcore before, aiohttp when installed)."""
     module = type(exc).__module__.split(".")[0]
-    return module in {"httpx", "httpx2", "httpcore", "aiohttp", "h11"} or isinstance(
-        exc, (ConnectionError, OSError)
-    )
+    return module in _HTTP_STACKS or isinstance(exc, (ConnectionError, OSError))
+
+
+_HTTP_STACKS = frozenset({"httpx", "httpx2", "httpcore", "httpcore2", "aiohttp", "h11"})

@@ -8,7 +8,7 @@ import pytest
 
 from gemchat.core.errors import ErrorKind, GemchatError, redact
 from gemchat.core.gemini import GeminiBackend
-from gemchat.core.gemini.sdk import load_sdk
+from gemchat.core.gemini.sdk import is_network_error, load_sdk
 from gemchat.core.messages import GenerationRequest, Role, StreamEvent
 from tests.conftest import TEST_KEY
 from tests.core.gemini.helpers import backend_for, collect, msg, request, texts
@@ -103,3 +103,12 @@ def test_a_client_replaced_while_being_made_is_closed_before_aclose_returns(gemi
         return replaced, len(backend.tasks)
 
     assert asyncio.run(scenario()) == (1, 0)
+
+
+@pytest.mark.parametrize("module", ["httpx2._exceptions", "httpcore2._exceptions", "httpx._exceptions",
+                                    "httpcore._exceptions", "aiohttp.client_exceptions", "h11._util"])
+def test_a_failure_from_any_http_stack_the_sdk_may_use_is_a_network_error(module: str) -> None:
+    # Such errors are not OSErrors: only their module says where they come from.
+    failure = type("RemoteProtocolError", (Exception,), {"__module__": module})("peer closed")
+    assert is_network_error(failure)
+    assert is_network_error(ConnectionResetError()) and not is_network_error(ValueError("a bug"))

@@ -67,6 +67,13 @@ def test_blocked_prompt_is_reported(gemini: FakeGemini) -> None:
     assert info.value.kind is ErrorKind.SAFETY
 
 
+def test_a_slow_stream_that_never_pauses_longer_than_the_read_timeout_is_never_cut(gemini: FakeGemini) -> None:
+    # Each gap (0.25 s) is within the read timeout (0.6 s); the whole answer (1.25 s) is not.
+    gemini.enqueue(Reply.text(["a", "b", "c", "d", "e"], chunk_delay=0.25))
+    events = asyncio.run(collect(backend_for(gemini, read_timeout=0.6), request("q")))
+    assert texts(events) == "abcde"
+
+
 def test_malformed_event_is_an_error_not_a_crash(gemini: FakeGemini) -> None:
     gemini.enqueue(Reply.text(["good"], malformed_after=1))
     with pytest.raises(GemchatError) as info:
