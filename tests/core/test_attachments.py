@@ -33,13 +33,20 @@ def test_text_and_code_of_any_extension_go_as_plain_text() -> None:
     assert mime_type_for("main.rs", b"fn main() {}\n") == "text/plain"
     assert mime_type_for("Makefile", "all:\n\techo ü".encode()) == "text/plain"
     assert mime_type_for("cut.txt", "abc é".encode()[:-1]) == "text/plain"  # a character cut by the read
+    assert mime_type_for("emoji.txt", "ab😀".encode()[:-1]) == "text/plain"  # 3 of its 4 bytes read
+
+
+def test_bytes_that_are_not_utf8_before_the_end_of_the_read_are_not_text() -> None:
+    assert mime_type_for("data.bin", b"hello\xff") is None
+    assert mime_type_for("latin1.txt", "café au lait".encode("latin-1")) is None
 
 
 def test_binaries_gemini_cannot_read_are_refused_with_a_reason() -> None:
     assert mime_type_for("app.exe", b"MZ\x90\x00\x03\x00") is None
     assert mime_type_for("fake.png", b"not a png") is None
-    why = refusal("app.exe", 100, None, 0)
-    assert why is not None and "cannot read this kind of file" in why
+    assert refusal("app.exe", 100, None, 0) == (
+        "app.exe was not attached: Gemini cannot read this kind of file. Attach images (PNG, JPEG, "
+        "WebP, HEIC), PDFs, text or code, audio or video.")
 
 
 def test_limits_per_file_and_per_message() -> None:
@@ -49,6 +56,10 @@ def test_limits_per_file_and_per_message() -> None:
     assert "2.0 GB" in (refusal("huge.mp4", 3 * 1024**3, "video/mp4", 0) or "")
     assert refusal("empty.txt", 0, "text/plain", 0) == "empty.txt was not attached: the file is empty."
     assert refusal("ok.png", 10, "image/png", 0) is None
+    assert refusal("at the limit.pdf", 50_000_000, "application/pdf", 0) is None
+    assert refusal("at the limit.mp4", 2_000_000_000, "video/mp4", 0) is None
+    assert refusal("one byte over.pdf", 50_000_001, "application/pdf", 0) == (
+        "one byte over.pdf was not attached: it is 50 MB and Gemini reads PDFs up to 50 MB.")
     assert format_size(999) == "999 bytes" and format_size(12_345) == "12 KB" and format_size(3_400_000) == "3.4 MB"
 
 
