@@ -260,3 +260,31 @@ def test_an_answer_ending_in_a_carriage_return_keeps_all_its_text() -> None:
     markdown = StreamingMarkdown()
     markdown.append("First paragraph.\n\nSecond one.\r")
     assert "".join(markdown.finish().settled) == "<p>First paragraph.</p><p>Second one.</p>"
+
+
+def test_code_is_highlighted_with_inline_colours_of_the_answers_style_keeping_blank_lines() -> None:
+    import gemchat.core.markdown as markdown_module
+
+    markdown_module._LEXERS.clear()  # highlighters are kept per process: build this one anew
+    html = render_markdown("```python\n\nx = 1\n\n```\n", style=DARK)
+    assert html.endswith('<pre style="margin-top:0px; margin-bottom:0px; background-color:#272822;">\n'
+                         '<span style="color: #F8F8F2">x</span> <span style="color: #FF4689">=</span> '
+                         '<span style="color: #AE81FF">1</span></pre>')
+
+
+def test_list_items_each_render_as_their_own_numbered_list_once() -> None:
+    assert render_markdown("- a\n- b\n") == (
+        '<ul style="margin-top:6px; margin-bottom:0px;"><li>a</li></ul>'
+        '<ul style="margin-top:2px; margin-bottom:0px;"><li>b</li></ul>')
+
+
+def test_a_list_numbered_all_ones_counts_up_when_streamed_line_by_line() -> None:
+    text = "1. a\n1. b\n1. c\n1. d\n"
+    html = stream(text, [5, 10, 15])
+    assert html == render_markdown(text)
+    assert [f'<ol start="{n}"' in html for n in (1, 2, 3, 4)] == [True] * 4
+
+
+def test_soft_line_breaks_read_as_spaces_and_inline_code_is_shaded() -> None:
+    assert render_markdown("one\ntwo `x`") == (
+        f'<p>one two <code style="background-color:{LIGHT.inline_code_background};">x</code></p>')
