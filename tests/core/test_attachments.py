@@ -9,6 +9,7 @@ import pytest
 from gemchat.core.attachments import (
     INLINE_LIMIT_BYTES,
     MAX_ATTACHMENTS,
+    base64_size,
     format_size,
     kind_of,
     mime_type_for,
@@ -124,3 +125,8 @@ def test_what_a_file_is_sent_as_comes_from_its_bytes_for_images_and_pdfs_and_its
     name: str, head: bytes, sent_as: str | None
 ) -> None:
     assert mime_type_for(name, head) == sent_as
+
+
+@pytest.mark.parametrize(("size", "encoded"), [(0, 0), (1, 4), (2, 4), (3, 4), (4, 8), (20_000_000, 26_666_668)])
+def test_a_file_sent_inline_is_counted_at_its_base64_size(size: int, encoded: int) -> None:
+    assert base64_size(size) == encoded == len(__import__("base64").b64encode(bytes(size)))

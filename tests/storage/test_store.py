@@ -186,3 +186,21 @@ def test_a_lock_held_past_the_busy_timeout_is_a_clear_storage_error(store: ChatS
     assert store.messages(chat.id) == []
     store.add_message(chat.id, Role.USER, "once free")
     assert [m.text for m in store.messages(chat.id)] == ["once free"]
+
+
+def test_an_answer_keeps_its_error_only_when_it_failed_and_its_usage_as_given(store: ChatStore) -> None:
+    chat = store.create_chat("m", "t")
+    store.add_message(chat.id, Role.USER, "q")
+    usage = {"prompt_token_count": 12, "candidates_token_count": 34}
+    failed = store.add_message(chat.id, Role.MODEL, "", status=Status.STREAMING)
+    finished = store.finish_message(failed.id, Status.ERROR, error="No connection to Gemini.", usage=usage)
+    assert (finished.error, finished.usage) == ("No connection to Gemini.", usage)
+    stopped = store.add_message(chat.id, Role.MODEL, "", status=Status.STREAMING, parent_id=failed.parent_id)
+    finished = store.finish_message(stopped.id, Status.INTERRUPTED, error="Stopped.", usage={})
+    assert (finished.error, finished.usage) == (None, None)
+    assert [(m.error, m.usage) for m in store.messages(chat.id)][1:] == [(None, None)]
+
+
+def test_exporting_a_chat_that_was_deleted_names_it(store: ChatStore) -> None:
+    with pytest.raises(LookupError, match=r"^no chat 4242$"):
+        list(store.iter_chats(4242))
