@@ -176,13 +176,14 @@ def _bring_files(chats: list[tuple[Chat, list[Message]]], files: AttachmentFiles
         except ValueError as exc:
             raise ImportFormatError(f"{wanted[sha256]}: {exc}") from exc
         except OSError as exc:
-            raise ImportFormatError(f"{wanted[sha256]}: {source} could not be read ({exc})") from exc
+            raise ImportFormatError(f"{wanted[sha256]}: {source} could not be copied into gemchat's "
+                                    f"attachments ({exc})") from exc
 
 
 def _parse_chat(raw: Any, n: int) -> tuple[Chat, list[Message]]:
     where = f"chat {n}"
     if not isinstance(raw, dict):
-        raise ImportFormatError(f"{where}: expected an object, found {type(raw).__name__}")
+        raise ImportFormatError(f"{where}: expected an object, found {_json_kind(raw)}")
     title = _string(raw, "title", where, default="")
     model = _string(raw, "model", where)
     if not model.strip():
@@ -204,7 +205,7 @@ def _parse_chat(raw: Any, n: int) -> tuple[Chat, list[Message]]:
 
 def _parse_message(raw: Any, where: str) -> Message:
     if not isinstance(raw, dict):
-        raise ImportFormatError(f"{where}: expected an object, found {type(raw).__name__}")
+        raise ImportFormatError(f"{where}: expected an object, found {_json_kind(raw)}")
     role = raw.get("role")
     if role not in _ROLES:
         raise ImportFormatError(f"{where}: \"role\" must be \"user\" or \"model\", not {json.dumps(role)}")
@@ -257,9 +258,22 @@ def _parse_attachments(raw: Any, where: str) -> list[Attachment]:
 def _string(raw: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
     value = raw.get(key, default)
     if not isinstance(value, str):
-        found = "missing" if key not in raw else f"a {type(value).__name__}"
+        found = "missing" if key not in raw else _json_kind(value)
         raise ImportFormatError(f"{where}: \"{key}\" must be text, found {found}")
     return value
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in the words of someone reading the file."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "an object"
 
 
 def _timestamp(raw: dict[str, Any], key: str, where: str) -> str:
@@ -270,7 +284,7 @@ def _timestamp(raw: dict[str, Any], key: str, where: str) -> str:
     if not isinstance(value, str):
         raise ImportFormatError(f"{where}: \"{key}\" must be an ISO 8601 time")
     try:
-        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        when = dt.datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
     except ValueError as exc:
         raise ImportFormatError(f"{where}: \"{key}\" is not an ISO 8601 time: {value!r}") from exc
     if when.tzinfo is None:

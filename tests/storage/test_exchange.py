@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
+from collections.abc import Iterator
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gemchat.core.messages import Role, Status
+from gemchat.storage.errors import ImportFormatError
 from gemchat.storage.exchange import export_json, export_markdown, import_json
 from gemchat.storage.store import ChatStore
 from tests.examples import examples
@@ -59,3 +64,146 @@ def test_export_then_import_gives_back_the_same_chats(chats: list) -> None:
         markdown = export_markdown(store)
         assert all(c["title"] in markdown for c in expected)
         store.close()
+
+
+def test_an_export_is_readable_json_with_each_field_on_its_line_and_errors_only_for_failed_answers() -> None:
+    store = ChatStore.open(None)
+    chat = store.create_chat("gemini-3.6-flash", "Café", created_at="2025-01-02T03:04:05.000Z")
+    # An error left on an answer that did not fail is not the answer's: the export leaves it out.
+    store.add_message(chat.id, Role.MODEL, "Fine", Status.COMPLETE, error="an old error",
+                      created_at="2025-01-02T03:04:06.000Z")
+    store.add_message(chat.id, Role.MODEL, "", Status.ERROR, error="Gemini is overloaded right now.",
+                      created_at="2025-01-02T03:04:07.000Z")
+    assert export_json(store) == f"""[
+  {{
+    "id": {chat.id},
+    "title": "Café",
+    "created_at": "2025-01-02T03:04:05.000Z",
+    "model": "gemini-3.6-flash",
+    "system_instruction": null,
+    "google_search": false,
+    "messages": [
+      {{
+        "role": "model",
+        "text": "Fine",
+        "status": "complete",
+        "error": null,
+        "created_at": "2025-01-02T03:04:06.000Z",
+        "attachments": [],
+        "grounding": null,
+        "thoughts": ""
+      }},
+      {{
+        "role": "model",
+        "text": "",
+        "status": "error",
+        "error": "Gemini is overloaded right now.",
+        "created_at": "2025-01-02T03:04:07.000Z",
+        "attachments": [],
+        "grounding": null,
+        "thoughts": ""
+      }}
+    ]
+  }}
+]"""
+    store.close()
+
+
+def test_an_import_of_a_chat_with_only_a_model_fills_in_the_rest() -> None:
+    store = ChatStore.open(None)
+    before = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    (new_id,) = import_json(store, json.dumps({"model": "gemini-3.6-flash"}))
+    (exported,) = json.loads(export_json(store))
+    assert exported["id"] == new_id
+    assert exported["title"] == "" and exported["system_instruction"] is None
+    assert exported["google_search"] is False and exported["messages"] == []
+    assert before <= exported["created_at"]
+    store.close()
+
+
+def test_an_imported_error_stays_only_on_the_answer_that_failed() -> None:
+    store = ChatStore.open(None)
+    (new_id,) = import_json(store, json.dumps({"model": "m", "messages": [
+        {"role": "user", "text": "Hi", "error": "not mine"},
+        {"role": "model", "text": "Fine", "status": "complete", "error": "an old error"},
+        {"role": "model", "text": "", "status": "error", "error": "Gemini is overloaded right now."}]}))
+    assert [(m.status, m.error) for m in store.messages(new_id)] == [
+        (Status.COMPLETE, None), (Status.COMPLETE, None), (Status.ERROR, "Gemini is overloaded right now.")]
+    store.close()
+
+
+@pytest.fixture
+def tokyo_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The computer's clock is set to UTC+9, so a time read as local time would be off by nine hours."""
+    if not hasattr(time, "tzset"):
+        pytest.skip("the local time zone cannot be changed here")
+    monkeypatch.setenv("TZ", "JST-9")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("written", [
+    "2025-01-02T03:04:05Z",
+    "2025-01-02T03:04:05.000Z",
+    "2025-01-02T12:04:05+09:00",
+    "2025-01-01T22:04:05-05:00",
+    "2025-01-02T03:04:05",  # no zone: UTC, as gemchat writes, not the computer's time
+    "2025-01-02T03:04:05.000+00:00",
+    "2025-01-02t03:04:05z",  # RFC 3339 allows both letters in lower case
+])
+@pytest.mark.usefixtures("tokyo_time")
+def test_imported_times_are_shown_in_utc_whatever_zone_they_were_written_in(written: str) -> None:
+    store = ChatStore.open(None)
+    import_json(store, json.dumps({"model": "m", "created_at": written,
+                                   "messages": [{"role": "user", "text": "Hi", "created_at": written}]}))
+    (exported,) = json.loads(export_json(store))
+    assert exported["created_at"] == exported["messages"][0]["created_at"] == "2025-01-02T03:04:05.000Z"
+    store.close()
+
+
+def chat_with(**fields: Any) -> dict[str, Any]:
+    return {"model": "m", "messages": [{"role": "user", "text": "Fine"}, {"role": "user", "text": "x", **fields}]}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("Chats", "not JSON: Expecting value: line 1 column 1 (char 0)"),
+    ("42", "expected a list of chats"),
+    ('"chats"', "expected a list of chats"),
+    ("[5]", "chat 1: expected an object, found a number"),
+    (json.dumps([{"model": "m"}, ["m"]]), "chat 2: expected an object, found a list"),
+    (json.dumps({}), 'chat 1: "model" must be text, found missing'),
+    (json.dumps({"model": 3}), 'chat 1: "model" must be text, found a number'),
+    (json.dumps({"model": None}), 'chat 1: "model" must be text, found null'),
+    (json.dumps({"model": True}), 'chat 1: "model" must be text, found true or false'),
+    (json.dumps({"model": {"name": "m"}}), 'chat 1: "model" must be text, found an object'),
+    (json.dumps({"model": " "}), 'chat 1: "model" is empty'),
+    (json.dumps({"model": "m", "title": ["t"]}), 'chat 1: "title" must be text, found a list'),
+    (json.dumps({"model": "m", "created_at": 1735787045}), 'chat 1: "created_at" must be an ISO 8601 time'),
+    (json.dumps({"model": "m", "created_at": "yesterday"}),
+     "chat 1: \"created_at\" is not an ISO 8601 time: 'yesterday'"),
+    (json.dumps({"model": "m", "system_instruction": 5}), 'chat 1: "system_instruction" must be text or null'),
+    (json.dumps({"model": "m", "messages": {}}), 'chat 1: "messages" must be a list'),
+    (json.dumps({"model": "m", "google_search": "yes"}), 'chat 1: "google_search" must be true or false'),
+    (json.dumps({"model": "m", "messages": [{"role": "user", "text": "Fine"}, "x"]}),
+     "chat 1, message 2: expected an object, found text"),
+    (json.dumps(chat_with(role="system")), 'chat 1, message 2: "role" must be "user" or "model", not "system"'),
+    (json.dumps(chat_with(role=None)), 'chat 1, message 2: "role" must be "user" or "model", not null'),
+    (json.dumps({"model": "m", "messages": [{"role": "model"}]}), 'chat 1, message 1: "text" must be text, found missing'),
+    (json.dumps(chat_with(status="done")),
+     'chat 1, message 2: "status" must be one of complete, error, interrupted, streaming, not "done"'),
+    (json.dumps(chat_with(error=5)), 'chat 1, message 2: "error" must be text or null'),
+    (json.dumps(chat_with(grounding=["q"])), 'chat 1, message 2: "grounding" must be an object or null'),
+    (json.dumps(chat_with(thoughts=5)), 'chat 1, message 2: "thoughts" must be text'),
+    (json.dumps(chat_with(created_at=5)), 'chat 1, message 2: "created_at" must be an ISO 8601 time'),
+    (json.dumps(chat_with(created_at="soon")), "chat 1, message 2: \"created_at\" is not an ISO 8601 time: 'soon'"),
+])
+def test_an_import_that_is_not_an_export_says_what_is_wrong_where_and_adds_nothing(text: str, message: str) -> None:
+    store = ChatStore.open(None)
+    import_json(store, json.dumps({"model": "m", "title": "Already here"}))
+    with pytest.raises(ImportFormatError) as refused:
+        import_json(store, text)
+    assert str(refused.value) == message
+    assert [c.title for c in store.list_chats()] == ["Already here"]
+    store.close()

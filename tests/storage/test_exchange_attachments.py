@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +19,7 @@ from gemchat.storage.store import ChatStore
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
-GROUNDING = {"web_search_queries": ["q"],
+GROUNDING: dict[str, Any] = {"web_search_queries": ["q"],
              "grounding_chunks": [{"web": {"uri": "https://s.example/", "title": "S [1]"}}],
              "grounding_supports": [{"segment": {"end_index": 3}, "grounding_chunk_indices": [0]}]}
 
@@ -153,4 +155,112 @@ def test_a_markdown_export_reads_as_the_chat_did_with_what_was_cut_off_or_failed
     second = "# Second\n\n*m · 2025-01-03T00:00:00.000Z*\n"
     assert export_markdown(store) == first + "\n---\n\n" + second
     assert export_markdown(store, other.id) == second
+    store.close()
+
+
+def one_question(*attachments: Any, role: str = "user") -> str:
+    return json.dumps({"model": "m", "messages": [{"role": role, "text": "Look", "attachments": list(attachments)}]})
+
+
+DOT = {"name": "dot.png", "mime_type": "image/png", "sha256": hashlib.sha256(PNG).hexdigest(), "size": len(PNG)}
+WHERE = "chat 1, message 1, attachment 2"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (json.dumps({"model": "m", "messages": [{"role": "user", "text": "Look", "attachments": "dot.png"}]}),
+     'chat 1, message 1: "attachments" must be a list'),
+    (one_question(DOT, "dot.png"), f"{WHERE}: expected an object"),
+    (one_question(DOT, {k: v for k, v in DOT.items() if k != "name"}), f'{WHERE}: "name" must be text, found missing'),
+    (one_question(DOT, {**DOT, "mime_type": 5}), f'{WHERE}: "mime_type" must be text, found a number'),
+    (one_question(DOT, {**DOT, "mime_type": "application/x-msdownload"}),
+     f'{WHERE}: Gemini cannot read "application/x-msdownload" files'),
+    (one_question(DOT, {**DOT, "size": -1}), f'{WHERE}: "size" must be a number of bytes'),
+    (one_question(DOT, {**DOT, "size": True}), f'{WHERE}: "size" must be a number of bytes'),
+    (one_question(DOT, {**DOT, "size": "70"}), f'{WHERE}: "size" must be a number of bytes'),
+    (one_question(DOT, {**DOT, "size": 1.5}), f'{WHERE}: "size" must be a number of bytes'),
+    (one_question(DOT, role="model"), 'chat 1, message 1: only questions ("role": "user") carry attachments'),
+    (one_question(DOT), "this import carries attached files, and there is nowhere to keep them"),
+])
+def test_an_import_with_a_bad_attachment_says_which_one_and_adds_nothing(text: str, message: str) -> None:
+    store = ChatStore.open(None)
+    with pytest.raises(ImportFormatError) as refused:
+        import_json(store, text)  # nowhere to keep files: only their entries are looked at
+    assert str(refused.value) == message
+    assert store.list_chats() == []
+    store.close()
+
+
+def test_an_import_of_text_alone_finds_files_gemchat_already_keeps_and_names_those_it_does_not(
+        tmp_path: Path) -> None:
+    store, files = ChatStore.open(None), AttachmentFiles(tmp_path / "attachments")
+    with pytest.raises(ImportFormatError) as refused:
+        import_json(store, one_question(DOT), files)
+    assert str(refused.value) == (f"chat 1, message 1: dot.png: the file {DOT['sha256']} is not in "
+                                  "the attachments folder beside the JSON")
+    assert store.list_chats() == []
+    files.add_bytes(PNG, "dot.png")
+    (new_id,) = import_json(store, one_question(DOT), files)
+    assert [a.name for a in store.messages(new_id)[0].attachments] == ["dot.png"]
+    store.close()
+
+
+def test_a_file_already_kept_may_be_missing_beside_the_json_and_the_others_are_still_brought_in(
+        tmp_path: Path) -> None:
+    store, files = filled(tmp_path / "here")
+    target = tmp_path / "out" / "chats.json"
+    export_bundle(store, files, target)
+    image, notes = json.loads(target.read_text())[0]["messages"][0]["attachments"]
+    (attachments_folder(target) / image["sha256"]).unlink()
+    elsewhere = AttachmentFiles(tmp_path / "there")
+    elsewhere.add_bytes(PNG, "dot.png")
+    other = ChatStore.open(None)
+    import_json(other, target.read_text(), elsewhere, target)
+    assert elsewhere.path(notes["sha256"]).read_bytes() == "naïve notes".encode()
+    store.close()
+    other.close()
+
+
+def test_an_empty_attached_file_with_no_name_is_imported_as_file_of_0_bytes(tmp_path: Path) -> None:
+    target = tmp_path / "chats.json"
+    empty = hashlib.sha256(b"").hexdigest()
+    attachments_folder(target).mkdir()
+    (attachments_folder(target) / empty).write_bytes(b"")
+    target.write_text(one_question({"name": "", "mime_type": "text/plain", "sha256": empty, "size": 0}))
+    store = ChatStore.open(None)
+    import_json(store, target.read_text(), AttachmentFiles(tmp_path / "attachments"), target)
+    assert "*Attached: file (text/plain, 0 bytes)*" in export_markdown(store)
+    store.close()
+
+
+def test_an_import_that_cannot_copy_a_file_says_which_message_it_belongs_to_and_why(tmp_path: Path) -> None:
+    store, files = filled(tmp_path / "here")
+    target = tmp_path / "out" / "chats.json"
+    export_bundle(store, files, target)
+    blocked = tmp_path / "there"
+    blocked.write_text("a file where the attachment folder should be")
+    other = ChatStore.open(None)
+    with pytest.raises(ImportFormatError) as refused:
+        import_json(other, target.read_text(), AttachmentFiles(blocked), target)
+    reason = refused.value.__cause__
+    assert isinstance(reason, OSError)
+    assert str(refused.value).startswith("chat 1, message 1: dot.png: ")
+    assert str(refused.value).endswith(f"({reason})")
+    assert other.list_chats() == []
+    store.close()
+    other.close()
+
+
+def test_a_markdown_export_lists_files_then_sources_linking_only_web_addresses(tmp_path: Path) -> None:
+    store = ChatStore.open(None)
+    files = AttachmentFiles(tmp_path)
+    chat = store.create_chat("gemini-3.6-flash", "With files", created_at="2025-01-02T03:04:05.000Z")
+    store.add_message(chat.id, Role.USER, "Look", attachments=[files.add_bytes(PNG, "dot.png")])
+    answer = store.add_message(chat.id, Role.MODEL, "", Status.STREAMING)
+    store.append_to_message(answer.id, "Yes.")
+    chunks = [*GROUNDING["grounding_chunks"], {"web": {"uri": "javascript:alert(1)", "title": "Old *notes*"}}]
+    store.finish_message(answer.id, Status.COMPLETE, grounding={**GROUNDING, "grounding_chunks": chunks})
+    assert export_markdown(store) == "\n".join([
+        "# With files", "", "*gemini-3.6-flash · 2025-01-02T03:04:05.000Z*", "",
+        "### You", "", "Look", "", f"*Attached: dot.png (image/png, {len(PNG)} bytes)*", "",
+        "### Gemini", "", "Yes.", "", "Sources:", "", "1. [S \\[1\\]](<https://s.example/>)", "2. Old \\*notes\\*", ""])
     store.close()
