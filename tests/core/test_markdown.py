@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -288,3 +289,62 @@ def test_a_list_numbered_all_ones_counts_up_when_streamed_line_by_line() -> None
 def test_soft_line_breaks_read_as_spaces_and_inline_code_is_shaded() -> None:
     assert render_markdown("one\ntwo `x`") == (
         f'<p>one two <code style="background-color:{LIGHT.inline_code_background};">x</code></p>')
+
+
+def _long_code(language: str, lines: int) -> str:
+    body = "\n".join("" if n % 7 == 6 else f"value_{n} = {n}  # line {n}" for n in range(lines))
+    return f"```{language}\n{body}\n```"
+
+
+# Hand-written answers with every construct the streaming renderer cuts apart: fences longer
+# than a run (with blank lines inside), fences in lists, nested and loose lists, numbered lists
+# starting anywhere, tables, setext headings, quotes, indented code, and a fence left open.
+TRICKY_ANSWERS = [
+    "# Plan\n\nIntro with **bold** and `code`.\n\n" + _long_code("python", 95) + "\n\nAfter the code.\n",
+    "Steps:\n1. first\n2. second\n   - nested a\n   - nested b\n3. third\n\n   more of third\n\n4. fourth\n",
+    "3. starts at three\n4. four\n\n- loose a\n\n- loose b\n\nText\n===\n\nSub\n---\n",
+    "| a | b |\n|:--|--:|\n| 1 | 2 |\n| 3 | 4 |\nstill a row?\n\n> quote\n> - item in quote\n\nend\n",
+    "- item with code:\n\n  ```bash\n  echo one\n  echo two\n  ```\n- next item\n\n    indented code\n    more\n",
+    "~~~\n" + "\n".join(f"tilde {n}" for n in range(45)) + "\n~~~~\n\n" + _long_code("js", 50)[:-4],
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_ANSWERS, ids=["long fence", "lists", "numbers and headings",
+                                                      "table and quote", "fence in a list", "open fence"])
+@pytest.mark.parametrize("size", [2, 7, 40, 0], ids=["by 2", "by 7", "by 40", "by line"])
+def test_tricky_answers_streamed_in_any_pieces_show_at_each_step_what_they_would_in_one_go(
+        text: str, size: int) -> None:
+    cuts = list(range(size, len(text), size)) if size else [i + 1 for i, c in enumerate(text) if c == "\n"]
+    # Every step is compared with a one-go render of the text so far when the pieces are lines or
+    # longer (a render per step of the smaller pieces would make this test slow); the end always.
+    assert stream(text, cuts, check_every_step=size in (0, 40)) == render_markdown(text, 3)
+
+
+@pytest.mark.parametrize(("blank", "runs"), [(None, [40, 40, 20]), (15, [16, 14]), (14, [30]), (16, [17, 13])])
+def test_a_long_code_block_is_drawn_in_runs_of_at_most_40_lines_cut_at_a_blank_line_past_16(
+        blank: int | None, runs: list[int]) -> None:
+    # Each run is highlighted once and never again while the answer streams; where the cuts fall
+    # decides how much is redrawn per chunk, and must not depend on how the text arrived.
+    lines = 100 if blank is None else 30
+    body = "\n".join("" if n == blank else f"x{n}" for n in range(lines))
+    html = render_markdown(f"```\n{body}\n```\n")
+    assert [run.count("\n") + 1 for run in html.split("<pre")[1:]] == runs
+
+
+def test_a_code_block_left_open_at_the_end_shows_its_last_line_whole() -> None:
+    assert render_markdown("```\nabc").endswith(">abc</pre>")
+
+
+def test_a_code_blocks_label_is_the_first_word_of_its_info() -> None:
+    assert "&nbsp;python&nbsp;" in render_markdown("```python title=a.py hl=1\nx\n```")
+
+
+def test_tables_and_quotes_carry_their_colours_and_margins_inline() -> None:
+    # QTextDocument has no stylesheet classes: each cell and quote says how it looks.
+    assert render_markdown("| a |\n|---|\n| 1 |\n") == (
+        f'<table border="0" cellspacing="1" cellpadding="5" bgcolor="{LIGHT.border}" '
+        'style="margin-top:8px; margin-bottom:8px;"><thead><tr>'
+        f'<th bgcolor="{LIGHT.table_header_background}">a</th></tr></thead><tbody><tr>'
+        f'<td bgcolor="{LIGHT.table_cell_background}">1</td></tr></tbody></table>')
+    assert render_markdown("> q\n") == (
+        f'<blockquote style="color:{LIGHT.muted}; margin-left:14px; margin-right:0px;"><p>q</p></blockquote>')
