@@ -300,7 +300,8 @@ def _long_code(language: str, lines: int) -> str:
 # than a run (with blank lines inside), fences in lists, nested and loose lists, numbered lists
 # starting anywhere, tables, setext headings, quotes, indented code, and a fence left open.
 TRICKY_ANSWERS = [
-    "# Plan\n\nIntro with **bold** and `code`.\n\n" + _long_code("python", 95) + "\n\nAfter the code.\n",
+    "# Plan\n\nIntro with **bold** and `code`.\n\n" + _long_code("python", 95) + "\n\nAfter the code.\n\n"
+    "Another paragraph.\n\n- a list\n- after it\n\n" + _long_code("bash", 3) + "\nRight after a fence.\n\nThe end.\n",
     "Steps:\n1. first\n2. second\n   - nested a\n   - nested b\n3. third\n\n   more of third\n\n4. fourth\n",
     "3. starts at three\n4. four\n\n- loose a\n\n- loose b\n\nText\n===\n\nSub\n---\n",
     "| a | b |\n|:--|--:|\n| 1 | 2 |\n| 3 | 4 |\nstill a row?\n\n> quote\n> - item in quote\n\nend\n",
