@@ -91,6 +91,10 @@ def test_a_second_launch_hands_its_prompt_to_the_running_gemchat_and_ends_at_onc
         plain, took = launch_again(gemini, data_dir)  # the launcher again, nothing asked: the window comes forward
         assert plain.returncode == 0 and took < HANDED_OVER_WITHIN, (plain.stderr, took)
 
+        with_model, _ = launch_again(gemini, data_dir, "--model", "gemini-3.6-pro")
+        assert with_model.returncode == 0
+        assert "--model gemini-3.6-pro was not used" in with_model.stderr  # the running window keeps its own
+
 
 def test_files_named_on_a_second_launch_are_attached_in_the_running_gemchat(gemini: FakeGemini, tmp_path: Path) -> None:
     data_dir, elsewhere = tmp_path / "data", tmp_path / "somewhere else"
