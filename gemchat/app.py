@@ -9,11 +9,12 @@ command line that leads here is `gemchat.cli`.
 from __future__ import annotations
 
 import logging
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import IO, TYPE_CHECKING, cast
 
 from gemchat.paths import attachments_dir, database_path, drafts_path, settings_path
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from gemchat.core.credentials import KeyStore
     from gemchat.core.gemini import GeminiBackend
     from gemchat.gemini_access import GeminiAccess
+    from gemchat.launch_listener import LaunchListener
     from gemchat.session import ChatSession
     from gemchat.settings import Settings
     from gemchat.storage.attachment_files import AttachmentFiles
@@ -164,9 +166,16 @@ def _connect(app: GemchatApp) -> None:
     window.settings_changed.connect(on_settings_changed)
 
 
-async def run_app(app: GemchatApp, prompt: str | None = None) -> None:
-    """Runs until the user quits, then shuts down in order: streams, network, database."""
+async def run_app(app: GemchatApp, prompt: str | None = None, files: Sequence[Path] = (),
+                  launches: LaunchListener | None = None) -> None:
+    """Runs until the user quits, then shuts down in order: streams, network, database.
+
+    `prompt` and `files` are this launch's request; `launches` brings later
+    launches' requests, taken in order once the window is ready.
+    """
     import asyncio
+
+    from gemchat.ui.launch_requests import LaunchRequests
 
     window, session = app.window, app.session
     quit_requested = asyncio.Event()
@@ -175,20 +184,22 @@ async def run_app(app: GemchatApp, prompt: str | None = None) -> None:
         quit_requested.set()
     window.show()
     window.composer.setFocus()
-    warm_up = _warm_up_once_typing(app)
+    requests = LaunchRequests(window, before_prompt=_warm_up_once_typing(app))
+    if launches is not None:
+        launches.request_received.connect(lambda request: requests.take(request.prompt, request.files))
     key_loaded = app.tasks.start(app.access.load_stored_key())
-    if prompt:
-        warm_up()
-        await session.new_chat()
-        await key_loaded
-        session.send(prompt)
-    else:
+    if not prompt:
         await session.open_last_chat()
+    if prompt or files:
+        await requests.take_now(prompt, files, before_sending=key_loaded)
     await session.refresh_chats()
     await key_loaded
     if app.backend is None:
         window.dialogs.ask_api_key()
+    requests.open()
     await quit_requested.wait()
+    if launches is not None:
+        launches.close()  # a launch from now on waits for the lock, and takes over once this one is gone
     await shutdown(app)
 
 
@@ -235,15 +246,19 @@ def qt_application() -> QApplication:
     return qt_app
 
 
-def run_gui(directory: Path, model: str | None, prompt: str | None) -> int:
-    """The window's whole life: shown first, then the rest loaded behind it; the exit status."""
-    from gemchat.data_directory import already_running, lock_data_dir
-    from gemchat.logs import setup_logging
+def run_gui(directory: Path, model: str | None, prompt: str | None, files: Sequence[str] = ()) -> int:
+    """The window's whole life: shown first, then the rest loaded behind it; the exit status.
+
+    When a gemchat already runs on `directory`, the request (`prompt`, `files`) is
+    handed to it instead, and this launch ends.
+    """
+    from gemchat.data_directory import lock_data_dir
     from gemchat.platform_check import display_problem
 
     if problem := display_problem():
         print(problem, file=sys.stderr)
         return 2
+    paths = [Path(os.path.abspath(file)) for file in files]  # from where this launch was started
     qt_app = qt_application()
     try:
         lock = lock_data_dir(directory)
@@ -251,16 +266,48 @@ def run_gui(directory: Path, model: str | None, prompt: str | None) -> int:
         lock = None  # an unwritable directory: opening the database says so, more precisely
     else:
         if lock is None:
-            setup_logging(directory)
-            return _refuse(qt_app, already_running(directory))
+            handed = _hand_over(qt_app, directory, model, prompt, paths)
+            if isinstance(handed, int):
+                return handed
+            lock = handed  # the running gemchat ended meanwhile: this one takes its place
     try:
-        return _run_window(qt_app, directory, model, prompt)
+        return _run_window(qt_app, directory, model, prompt, paths)
     finally:
         if lock is not None:  # closed here, not left to the garbage collector (a ResourceWarning)
             lock.close()
 
 
-def _run_window(qt_app: QApplication, directory: Path, model: str | None, prompt: str | None) -> int:
+def _hand_over(qt_app: QApplication, directory: Path, model: str | None, prompt: str | None,
+               files: list[Path]) -> IO[str] | int:
+    """Gives the request to the gemchat holding `directory`: the exit status, or the lock if that one is gone."""
+    from gemchat.data_directory import cannot_hand_over, lock_data_dir, not_responding
+    from gemchat.instance import ANSWER_WITHIN, LaunchRequest, NotAnswering, RequestRefused, hand_over
+    from gemchat.logs import setup_logging
+
+    def try_lock() -> IO[str] | None:
+        try:
+            return lock_data_dir(directory)
+        except OSError:
+            return None
+
+    try:
+        lock = hand_over(directory, LaunchRequest(prompt, tuple(files)), try_lock, ANSWER_WITHIN)
+    except NotAnswering:
+        setup_logging(directory)
+        return _refuse(qt_app, not_responding(directory, ANSWER_WITHIN))
+    except (RequestRefused, OSError) as exc:
+        setup_logging(directory)
+        return _refuse(qt_app, cannot_hand_over(directory, exc))
+    if lock is not None:
+        return lock
+    if model:
+        print(f"gemchat: --model {model} was not used: gemchat was already running with {directory}, "
+              "and its window keeps its model.", file=sys.stderr)
+    return 0
+
+
+def _run_window(qt_app: QApplication, directory: Path, model: str | None, prompt: str | None,
+                files: list[Path]) -> int:
     from gemchat.logs import setup_logging
 
     # Shown and painted first (the way a splash screen is), then the rest loads behind it.
@@ -284,9 +331,14 @@ def _run_window(qt_app: QApplication, directory: Path, model: str | None, prompt
         window.allow_close()
         window.close()
         return _refuse(qt_app, storage_problem(directory, exc))
+    from gemchat.launch_listener import listen_for_launches
+
+    launches = listen_for_launches(directory)
     notifier = quit_on_signals(window.close_requested.emit)
     with loop:
-        loop.run_until_complete(run_app(app, prompt))
+        loop.run_until_complete(run_app(app, prompt, files, launches))
+    if launches is not None:
+        launches.close()
     del notifier
     return 0
 

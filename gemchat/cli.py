@@ -7,6 +7,7 @@ for none of the tools, and the tools load no Qt.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return import_chats(directory, args.file)
     from gemchat.app import run_gui
 
-    return run_gui(directory, args.model, args.prompt)
+    return run_gui(directory, args.model, args.prompt, args.files)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -44,8 +45,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     argv = list(sys.argv[1:] if argv is None else argv)
     if _first_positional(argv) in COMMANDS:
         return _tools_parser().parse_args(argv)
-    args = _window_parser().parse_args(argv)
+    parser = _window_parser()
+    args = parser.parse_args(argv)
     args.command = None
+    args.files = [arg for arg in args.arguments if os.path.exists(arg)]
+    words = [arg for arg in args.arguments if not os.path.exists(arg)]
+    if len(words) > 1:
+        parser.error(f"{', '.join(repr(w) for w in words)} are not files, and only one PROMPT can be given: "
+                     "put the message in quotes, or check the file names.")
+    args.prompt = words[0] if words else None
     return args
 
 
@@ -68,18 +76,22 @@ def _tools_parser() -> argparse.ArgumentParser:
 def _window_parser() -> argparse.ArgumentParser:
     gui = argparse.ArgumentParser(
         prog="gemchat",
-        usage="gemchat [--data-dir DIR] [--model NAME] [PROMPT]\n"
+        usage="gemchat [--data-dir DIR] [--model NAME] [PROMPT] [FILE ...]\n"
               "       gemchat --self-test | --version\n"
               "       gemchat export [--data-dir DIR] [--format json|markdown] [--chat ID] [--output FILE]\n"
               "       gemchat import [--data-dir DIR] FILE",
         description="A desktop chat app for Google's Gemini models.",
-        epilog="The API key comes from GOOGLE_API_KEY / GEMINI_API_KEY or the system keyring. "
+        epilog="If gemchat is already running with the same data directory, its window comes to the front "
+               "and takes PROMPT and FILEs instead. "
+               "The API key comes from GOOGLE_API_KEY / GEMINI_API_KEY or the system keyring. "
                "GOOGLE_GEMINI_BASE_URL sends requests through a proxy or gateway.",
     )
     gui.add_argument("--version", action="version", version=f"gemchat {__version__}")
     _data_dir_option(gui)
     gui.add_argument("--model", metavar="NAME", help="model for new chats in this run")
-    gui.add_argument("prompt", nargs="?", metavar="PROMPT", help="open a new chat and send this message")
+    gui.add_argument("arguments", nargs="*", metavar="PROMPT | FILE",
+                     help="PROMPT: open a new chat and send this message; FILE: attach it (to PROMPT if given). "
+                          "An argument naming an existing file is a FILE")
     gui.add_argument(
         "--self-test", action="store_true",
         help="open the window offscreen, stream one answer from a built-in loopback server, "

@@ -36,10 +36,17 @@ def lock_data_dir(directory: Path) -> IO[str] | None:
     return file
 
 
-def already_running(directory: Path) -> str:
-    """What to tell a user who starts a second gemchat on the same data directory."""
-    return (f"gemchat is already running with the data directory {directory}. Switch to its window, "
-            "or start this one with --data-dir DIR to keep a separate set of chats.")
+def not_responding(directory: Path, within: float) -> str:
+    """What to tell a user whose launch the gemchat already running on that data directory did not answer."""
+    return (f"gemchat is running with the data directory {directory} but is not responding: it did not "
+            f"answer within {within:g} seconds. Wait a moment and try again; if it stays stuck, end that gemchat "
+            "(what it has received is saved). To keep a separate set of chats, start this one with --data-dir DIR.")
+
+
+def cannot_hand_over(directory: Path, reason: Exception) -> str:
+    """What to tell a user whose launch could not give its request to the gemchat running on that data directory."""
+    return (f"gemchat is running with the data directory {directory}, but this launch could not hand it "
+            f"its request: {reason}")
 
 
 def storage_problem(directory: Path, exc: Exception) -> str:

@@ -38,6 +38,7 @@ from gemchat.core.credentials import ENV_VARS, KeyStore
 if TYPE_CHECKING:
     from gemchat.app import GemchatApp
     from gemchat.core.messages import Message
+    from gemchat.launch_listener import LaunchListener
 
 FAULT_ENV = "GEMCHAT_SELFTEST_FAULT"
 DEFAULT_TIMEOUT = 60.0  # the whole run, hung or not
@@ -190,7 +191,7 @@ async def _until(predicate: Callable[[], object], what: str, timeout: float) -> 
         await asyncio.sleep(0.01)
 
 
-async def _exchange(app: GemchatApp, report: _Report, deadline: float) -> str:
+async def _exchange(app: GemchatApp, report: _Report, deadline: float, launches: LaunchListener | None = None) -> str:
     """Runs the app, sends QUESTION through the message box, waits for the answer, quits.
 
     Returns what the view showed when the answer ended.
@@ -208,7 +209,7 @@ async def _exchange(app: GemchatApp, report: _Report, deadline: float) -> str:
 
     session.generation_started.connect(on_generation_started)
     session.problem.connect(problems.append)
-    running = asyncio.ensure_future(run_app(app))
+    running = asyncio.ensure_future(run_app(app, launches=launches))
     try:
         await _until(lambda: window.isVisible() or running.done(), "the window to show",
                      max(1.0, deadline - time.monotonic()))
@@ -379,7 +380,16 @@ def _run_window(directory: Path, report: _Report, deadline: float) -> str:
     app = build_app(directory, key_store=MemoryKeyStore())
     if app.backend is None:
         raise SelfTestFailure("no backend was made from GEMINI_API_KEY")
-    with loop:
-        view_text = loop.run_until_complete(_exchange(app, report, deadline))
+    from gemchat.launch_listener import listen_for_launches
+
+    launches = listen_for_launches(directory)  # QtNetwork's local socket, which a build could leave out
+    if launches is None:
+        raise SelfTestFailure("later launches could not be listened for (the log says why)")
+    report.ok(f"listening for later launches at {launches.name}")
+    try:
+        with loop:
+            view_text = loop.run_until_complete(_exchange(app, report, deadline, launches))
+    finally:
+        launches.close()
     report.ok("the app shut down in order (streams, network, database)")
     return view_text

@@ -194,6 +194,25 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(previous)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The run's own $XDG_RUNTIME_DIR, where gemchat's sockets go (one per data directory in use).
+
+    A gemchat killed with -9 leaves its socket behind (the next one on that data directory
+    replaces it): none is left in the user's runtime folder, or in /tmp, by the tests.
+    The processes the tests start inherit it.
+    """
+    folder = tmp_path_factory.mktemp("runtime")
+    folder.chmod(0o700)
+    previous = os.environ.get("XDG_RUNTIME_DIR")
+    os.environ["XDG_RUNTIME_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("XDG_RUNTIME_DIR", None)
+    else:
+        os.environ["XDG_RUNTIME_DIR"] = previous
+
+
 class AppLikeLoop(qasync.QEventLoop):
     """qasync's loop as the app runs it: asyncio sees it running whenever Qt dispatches events.
 

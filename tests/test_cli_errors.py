@@ -1,5 +1,5 @@
-"""`gemchat export` and `gemchat import` when something is wrong: a non-zero exit, one clear line
-on stderr, no traceback, and nothing half done.
+"""`gemchat export`, `gemchat import` and the window's arguments when something is wrong: a non-zero
+exit, one clear line on stderr, no traceback, and nothing half done.
 
 Run as real processes (`python -m gemchat ...`), as a script or a terminal runs them.
 """
@@ -113,3 +113,12 @@ def test_an_import_whose_second_chat_is_broken_adds_not_even_the_first(data_dir:
     alone = gemchat("import", "--data-dir", str(data_dir), str(file))
     assert alone.returncode == 0 and alone.stderr == "Imported 1 chat.\n", alone.stderr
     assert chats_in(data_dir) == [("The only chat", 2), ("A good chat", 1)]
+
+
+def test_two_arguments_that_are_not_files_are_refused_before_any_window_opens(tmp_path: Path) -> None:
+    """Every argument naming an existing file is a FILE; only one other can be the PROMPT."""
+    (tmp_path / "notes.txt").write_text("notes", encoding="utf-8")
+    result = gemchat("--data-dir", str(tmp_path / "data"), "hello", "world", str(tmp_path / "notes.txt"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "'hello', 'world' are not files, and only one PROMPT can be given" in result.stderr.splitlines()[-1]
+    assert not (tmp_path / "data").exists()

@@ -467,12 +467,14 @@ def test_a_database_from_a_newer_gemchat_is_refused_with_a_clear_message(gui: An
     assert not list(data_dir.glob("gemchat.db.*"))  # neither upgraded, backed up nor moved aside
 
 
-def test_a_second_window_on_the_same_data_directory_says_one_is_running(gui: Any, data_dir: Path) -> None:
-    held = lock_data_dir(data_dir)  # what the first gemchat holds while its window is open
+def test_a_data_directory_held_by_a_gemchat_that_never_answers_is_refused_with_a_clear_message(
+        gui: Any, data_dir: Path) -> None:
+    held = lock_data_dir(data_dir)  # what the first gemchat holds while its window is open; nobody listens
     try:
         code, err = gui(data_dir)
     finally:
         assert held is not None
         held.close()
     assert code == 1
-    assert "already running" in err and str(data_dir) in err and "--data-dir" in err
+    assert "is running with the data directory" in err and "not responding" in err
+    assert str(data_dir) in err and "--data-dir" in err and "Traceback" not in err

@@ -48,3 +48,12 @@ def test_widgets_never_reach_into_storage_or_the_network(path: Path) -> None:
            if name.startswith(("gemchat.storage.store", "gemchat.storage.worker", "gemchat.core.gemini",
                                "google", "sqlite3", "gemchat.app"))}
     assert not bad, f"{path.relative_to(PACKAGE)} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", [PACKAGE / "instance.py", PACKAGE / "launch_listener.py"], ids=lambda p: p.name)
+def test_the_single_instance_socket_uses_no_widgets_and_knows_nothing_of_the_chats(path: Path) -> None:
+    """import-linter sees PySide6 as one package, so its widget modules are checked here."""
+    bad = {name for name in imports_of(path)
+           if name.startswith(("PySide6.QtWidgets", "PySide6.QtGui", "gemchat.ui", "gemchat.session",
+                               "gemchat.storage", "gemchat.core", "gemchat.app"))}
+    assert not bad, f"{path.relative_to(PACKAGE)} imports {sorted(bad)}"

@@ -238,6 +238,9 @@ class ChatSession(QObject):
     def send(self, text: str, attachments: Sequence[Attachment] = ()) -> bool:
         return self._conversation.send(text, attachments)
 
+    async def send_and_wait(self, text: str, attachments: Sequence[Attachment] = ()) -> None:
+        await self._conversation.send_and_wait(text, attachments)
+
     def stop(self) -> bool:
         return self._conversation.stop()
 

@@ -82,6 +82,16 @@ class Conversation(QObject):
         self._tasks.start(self._send(text, list(attachments)))
         return True
 
+    async def send_and_wait(self, text: str, attachments: Sequence[Attachment] = ()) -> None:
+        """Sends like `send`, returning once the question is saved in its chat and its answer has started.
+
+        A new chat is made for a question sent in a new chat only when its task runs;
+        something done meanwhile (another new chat, another send) could otherwise
+        find that chat open and land in it. Awaiting this first rules that out.
+        """
+        if text.strip() or attachments:
+            await self._send(text, list(attachments))
+
     def stop(self) -> bool:
         """Stops the answer being generated in the open chat; its text is kept."""
         chat = self._chats.chat

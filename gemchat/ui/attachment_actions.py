@@ -47,9 +47,13 @@ class AttachmentActions(QObject):
     def attach_paths(self, paths: list[Path]) -> None:
         """Attaches files (dropped, pasted or chosen) to the message being written."""
         if paths and self._session is not None:
-            self._session.tasks.start(self._attach_paths(self._session, paths))
+            self._session.tasks.start(self.add_paths(paths))
 
-    async def _attach_paths(self, session: ChatSession, paths: list[Path]) -> None:
+    async def add_paths(self, paths: list[Path]) -> None:
+        """Attaches files and returns once they are in the tray (or refused, with the reason shown)."""
+        session = self._session
+        if not paths or session is None:
+            return
         self._window.statusBar().showMessage(f"Attaching {len(paths)} file{'s' if len(paths) != 1 else ''}…")
         added, refused = await session.attach_files(paths, len(self._tray.attachments()))
         self._took(added, refused)

@@ -13,6 +13,7 @@ from gemchat.ui.context_meter import ContextMeter
 from gemchat.ui.draft_keeper import DraftKeeper
 
 if TYPE_CHECKING:
+    from gemchat.core.messages import Attachment
     from gemchat.session import ChatSession
     from gemchat.ui.chat_view import ChatView
 
@@ -58,9 +59,24 @@ class MessageSender(QObject):
         assert self._session is not None
         self._drafts.sent()
         self._view.scroll_to_bottom()
+        self._session.send(text, self._take_tray())
+
+    async def send_beside_the_box(self, text: str) -> None:
+        """Sends `text` with the tray's attachments, leaving the box and its draft as they are.
+
+        For a prompt from the command line: what the user was typing stays. Returns
+        once the question is saved and its answer started (`ChatSession.send_and_wait`).
+        Not checked against the model's limit, as the command line's prompt never was
+        (Gemini's refusal of one too long is shown on the answer).
+        """
+        assert self._session is not None
+        self._view.scroll_to_bottom()
+        await self._session.send_and_wait(text, self._take_tray())
+
+    def _take_tray(self) -> list[Attachment]:
         attachments = self._tray.attachments()
         self._tray.clear()
-        self._session.send(text, attachments)
+        return attachments
 
     def _confirm_over_limit(self, text: str) -> None:
         """Asks before sending a message that would pass the model's limit (Gemini would refuse it)."""
