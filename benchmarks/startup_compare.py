@@ -55,9 +55,12 @@ def start(root: Path, args: list[str]) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--against", type=Path, required=True, help="another checkout of gemchat (the baseline)")
+    parser.add_argument("--against", type=Path, help="another checkout of gemchat (the baseline)")
     parser.add_argument("--runs", type=int, default=21, help="starts of each (default 21)")
     options = parser.parse_args(argv)
+    if options.against is None:  # as `make bench` runs it: there is nothing to compare with
+        print("startup_compare.py: skipped, give --against CHECKOUT (a git worktree of an earlier commit)")
+        return 0
     other = options.against.resolve()
     if not (other / "benchmarks" / "_startup_child.py").is_file():
         parser.error(f"{other} is not a checkout of gemchat with benchmarks/_startup_child.py")
