@@ -48,10 +48,12 @@ class Titles:
         self._rename = rename
         self._tasks = tasks
         self._settled: set[int] = set()
+        self._named: set[int] = set()  # by the user: a model's title arriving later must not replace it
 
     def keep(self, chat_id: int) -> None:
         """The user named that chat: the model is not asked for a title of it."""
         self._settled.add(chat_id)
+        self._named.add(chat_id)
 
     def after_answer(self, chat: Chat, request: GenerationRequest) -> None:
         """A complete answer arrived in `chat`: the first one asks the model for a title."""
@@ -71,5 +73,7 @@ class Titles:
             log.info("no title from the model: %s", exc.kind)
             return
         current = await self._db.run(self._db.store.get_chat, chat.id)
-        if title and current is not None and current.title == chat.title:
+        # Checked after the last wait: a rename by the user that is still on its way to the
+        # database is known here, and one made after this goes to the database after ours.
+        if title and current is not None and current.title == chat.title and chat.id not in self._named:
             await self._rename(chat.id, title)

@@ -341,6 +341,18 @@ def test_title_comes_from_the_model_after_the_first_answer(live, gemini: FakeGem
     assert any(r.kind == "generate" for r in gemini.requests)
 
 
+def test_a_name_given_while_the_models_title_is_on_its_way_is_kept(live, gemini: FakeGemini, qloop, qtbot,
+                                                                  data_dir) -> None:
+    gemini.enqueue_unary(Reply.text(["A title from the model"], first_byte_delay=1.0))
+    type_and_send(qtbot, live, "please explain how tides work on earth")
+    wait_answer_done(qloop, live)
+    run(qloop, until(lambda: any(r.kind == "generate" for r in gemini.requests), 5, "the title asked for"))
+    live.session.rename_chat(live.session.chat.id, "My own name")
+    run(qloop, until(lambda: len(live.session.tasks) == 0, 10, "the title request and the rename done"))
+    assert live.session.chat.title == "My own name"
+    assert rows(data_dir, "select title from chats") == [("My own name",)]
+
+
 def test_chat_model_and_instruction_apply_to_that_chat_only(live, gemini: FakeGemini, qloop, qtbot) -> None:
     type_and_send(qtbot, live, "hello")
     wait_answer_done(qloop, live)
