@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from gemchat.core.credentials import KeyStore
     from gemchat.core.gemini import GeminiBackend
     from gemchat.gemini_access import GeminiAccess
+    from gemchat.instance import LaunchRequest
     from gemchat.launch_listener import LaunchListener
     from gemchat.session import ChatSession
     from gemchat.settings import Settings
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from gemchat.storage.worker import StoreWorker
     from gemchat.tasks import Tasks
     from gemchat.ui.main_window import MainWindow
+    from gemchat.ui.quick_ask import QuickAskWindow
 
 log = logging.getLogger("gemchat")
 
@@ -56,6 +58,7 @@ class GemchatApp:
     window: MainWindow
     recovered: int = 0
     moved_aside: Path | None = None
+    quick_ask: QuickAskWindow | None = None  # made the first time `gemchat --quick` asks for it
 
     @property
     def backend(self) -> GeminiBackend | None:
@@ -167,10 +170,11 @@ def _connect(app: GemchatApp) -> None:
 
 
 async def run_app(app: GemchatApp, prompt: str | None = None, files: Sequence[Path] = (),
-                  launches: LaunchListener | None = None) -> None:
+                  launches: LaunchListener | None = None, quick: bool = False) -> None:
     """Runs until the user quits, then shuts down in order: streams, network, database.
 
-    `prompt` and `files` are this launch's request; `launches` brings later
+    `prompt` and `files` are this launch's request (`quick`: for the quick-ask
+    window, the main one then starts minimized); `launches` brings later
     launches' requests, taken in order once the window is ready.
     """
     import asyncio
@@ -182,16 +186,20 @@ async def run_app(app: GemchatApp, prompt: str | None = None, files: Sequence[Pa
     window.close_requested.connect(quit_requested.set)
     if window.quit_asked:  # before this listened: the close button or SIGTERM while the chats loaded
         quit_requested.set()
-    window.show()
-    window.composer.setFocus()
-    requests = LaunchRequests(window, before_prompt=_warm_up_once_typing(app))
+    if quick:
+        window.showMinimized()
+    else:
+        window.show()
+        window.composer.setFocus()
+    requests = LaunchRequests(window, before_prompt=_warm_up_once_typing(app), quick_ask=_quick_ask(app))
     if launches is not None:
-        launches.request_received.connect(lambda request: requests.take(request.prompt, request.files))
+        launches.request_received.connect(
+            lambda request: requests.take(request.prompt, request.files, quick=request.quick))
     key_loaded = app.tasks.start(app.access.load_stored_key())
-    if not prompt:
+    if not prompt or quick:
         await session.open_last_chat()
-    if prompt or files:
-        await requests.take_now(prompt, files, before_sending=key_loaded)
+    if prompt or files or quick:
+        await requests.take_now(prompt, files, before_sending=key_loaded, quick=quick)
     await session.refresh_chats()
     await key_loaded
     if app.backend is None:
@@ -201,6 +209,23 @@ async def run_app(app: GemchatApp, prompt: str | None = None, files: Sequence[Pa
     if launches is not None:
         launches.close()  # a launch from now on waits for the lock, and takes over once this one is gone
     await shutdown(app)
+
+
+def _quick_ask(app: GemchatApp) -> Callable[[str | None], None]:
+    """Shows the quick-ask window (made at its first use), asking `prompt` there if given."""
+    from gemchat.ui.launch_requests import bring_to_front
+
+    def summon(prompt: str | None) -> None:
+        if app.quick_ask is None:
+            from gemchat.ui.quick_ask import QuickAskWindow
+
+            quick = app.quick_ask = QuickAskWindow(app.session, app.settings, icon=app.window.windowIcon())
+            quick.shown_in_main.connect(lambda _chat_id: bring_to_front(app.window))
+            app.window.settings_changed.connect(
+                lambda: quick.presenter.set_typing(app.settings.typing_effect, app.settings.typing_speed))
+        app.quick_ask.summon(prompt)
+
+    return summon
 
 
 def _warm_up_once_typing(app: GemchatApp) -> Callable[..., None]:
@@ -226,6 +251,8 @@ def _warm_up_once_typing(app: GemchatApp) -> Callable[..., None]:
 async def shutdown(app: GemchatApp) -> None:
     import asyncio
 
+    if app.quick_ask is not None:
+        app.quick_ask.close()  # at once: the main window stays up until what streamed is saved
     await app.session.shutdown()
     await app.tasks.shutdown(timeout=5, cancel=False)  # a key being saved, the SDK being loaded
     if app.backend is not None:
@@ -246,13 +273,15 @@ def qt_application() -> QApplication:
     return qt_app
 
 
-def run_gui(directory: Path, model: str | None, prompt: str | None, files: Sequence[str] = ()) -> int:
+def run_gui(directory: Path, model: str | None, prompt: str | None, files: Sequence[str] = (),
+            quick: bool = False) -> int:
     """The window's whole life: shown first, then the rest loaded behind it; the exit status.
 
-    When a gemchat already runs on `directory`, the request (`prompt`, `files`) is
-    handed to it instead, and this launch ends.
+    When a gemchat already runs on `directory`, the request (`prompt`, `files`,
+    `quick`) is handed to it instead, and this launch ends.
     """
     from gemchat.data_directory import lock_data_dir
+    from gemchat.instance import LaunchRequest
     from gemchat.platform_check import display_problem
 
     if problem := display_problem():
@@ -266,22 +295,21 @@ def run_gui(directory: Path, model: str | None, prompt: str | None, files: Seque
         lock = None  # an unwritable directory: opening the database says so, more precisely
     else:
         if lock is None:
-            handed = _hand_over(qt_app, directory, model, prompt, paths)
+            handed = _hand_over(qt_app, directory, model, LaunchRequest(prompt, tuple(paths), quick))
             if isinstance(handed, int):
                 return handed
             lock = handed  # the running gemchat ended meanwhile: this one takes its place
     try:
-        return _run_window(qt_app, directory, model, prompt, paths)
+        return _run_window(qt_app, directory, model, prompt, paths, quick)
     finally:
         if lock is not None:  # closed here, not left to the garbage collector (a ResourceWarning)
             lock.close()
 
 
-def _hand_over(qt_app: QApplication, directory: Path, model: str | None, prompt: str | None,
-               files: list[Path]) -> IO[str] | int:
+def _hand_over(qt_app: QApplication, directory: Path, model: str | None, request: LaunchRequest) -> IO[str] | int:
     """Gives the request to the gemchat holding `directory`: the exit status, or the lock if that one is gone."""
     from gemchat.data_directory import cannot_hand_over, lock_data_dir, not_responding
-    from gemchat.instance import ANSWER_WITHIN, LaunchRequest, NotAnswering, RequestRefused, hand_over
+    from gemchat.instance import ANSWER_WITHIN, NotAnswering, RequestRefused, hand_over
     from gemchat.logs import setup_logging
 
     def try_lock() -> IO[str] | None:
@@ -291,7 +319,7 @@ def _hand_over(qt_app: QApplication, directory: Path, model: str | None, prompt:
             return None
 
     try:
-        lock = hand_over(directory, LaunchRequest(prompt, tuple(files)), try_lock, ANSWER_WITHIN)
+        lock = hand_over(directory, request, try_lock, ANSWER_WITHIN)
     except NotAnswering:
         setup_logging(directory)
         return _refuse(qt_app, not_responding(directory, ANSWER_WITHIN))
@@ -307,12 +335,15 @@ def _hand_over(qt_app: QApplication, directory: Path, model: str | None, prompt:
 
 
 def _run_window(qt_app: QApplication, directory: Path, model: str | None, prompt: str | None,
-                files: list[Path]) -> int:
+                files: list[Path], quick: bool = False) -> int:
     from gemchat.logs import setup_logging
 
     # Shown and painted first (the way a splash screen is), then the rest loads behind it.
     window = build_window(directory)
-    window.show()
+    if quick:  # the quick-ask window comes first once the chats are open; this one waits in the taskbar
+        window.showMinimized()
+    else:
+        window.show()
     qt_app.processEvents()
     setup_logging(directory)  # not before: the log's rotating handler costs the first paint 6 ms of imports
     import asyncio
@@ -336,7 +367,7 @@ def _run_window(qt_app: QApplication, directory: Path, model: str | None, prompt
     launches = listen_for_launches(directory)
     notifier = quit_on_signals(window.close_requested.emit)
     with loop:
-        loop.run_until_complete(run_app(app, prompt, files, launches))
+        loop.run_until_complete(run_app(app, prompt, files, launches, quick))
     if launches is not None:
         launches.close()
     del notifier

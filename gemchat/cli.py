@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return import_chats(directory, args.file)
     from gemchat.app import run_gui
 
-    return run_gui(directory, args.model, args.prompt, args.files)
+    return run_gui(directory, args.model, args.prompt, args.files, quick=args.quick)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -54,6 +54,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error(f"{', '.join(repr(w) for w in words)} are not files, and only one PROMPT can be given: "
                      "put the message in quotes, or check the file names.")
     args.prompt = words[0] if words else None
+    if args.quick and args.files:
+        parser.error("--quick asks a PROMPT and takes no FILEs: attach files in the main window "
+                     "(`gemchat FILE ...`).")
     return args
 
 
@@ -77,6 +80,7 @@ def _window_parser() -> argparse.ArgumentParser:
     gui = argparse.ArgumentParser(
         prog="gemchat",
         usage="gemchat [--data-dir DIR] [--model NAME] [PROMPT] [FILE ...]\n"
+              "       gemchat [--data-dir DIR] --quick [PROMPT]\n"
               "       gemchat --self-test | --version\n"
               "       gemchat export [--data-dir DIR] [--format json|markdown] [--chat ID] [--output FILE]\n"
               "       gemchat import [--data-dir DIR] FILE",
@@ -92,6 +96,11 @@ def _window_parser() -> argparse.ArgumentParser:
     gui.add_argument("arguments", nargs="*", metavar="PROMPT | FILE",
                      help="PROMPT: open a new chat and send this message; FILE: attach it (to PROMPT if given). "
                           "An argument naming an existing file is a FILE")
+    gui.add_argument(
+        "--quick", action="store_true",
+        help="show the quick-ask window (small, above other windows) of the running gemchat, starting it "
+             "if needed; PROMPT is asked there. Bind `gemchat --quick` to a key in your desktop's settings",
+    )
     gui.add_argument(
         "--self-test", action="store_true",
         help="open the window offscreen, stream one answer from a built-in loopback server, "

@@ -7,6 +7,7 @@ opening a second window on the same database, hands its request over on that
 socket: one line of JSON, answered by one line of JSON.
 
     {"version": 1, "prompt": "a question" or null, "files": ["/abs/a.png"], "cwd": "/abs/dir"}
+    {"version": 1, "prompt": null, "files": [], "cwd": "/abs/dir", "quick": true}
     {"version": 1, "ok": true}
     {"version": 1, "ok": false, "error": "why not"}
 
@@ -37,6 +38,7 @@ ANSWER_WITHIN = 2.0  # seconds a running gemchat has to answer before the launch
 MAX_LINE = 16 * 1024 * 1024  # more than any command line can hold, even with every character escaped
 _RETRY = 0.05  # between tries while the running gemchat is still starting and not yet listening
 _FIELDS = {"version", "prompt", "files", "cwd"}
+_OPTIONAL_FIELDS = {"quick"}  # sent only when true, so a gemchat older than quick ask takes every other request
 
 L = TypeVar("L")
 
@@ -60,10 +62,12 @@ class LaunchRequest:
     Attributes:
         prompt: sent in a new chat; None (or empty) to send nothing.
         files: absolute paths, attached to the message box.
+        quick: show the quick-ask window instead of the main one (`prompt` is asked there).
     """
 
     prompt: str | None = None
     files: tuple[Path, ...] = ()
+    quick: bool = False
 
 
 def socket_name(directory: Path) -> str:
@@ -109,8 +113,11 @@ def _runtime_dir() -> Path:
 
 def encode_request(request: LaunchRequest, cwd: str | None = None) -> bytes:
     """One line; `\\u` escapes keep it ASCII, and any lone surrogate of a non-UTF-8 argument intact."""
-    body = {"version": VERSION, "prompt": request.prompt, "files": [os.fspath(f) for f in request.files],
-            "cwd": cwd if cwd is not None else os.getcwd()}
+    body: dict[str, Any] = {"version": VERSION, "prompt": request.prompt,
+                            "files": [os.fspath(f) for f in request.files],
+                            "cwd": cwd if cwd is not None else os.getcwd()}
+    if request.quick:
+        body["quick"] = True
     return json.dumps(body).encode("ascii") + b"\n"
 
 
@@ -120,8 +127,9 @@ def parse_request(line: bytes) -> LaunchRequest:
     File names are taken as given when absolute, else from the launch's `cwd`.
     """
     body = _json_object(line)
-    if set(body) != _FIELDS:
-        raise MalformedRequest(f"expected the fields {sorted(_FIELDS)}, got {sorted(body)}")
+    if not _FIELDS <= set(body) <= _FIELDS | _OPTIONAL_FIELDS:
+        raise MalformedRequest(f"expected the fields {sorted(_FIELDS)} (and maybe {sorted(_OPTIONAL_FIELDS)}), "
+                               f"got {sorted(body)}")
     if type(body["version"]) is not int or body["version"] != VERSION:
         raise MalformedRequest(f"version {body['version']!r} is not {VERSION}")
     prompt, files, cwd = body["prompt"], body["files"], body["cwd"]
@@ -131,7 +139,10 @@ def parse_request(line: bytes) -> LaunchRequest:
         raise MalformedRequest("cwd is not an absolute path")
     if not isinstance(files, list) or not all(isinstance(f, str) and f and "\0" not in f for f in files):
         raise MalformedRequest("files is not a list of file names")
-    return LaunchRequest(prompt, tuple(Path(os.path.normpath(os.path.join(cwd, f))) for f in files))
+    quick = body.get("quick", False)
+    if type(quick) is not bool:
+        raise MalformedRequest("quick is neither true nor false")
+    return LaunchRequest(prompt, tuple(Path(os.path.normpath(os.path.join(cwd, f))) for f in files), quick)
 
 
 def encode_answer(error: str | None = None) -> bytes:

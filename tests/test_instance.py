@@ -60,6 +60,14 @@ def test_a_launch_without_a_prompt_asks_only_for_the_window() -> None:
     assert parse_request(request_line(prompt=None)) == LaunchRequest(None, ())
 
 
+def test_a_quick_launch_says_so_and_an_ordinary_one_sends_nothing_an_older_gemchat_would_refuse() -> None:
+    quick = LaunchRequest("a question", quick=True)
+    assert parse_request(encode_request(quick, cwd="/home/someone")) == quick
+    ordinary = json.loads(encode_request(LaunchRequest("a question"), cwd="/home/someone"))
+    assert set(ordinary) == {"version", "prompt", "files", "cwd"}  # what gemchat before quick ask accepts
+    assert parse_request(request_line(quick=False)).quick is False
+
+
 @pytest.mark.parametrize("line, says", [
     (b"", "not JSON"),
     (b"hello\n", "not JSON"),
@@ -82,6 +90,9 @@ def test_a_launch_without_a_prompt_asks_only_for_the_window() -> None:
     (request_line(files=[1]), "files is not a list of file names"),
     (request_line(files=[""]), "files is not a list of file names"),
     (request_line(files=["a\x00b"]), "files is not a list of file names"),
+    (request_line(quick="yes"), "quick is neither true nor false"),
+    (request_line(quick=1), "quick is neither true nor false"),
+    (request_line(quick=None), "quick is neither true nor false"),
     (b" " * (MAX_LINE + 1), "longer than"),
 ], ids=lambda value: value[:30] if isinstance(value, bytes) else None)
 def test_anything_but_a_request_is_refused_with_what_is_wrong(line: bytes, says: str) -> None:

@@ -88,13 +88,18 @@ class ChatList(QObject):
         self._chat.google_search = on
         self._tasks.start(self._db.run(self._store.set_google_search, self._chat.id, on))
 
-    async def create_chat(self, title: str) -> Chat:
-        """Saves the new chat being written in (its first message comes next); it is the open one now."""
+    async def create_chat(self, title: str, aside: bool = False) -> Chat:
+        """Saves the new chat being written in (its first message comes next); it is the open one now.
+
+        `aside`: a chat begun outside the window (quick ask), with the settings'
+        defaults; the open chat stays open, and the new one is only listed.
+        """
         chat = await self._db.run(
             self._store.create_chat, self._model_override or self._settings.model, title,
-            self._settings.system_instruction or None, google_search=self._search_for_new_chat,
+            self._settings.system_instruction or None, google_search=False if aside else self._search_for_new_chat,
         )
-        self._chat = chat
+        if not aside:
+            self._chat = chat
         self.changed(chat)
         return chat
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 from gemchat.core.errors import ErrorKind, GemchatError
 from gemchat.core.gemini import GeminiBackend
-from gemchat.core.messages import Attachment, Chat, SearchHit
+from gemchat.core.messages import Attachment, Chat, Message, SearchHit
 from gemchat.files import write_atomically
 from gemchat.session.attachments import add_bytes, add_files
 from gemchat.session.chat_list import ChatList
@@ -241,8 +241,16 @@ class ChatSession(QObject):
     async def send_and_wait(self, text: str, attachments: Sequence[Attachment] = ()) -> None:
         await self._conversation.send_and_wait(text, attachments)
 
+    async def ask_aside(self, chat_id: int | None, text: str) -> tuple[Message, Generation] | None:
+        """Asks in a chat other than the open one, or a new one for None (quick ask); see `Conversation`."""
+        return await self._conversation.ask_aside(chat_id, text)
+
     def stop(self) -> bool:
         return self._conversation.stop()
+
+    def stop_in(self, chat_id: int) -> bool:
+        """Stops the answer coming in that chat, open or not; what arrived is kept."""
+        return self.streams.stop(chat_id)
 
     def retry(self) -> bool:
         return self._conversation.retry()

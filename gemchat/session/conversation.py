@@ -141,25 +141,45 @@ class Conversation(QObject):
 
     async def _send(self, text: str, attachments: list[Attachment]) -> None:
         async with self._send_lock:
-            chat = self._chats.chat
-            try:
-                if chat is None:
-                    chat = await self._chats.create_chat(
-                        title_from(text) if text.strip() else title_from(attachments[0].name))
-                await self._streams.stop_and_wait(chat.id)
-                question = await self._db.run(self._store.add_message, chat.id, Role.USER, text,
-                                              attachments=attachments)
-            except StorageError as exc:
-                # Never ask Gemini about a question that is not kept: the answer could not be saved either.
-                log.error("question not saved: %s", exc)
-                self.problem.emit(f"Your message was not sent: gemchat could not save it ({exc}).")
+            await self._ask(self._chats.chat, text, attachments)
+
+    async def ask_aside(self, chat_id: int | None, text: str) -> tuple[Message, Generation] | None:
+        """Asks in a chat that need not be the open one (a new one for None): the question as saved, its answer.
+
+        For quick ask: the window keeps the chat it shows, and the new chat is
+        only listed. None when nothing was asked: blank text, the question could
+        not be saved (`unsent` says so), or the app is quitting. A chat deleted
+        meanwhile gives way to a new one.
+        """
+        if not text.strip():
+            return None
+        async with self._send_lock:
+            chat = await self._db.run(self._store.get_chat, chat_id) if chat_id is not None else None
+            return await self._ask(chat, text, [], aside=True)
+
+    async def _ask(self, chat: Chat | None, text: str, attachments: list[Attachment],
+                   aside: bool = False) -> tuple[Message, Generation] | None:
+        """Saves the question in `chat` (made first for None), then starts its answer."""
+        try:
+            if chat is None:
+                chat = await self._chats.create_chat(
+                    title_from(text) if text.strip() else title_from(attachments[0].name), aside=aside)
+            await self._streams.stop_and_wait(chat.id)
+            question = await self._db.run(self._store.add_message, chat.id, Role.USER, text,
+                                          attachments=attachments)
+        except StorageError as exc:
+            # Never ask Gemini about a question that is not kept: the answer could not be saved either.
+            log.error("question not saved: %s", exc)
+            self.problem.emit(f"Your message was not sent: gemchat could not save it ({exc}).")
+            if not aside:  # quick ask keeps its own text
                 self.unsent.emit(text)
                 if attachments:
                     self.unsent_attachments.emit(attachments)
-                return
-            if self._chats.is_open(chat.id):
-                self.message_added.emit(question)
-            await self._start_generation(chat)
+            return None
+        if self._chats.is_open(chat.id):
+            self.message_added.emit(question)
+        generation = await self._start_generation(chat)
+        return (question, generation) if generation is not None else None
 
     async def _retry(self, chat_id: int) -> None:
         async with self._send_lock:
@@ -205,12 +225,12 @@ class Conversation(QObject):
     # -- an answer's start and end --------------------------------------------------------
 
     async def _start_generation(self, chat: Chat, history: list[Message] | None = None,
-                                continuing: Message | None = None) -> None:
+                                continuing: Message | None = None) -> Generation | None:
         """Starts streaming an answer after the shown branch (or into `continuing`, a reopened answer)."""
         if self._closing:
             if continuing is not None:
                 await self._db.run(self._store.finish_message, continuing.id, Status.INTERRUPTED)
-            return  # the question is saved; the app is quitting, so no answer is asked for
+            return None  # the question is saved; the app is quitting, so no answer is asked for
         if history is None:
             history = await self._db.run(self._store.messages, chat.id)
         if continuing is None:
@@ -226,6 +246,7 @@ class Conversation(QObject):
         self._streams.start(generation, self._generate(generation, request))
         if continuing is None and shown:
             self.generation_started.emit(generation)
+        return generation
 
     def _request(self, chat: Chat, history: list[Message], continuing: bool) -> GenerationRequest:
         return GenerationRequest(

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from gemchat.ui.keymap import EXTRA_KEYS, KEYMAP
+from gemchat.ui.keymap import EXTRA_KEYS, KEYMAP, QUICK_KEYMAP
 
 
 def _typeable(sequence: QKeySequence) -> bool:
@@ -29,6 +29,9 @@ def cheat_sheet_html() -> str:
         elif keys:
             rows.append((entry.label.replace("&", ""), keys))
     rows.extend((label, list(keys)) for label, keys in EXTRA_KEYS)
+    rows.extend((f"Quick ask window: {entry.label.lower()}",
+                 [s.toString(QKeySequence.SequenceFormat.NativeText) for s in entry.sequences() if _typeable(s)])
+                for entry in QUICK_KEYMAP)
     body = "".join(
         f"<tr><td style='padding:3px 18px 3px 0'>{html.escape(label.rstrip('…'))}</td>"
         f"<td>{' or '.join(f'<b>{html.escape(k)}</b>' for k in keys)}</td></tr>"

@@ -69,6 +69,14 @@ KEYMAP: tuple[Binding, ...] = (
     Binding("google_search", "Ground with &Google Search", ("Ctrl+G",)),
 )
 
+# The quick-ask window's own keys (`gemchat --quick`); they act only while it is the active window.
+QUICK_KEYMAP: tuple[Binding, ...] = (
+    Binding("hide", "Hide", ("Esc",)),
+    Binding("open_in_main", "Open in gemchat", ("Ctrl+O",)),
+    Binding("new_question", "New Question", (StandardKey.New, "Ctrl+N")),
+    Binding("stop", "Stop Answer", ("Ctrl+.",)),
+)
+
 # Keys handled inside a widget rather than by a window action, listed for the cheat sheet.
 EXTRA_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Send message", ("Enter",)),
@@ -79,8 +87,8 @@ EXTRA_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def binding(name: str) -> Binding:
-    for entry in KEYMAP:
+def binding(name: str, keymap: tuple[Binding, ...] = KEYMAP) -> Binding:
+    for entry in keymap:
         if entry.name == name:
             return entry
     raise KeyError(name)
