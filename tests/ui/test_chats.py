@@ -17,7 +17,7 @@ from gemchat.core.messages import Role, SearchHit
 from gemchat.paths import database_path
 from gemchat.storage.store import ChatStore
 from gemchat.ui.cheat_sheet import cheat_sheet_html
-from gemchat.ui.keymap import KEYMAP
+from gemchat.ui.keymap import KEYMAP, QUICK_KEYMAP
 from gemchat.ui.search_dialog import SearchDialog
 from tests.conftest import run, until
 from tests.driving import expect_answer, in_viewport, last_stream, rows, type_and_send, wait_answer_done
@@ -446,6 +446,9 @@ def test_cheat_sheet_lists_every_shortcut_of_the_keymap(live, qtbot) -> None:
         if entry.sequences() and not entry.name.startswith("chat_"):
             assert entry.label.replace("&", "").rstrip("…") in page
     assert "Open chat 1 to 8" in page and "Ctrl+9" in page
+    for entry in QUICK_KEYMAP:
+        assert f"Quick ask window: {entry.label.lower()}" in page
+    assert "<b>Ctrl+.</b>" in page and "<b>Ctrl+O</b>" in page
     assert ">Exit<" not in page and ">Back<" not in page  # dedicated platform keys are left out
     press(qtbot, live, "Ctrl+/")
     qtbot.waitUntil(lambda: any(w.isVisible() and "Keyboard shortcuts" in w.windowTitle()
