@@ -37,16 +37,20 @@ class GemchatError(Exception):
         message: one or two sentences for the user; never contains the key.
         detail: technical text for the log, redacted.
         retry_after: seconds the server asked us to wait, when it said.
+        retryable: False when another attempt now cannot help, whatever the kind says
+            (a daily quota used up).
     """
 
     def __init__(
-        self, kind: ErrorKind, message: str, detail: str = "", retry_after: float | None = None
+        self, kind: ErrorKind, message: str, detail: str = "", retry_after: float | None = None,
+        retryable: bool = True,
     ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.detail = detail
         self.retry_after = retry_after
+        self.retryable = retryable
 
 
 _KEY_SHAPE = re.compile(r"AIza[0-9A-Za-z_\-]{20,}")
@@ -102,15 +106,7 @@ def from_api_error(code: int, status: str | None, message: str | None, error_jso
             detail,
         )
     if code == 429:
-        delay = retry_delay(error_json)
-        wait = f" Gemini asked to wait {delay:g} s." if delay else ""
-        return GemchatError(
-            ErrorKind.QUOTA,
-            "Gemini's quota for this key is used up for now." + wait
-            + " Retry later, or check your plan's limits.",
-            detail,
-            retry_after=delay,
-        )
+        return _quota_error(error_json, model, detail)
     if code == 404:
         return GemchatError(
             ErrorKind.MODEL,
@@ -139,26 +135,106 @@ def from_api_error(code: int, status: str | None, message: str | None, error_jso
     )
 
 
-# Finish reasons that end an answer early with nothing wrong on our side.
-CUT_OFF_REASONS = frozenset({"MAX_TOKENS"})
+def _quota_violations(error_json: Any) -> list[dict[str, Any]]:
+    return [
+        violation
+        for d in _details(error_json) if str(d.get("@type", "")).endswith("google.rpc.QuotaFailure")
+        for violation in (d.get("violations") or []) if isinstance(violation, dict)
+    ]
 
-_FINISH_WORDS = {
-    "SAFETY": "Gemini stopped this answer: it was blocked by safety filters.",
-    "RECITATION": "Gemini stopped this answer: it was too close to a copyrighted source.",
-    "BLOCKLIST": "Gemini stopped this answer: it contained blocked terms.",
-    "PROHIBITED_CONTENT": "Gemini stopped this answer: it was flagged as prohibited content.",
-    "SPII": "Gemini stopped this answer: it may contain sensitive personal information.",
-    "LANGUAGE": "Gemini stopped this answer: the language is not supported.",
-    "IMAGE_SAFETY": "Gemini stopped this answer: an image was blocked by safety filters.",
-    "MALFORMED_FUNCTION_CALL": "Gemini stopped this answer: it produced a malformed tool call.",
+
+def _quota_error(error_json: Any, model: str, detail: str) -> GemchatError:
+    """A 429, told apart by the quota its `QuotaFailure` names.
+
+    A per-minute quota comes back within the minute (retried, after the server's
+    `RetryInfo`); a per-day one only the next day, and a quota of 0 means this
+    key's tier may not use the model at all: neither is retried, and the user
+    is told which it was.
+    """
+    violations = _quota_violations(error_json)
+    ids = " ".join(str(v.get("quotaId", "")) for v in violations)
+    free_tier = "FreeTier" in ids or any("free_tier" in str(v.get("quotaMetric", "")) for v in violations)
+    if violations and all(str(v.get("quotaValue", "")).strip() == "0" for v in violations):
+        return GemchatError(
+            ErrorKind.QUOTA,
+            f"This API key's {'free tier' if free_tier else 'plan'} has no quota for “{model}”. "
+            "Choose another model (Chat → Chat Model and Instructions…), or enable billing for the key's project.",
+            detail, retryable=False,
+        )
+    if "PerDay" in ids:
+        return GemchatError(
+            ErrorKind.QUOTA,
+            f"This API key's daily quota for “{model}” is used up"
+            + (" (free tier)" if free_tier else "")
+            + ". It resets at midnight Pacific time; until then choose another model, or raise the project's limits.",
+            detail, retryable=False,
+        )
+    delay = retry_delay(error_json)
+    wait = f" Gemini asked to wait {delay:g} s." if delay else ""
+    return GemchatError(
+        ErrorKind.QUOTA,
+        "Gemini's quota for this key is used up for now." + wait + " Retry later, or check your plan's limits.",
+        detail,
+        retry_after=delay,
+    )
+
+
+# Finish reasons that end an answer early with nothing wrong on our side: shown as cut off, to be continued.
+CUT_OFF_REASONS = frozenset({"MAX_TOKENS", "CONTINUATION"})
+
+# Every other finish reason of the API (google-genai's `FinishReason`), in words, and what sort of failure it is.
+_FINISH_WORDS: dict[str, tuple[ErrorKind, str]] = {
+    "SAFETY": (ErrorKind.SAFETY, "Gemini stopped this answer: it was blocked by safety filters."),
+    "RECITATION": (ErrorKind.SAFETY, "Gemini stopped this answer: it was too close to a copyrighted source."),
+    "BLOCKLIST": (ErrorKind.SAFETY, "Gemini stopped this answer: it contained blocked terms."),
+    "PROHIBITED_CONTENT": (ErrorKind.SAFETY, "Gemini stopped this answer: it was flagged as prohibited content."),
+    "SPII": (ErrorKind.SAFETY, "Gemini stopped this answer: it may contain sensitive personal information."),
+    "LANGUAGE": (ErrorKind.SAFETY, "Gemini stopped this answer: the language is not supported."),
+    "IMAGE_SAFETY": (ErrorKind.SAFETY, "Gemini stopped this answer: an image was blocked by safety filters."),
+    "IMAGE_PROHIBITED_CONTENT": (ErrorKind.SAFETY,
+                                 "Gemini did not finish the image: it was flagged as prohibited content."),
+    "IMAGE_RECITATION": (ErrorKind.SAFETY,
+                         "Gemini did not finish the image: it was too close to an existing source."),
+    "IMAGE_OTHER": (ErrorKind.SERVER, "Gemini could not finish the image, and gave no reason. Retry, or rephrase."),
+    "NO_IMAGE": (ErrorKind.SERVER, "Gemini was expected to make an image and made none. Retry, or ask for it plainly."),
+    "ESCALATION": (ErrorKind.SAFETY, "Gemini stopped this answer: it was filtered by an escalation rule."),
+    "MODEL_ARMOR": (ErrorKind.SAFETY, "Gemini stopped this answer: it was blocked by Model Armor."),
+    "PUP_LIMITED_DISABLED": (
+        ErrorKind.PERMISSION,
+        "Gemini stopped this answer: the account is limited or disabled under Google's Prohibited Use Policy."),
+    "MALFORMED_FUNCTION_CALL": (ErrorKind.SERVER,
+                                "Gemini stopped this answer: it produced a malformed tool call. Retry."),
+    "UNEXPECTED_TOOL_CALL": (ErrorKind.SERVER,
+                             "Gemini stopped this answer: it called a tool this chat does not offer. Retry."),
+    "TOO_MANY_TOOL_CALLS": (ErrorKind.SERVER,
+                            "Gemini stopped this answer: it called tools too many times. Retry, or ask for less."),
+    "MISSING_THOUGHT_SIGNATURE": (
+        ErrorKind.BAD_REQUEST,
+        "Gemini refused to go on: the reasoning it attached to an earlier answer was not sent back. "
+        "Start a new chat, or retry."),
+    "MALFORMED_RESPONSE": (ErrorKind.SERVER, "Gemini produced an answer it could not complete. Retry."),
+    "OTHER": (ErrorKind.SERVER, "Gemini stopped this answer early, and gave no reason. Retry."),
 }
 
 
-def from_finish_reason(reason: str) -> GemchatError:
-    """An answer that ended for a reason other than STOP or MAX_TOKENS."""
-    words = _FINISH_WORDS.get(reason, f"Gemini stopped this answer early ({reason}).")
-    kind = ErrorKind.SAFETY if reason in _FINISH_WORDS else ErrorKind.SERVER
+def from_finish_reason(reason: str, finish_message: str | None = None,
+                       secrets: Iterable[str | None] = ()) -> GemchatError:
+    """An answer that ended for a reason other than STOP or a cut-off; Gemini's own words added when it sent some."""
+    kind, words = _FINISH_WORDS.get(reason, (ErrorKind.SERVER, f"Gemini stopped this answer early ({reason})."))
+    said = " ".join((finish_message or "").split())
+    if said:
+        words += f" Gemini said: “{redact(said[:300], secrets)}”"
     return GemchatError(kind, words, f"finish reason {reason}")
+
+
+def unfinished_answer() -> GemchatError:
+    """A stream that ended without a finish reason: the service, or a proxy, cut it short."""
+    return GemchatError(
+        ErrorKind.NETWORK,
+        "The answer ended before Gemini said it was finished, so it may be cut off. "
+        "What arrived is kept: Continue it (Ctrl+Shift+Enter), or Retry.",
+        "stream ended without a finish reason",
+    )
 
 
 def empty_answer(finish_reason: str | None) -> GemchatError:
@@ -170,10 +246,12 @@ def empty_answer(finish_reason: str | None) -> GemchatError:
     return GemchatError(ErrorKind.EMPTY, words, f"no text; finish reason {finish_reason}")
 
 
-def from_block_reason(reason: str) -> GemchatError:
-    """The prompt itself was refused (`promptFeedback.blockReason`)."""
+def from_block_reason(reason: str, message: str | None = None, secrets: Iterable[str | None] = ()) -> GemchatError:
+    """The prompt itself was refused (`promptFeedback.blockReason`, with `blockReasonMessage` when sent)."""
+    said = " ".join((message or "").split())
     return GemchatError(
         ErrorKind.SAFETY,
-        f"Gemini declined to answer this message (blocked: {reason.replace('_', ' ').lower()}).",
+        f"Gemini declined to answer this message (blocked: {reason.replace('_', ' ').lower()})."
+        + (f" Gemini said: “{redact(said[:300], secrets)}”" if said else ""),
         f"prompt blocked {reason}",
     )

@@ -136,7 +136,8 @@ class Reply:
     chunks: tuple[str, ...] = ()
     chunk_delay: float = 0.0
     first_byte_delay: float = 0.0
-    finish_reason: str = "STOP"
+    finish_reason: str | None = "STOP"  # None: the stream ends without one, as a cut proxy stream can
+    finish_message: str | None = None  # the service's own words on a finish other than STOP
     usage: dict[str, Any] | None = None
     model_version: str = DEFAULT_MODEL_VERSION
     drop_after: int | None = None
@@ -146,6 +147,7 @@ class Reply:
     thoughts: tuple[str, ...] = ()
     grounding: dict[str, Any] | None = None
     block_reason: str = "SAFETY"
+    block_reason_message: str | None = None
     status_code: int = 200
     error_json: dict[str, Any] | None = None
 
@@ -158,7 +160,8 @@ class Reply:
         *,
         chunk_delay: float = 0.0,
         first_byte_delay: float = 0.0,
-        finish_reason: str = "STOP",
+        finish_reason: str | None = "STOP",
+        finish_message: str | None = None,
         usage: dict[str, Any] | None = None,
         model_version: str = DEFAULT_MODEL_VERSION,
         drop_after: int | None = None,
@@ -180,6 +183,7 @@ class Reply:
             chunk_delay=chunk_delay,
             first_byte_delay=first_byte_delay,
             finish_reason=finish_reason,
+            finish_message=finish_message,
             usage=usage,
             model_version=model_version,
             drop_after=drop_after,
@@ -191,9 +195,11 @@ class Reply:
         )
 
     @classmethod
-    def blocked(cls, block_reason: str = "SAFETY", *, first_byte_delay: float = 0.0) -> Reply:
+    def blocked(cls, block_reason: str = "SAFETY", *, first_byte_delay: float = 0.0,
+                message: str | None = None) -> Reply:
         """The prompt itself was refused: promptFeedback and no candidates, as the service does."""
-        return cls(kind="blocked", block_reason=block_reason, first_byte_delay=first_byte_delay)
+        return cls(kind="blocked", block_reason=block_reason, first_byte_delay=first_byte_delay,
+                   block_reason_message=message)
 
     @classmethod
     def error(
@@ -235,17 +241,23 @@ class Reply:
         )
 
     @classmethod
-    def quota(cls, retry_delay: str | None = "2s", *, model: str = DEFAULT_MODEL_VERSION) -> Reply:
-        """429 as the free tier sends it; `retry_delay=None` leaves out the RetryInfo."""
+    def quota(cls, retry_delay: str | None = "2s", *, model: str = DEFAULT_MODEL_VERSION,
+              quota_id: str = "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+              quota_value: str = "10") -> Reply:
+        """429 as the free tier sends it; `retry_delay=None` leaves out the RetryInfo.
+
+        `quota_id` names the quota used up (a per-day one: "GenerateRequestsPerDayPerProjectPerModel-FreeTier");
+        `quota_value` "0" is a model the key's tier may not use at all.
+        """
         details: list[dict[str, Any]] = [
             {
                 "@type": "type.googleapis.com/google.rpc.QuotaFailure",
                 "violations": [
                     {
                         "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
-                        "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                        "quotaId": quota_id,
                         "quotaDimensions": {"location": "global", "model": model},
-                        "quotaValue": "10",
+                        "quotaValue": quota_value,
                     }
                 ],
             },
@@ -915,7 +927,10 @@ def _stream_events(reply: Reply, request: RecordedRequest) -> list[dict[str, Any
     events = [event([{"text": t, "thought": True}]) for t in reply.thoughts]
     events += [event([{"text": c}]) for c in (reply.chunks or ("",))]
     last = events[-1]
-    last["candidates"][0]["finishReason"] = reply.finish_reason
+    if reply.finish_reason is not None:
+        last["candidates"][0]["finishReason"] = reply.finish_reason
+    if reply.finish_message is not None:
+        last["candidates"][0]["finishMessage"] = reply.finish_message
     if reply.grounding is not None:
         last["candidates"][0]["groundingMetadata"] = reply.grounding
     last["usageMetadata"] = _usage(reply, request)
@@ -940,8 +955,11 @@ def _whole_response(reply: Reply, request: RecordedRequest) -> dict[str, Any]:
 
 
 def _blocked_event(reply: Reply, request: RecordedRequest) -> dict[str, Any]:
+    feedback = {"blockReason": reply.block_reason}
+    if reply.block_reason_message is not None:
+        feedback["blockReasonMessage"] = reply.block_reason_message
     return {
-        "promptFeedback": {"blockReason": reply.block_reason},
+        "promptFeedback": feedback,
         "usageMetadata": _usage(reply, request),
         "modelVersion": reply.model_version,
         "responseId": _response_id(),

@@ -55,3 +55,33 @@ def test_continuing_an_answer_whose_saving_failed_part_way_shows_its_text_once(
     assert rows(data_dir, "select count(*) from message_parts") == [(0,)]
     shown = live.window.view.toPlainText()
     assert "abcdefgh" in shown and "abcdefab" not in shown
+
+
+def test_an_answer_whose_stream_ends_without_a_finish_reason_is_kept_marked_as_maybe_cut_off_and_can_be_continued(
+    live: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Path
+) -> None:
+    gemini.enqueue(Reply.text(["The first half, "], finish_reason=None), Reply.text(["and the rest."]))
+    type_and_send(qtbot, live, "Tell me everything")
+    wait_answer_done(qloop, live)
+    [(text, status, error)] = rows(data_dir, "select text, status, error from messages where role = 'model'")
+    assert (text, status) == ("The first half, ", "error")
+    assert "ended before Gemini said it was finished" in error
+    assert "may be cut off" in live.window.view.toPlainText()
+
+    expect_answer(live)
+    qtbot.keyClick(live.window.composer, Qt.Key.Key_Return,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)  # Continue
+    wait_answer_done(qloop, live)
+    assert rows(data_dir, "select text, status from messages where role = 'model'") == [
+        ("The first half, and the rest.", "complete")]
+
+
+def test_an_answer_stopped_by_a_safety_filter_keeps_its_token_usage(
+    live: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Path
+) -> None:
+    gemini.enqueue(Reply.text(["Some words"], finish_reason="SAFETY"))
+    type_and_send(qtbot, live, "Something risky")
+    wait_answer_done(qloop, live)
+    [(status, finish, usage)] = rows(data_dir, "select status, finish_reason, usage from messages where role = 'model'")
+    assert (status, finish) == ("error", "SAFETY")
+    assert usage is not None and '"total_token_count"' in usage

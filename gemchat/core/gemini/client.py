@@ -83,7 +83,10 @@ class GeminiBackend:
 
         # base_url None lets the SDK read GOOGLE_GEMINI_BASE_URL itself.
         options = types.HttpOptions(base_url=self._base_url) if self._base_url else None
-        return genai.Client(api_key=api_key, http_options=options)
+        # vertexai=False: gemchat holds a Gemini API key, and speaks the Gemini Developer API. Left
+        # unset, GOOGLE_GENAI_USE_VERTEXAI or GOOGLE_GENAI_USE_ENTERPRISE in the environment (set
+        # for some other tool) would send that key to Vertex AI, which refuses it.
+        return genai.Client(api_key=api_key, http_options=options, vertexai=False)
 
     async def client(self) -> genai.Client:
         """The SDK's client, made once on a worker thread: making one loads the system's CA

@@ -24,7 +24,7 @@ def delay_before_retry(error: GemchatError, attempt: int, max_retries: int, back
     """Seconds to wait before attempt `attempt + 1`, or None when retrying cannot help."""
     if attempt >= max_retries:
         return None
-    if error.kind not in RETRIED:
+    if error.kind not in RETRIED or not error.retryable:
         return None
     if error.retry_after is not None:
         return error.retry_after if error.retry_after <= LONGEST_WAIT else None

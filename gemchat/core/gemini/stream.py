@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
 
 from gemchat.core.errors import (
@@ -22,6 +22,7 @@ from gemchat.core.errors import (
     empty_answer,
     from_block_reason,
     from_finish_reason,
+    unfinished_answer,
 )
 from gemchat.core.gemini.closing import SdkCall
 from gemchat.core.gemini.retry import delay_before_retry
@@ -104,7 +105,7 @@ async def _attempt(backend: GeminiBackend, request: GenerationRequest,
                     break
                 watchdog.touch()
                 try:
-                    events = _events_from_chunk(chunk)
+                    events = _events_from_chunk(chunk, backend.redact)
                 except GemchatError as exc:
                     # A blocked prompt: read on to the end of its (one-event) stream, so the SDK closes the
                     # HTTP response itself rather than leaving it to the garbage collector, in another task.
@@ -119,6 +120,8 @@ async def _attempt(backend: GeminiBackend, request: GenerationRequest,
             raise refused
         if not said_something:
             raise empty_answer(finish_reason)
+        if finish_reason is None:
+            raise unfinished_answer()  # what arrived was yielded, and is kept
     except GemchatError:
         raise
     except Exception as exc:
@@ -199,12 +202,16 @@ def _failure(backend: GeminiBackend, request: GenerationRequest, media: dict[str
     return None
 
 
-def _events_from_chunk(chunk: Any) -> list[StreamEvent]:
-    """StreamEvents from one GenerateContentResponse; raises for blocked prompts and bad finishes."""
+def _events_from_chunk(chunk: Any, redact: Callable[[str], str]) -> list[StreamEvent]:
+    """StreamEvents from one GenerateContentResponse; raises for blocked prompts and bad finishes.
+
+    `redact` masks the key in what Gemini says about a finish or a block, which the user reads.
+    """
     events: list[StreamEvent] = []
     feedback = getattr(chunk, "prompt_feedback", None)
     if feedback is not None and feedback.block_reason:
-        raise from_block_reason(enum_name(feedback.block_reason))
+        message = feedback.block_reason_message
+        raise from_block_reason(enum_name(feedback.block_reason), redact(message) if message else None)
     usage = chunk.usage_metadata.model_dump(exclude_none=True) if chunk.usage_metadata else None
     for candidate in chunk.candidates or []:
         content = candidate.content
@@ -221,8 +228,10 @@ def _events_from_chunk(chunk: Any) -> list[StreamEvent]:
         if candidate.finish_reason:
             reason = enum_name(candidate.finish_reason)
             if reason not in ("STOP", "FINISH_REASON_UNSPECIFIED") and reason not in CUT_OFF_REASONS:
-                # The text before the stop has been yielded; the caller keeps it.
-                events.append(StreamEvent(error=from_finish_reason(reason), finish_reason=reason))
+                # The text before the stop has been yielded; the caller keeps it, and what it cost.
+                message = candidate.finish_message
+                events.append(StreamEvent(error=from_finish_reason(reason, redact(message) if message else None),
+                                          finish_reason=reason, usage=usage))
             else:
                 events.append(StreamEvent(finish_reason=reason, usage=usage))
         break  # gemchat asks for one candidate

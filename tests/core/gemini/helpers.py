@@ -18,9 +18,9 @@ def msg(mid: int, role: Role, text: str, status: Status = Status.COMPLETE) -> Me
     return Message(id=mid, chat_id=1, role=role, text=text, status=status, created_at="")
 
 
-def request(*texts: str, system: str | None = None) -> GenerationRequest:
+def request(*texts: str, system: str | None = None, model: str = "gemini-3.6-flash") -> GenerationRequest:
     history = [msg(i, Role.USER if i % 2 == 0 else Role.MODEL, t) for i, t in enumerate(texts)]
-    return GenerationRequest(model="gemini-3.6-flash", history=history, system_instruction=system)
+    return GenerationRequest(model=model, history=history, system_instruction=system)
 
 
 async def collect(backend: GeminiBackend, req: GenerationRequest) -> list[StreamEvent]:

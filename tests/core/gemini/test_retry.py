@@ -89,3 +89,36 @@ def test_retry_delay_is_read_from_retry_info() -> None:
     body = {"error": {"details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "12.5s"}]}}
     assert retry_delay(body) == 12.5
     assert retry_delay({"error": {"details": []}}) is None
+
+
+def test_a_used_up_daily_quota_is_not_retried_and_the_user_is_told_it_resets_tomorrow(gemini: FakeGemini) -> None:
+    sleep = RecordedSleep()
+    gemini.enqueue(Reply.quota(retry_delay="20s", quota_id="GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+                               quota_value="250"), Reply.text(["never asked for"]))
+    with pytest.raises(GemchatError) as info:
+        asyncio.run(collect(backend_for(gemini, sleep=sleep), request("q", model="gemini-3.6-flash")))
+    assert info.value.kind is ErrorKind.QUOTA
+    assert info.value.message == ("This API key's daily quota for “gemini-3.6-flash” is used up (free tier). It resets "
+                                  "at midnight Pacific time; until then choose another model, or raise the project's "
+                                  "limits.")
+    assert sleep.waits == [] and len([r for r in gemini.requests if r.kind == "stream"]) == 1
+
+
+def test_a_model_the_keys_tier_may_not_use_is_not_retried_and_the_user_is_told_to_choose_another(
+        gemini: FakeGemini) -> None:
+    sleep = RecordedSleep()
+    gemini.enqueue(Reply.quota(retry_delay="20s", quota_id="GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+                               quota_value="0"))
+    with pytest.raises(GemchatError) as info:
+        asyncio.run(collect(backend_for(gemini, sleep=sleep), request("q", model="gemini-3-pro-preview")))
+    assert info.value.message.startswith("This API key's free tier has no quota for “gemini-3-pro-preview”. "
+                                         "Choose another model")
+    assert sleep.waits == [] and len([r for r in gemini.requests if r.kind == "stream"]) == 1
+
+
+def test_a_per_minute_quota_is_still_retried_after_the_servers_delay(gemini: FakeGemini) -> None:
+    sleep = RecordedSleep()
+    gemini.enqueue(Reply.quota(retry_delay="7s", quota_id="GenerateRequestsPerMinutePerProjectPerModel"),
+                   Reply.text(["after the wait"]))
+    events = asyncio.run(collect(backend_for(gemini, sleep=sleep), request("q")))
+    assert sleep.waits == [7.0] and texts(events) == "after the wait"

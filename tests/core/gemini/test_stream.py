@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
 import sys
 import time
 from collections.abc import AsyncIterator
 
 import pytest
 
-from gemchat.core.errors import ErrorKind, GemchatError
+from gemchat.core.errors import _FINISH_WORDS, CUT_OFF_REASONS, ErrorKind, GemchatError, from_finish_reason
 from gemchat.core.grounding import cite, search_queries, sources
 from gemchat.core.messages import GenerationRequest, StreamEvent
 from tests.conftest import TEST_KEY
@@ -65,6 +66,76 @@ def test_blocked_prompt_is_reported(gemini: FakeGemini) -> None:
     with pytest.raises(GemchatError) as info:
         asyncio.run(collect(backend_for(gemini), request("q")))
     assert info.value.kind is ErrorKind.SAFETY
+
+
+def test_a_blocked_prompt_shows_geminis_own_words_with_the_key_masked(gemini: FakeGemini) -> None:
+    gemini.enqueue(Reply.blocked("OTHER", message=f"Request   refused for key {TEST_KEY}."))
+    with pytest.raises(GemchatError) as info:
+        asyncio.run(collect(backend_for(gemini), request("q")))
+    assert info.value.message == ("Gemini declined to answer this message (blocked: other). "
+                                  "Gemini said: “Request refused for key [redacted].”")
+
+
+@pytest.mark.parametrize("reason", sorted(_FINISH_WORDS))
+def test_every_early_finish_keeps_the_text_and_its_usage_and_says_why_in_words(gemini: FakeGemini, reason: str) -> None:
+    gemini.enqueue(Reply.text(["Some text"], finish_reason=reason))
+    events = asyncio.run(collect(backend_for(gemini), request("q")))
+    assert texts(events) == "Some text"
+    last = events[-1]
+    assert last.finish_reason == reason and last.usage and last.usage["total_token_count"] > 0
+    assert last.error is not None and last.error.message.startswith("Gemini ")
+    assert reason not in last.error.message and "_" not in last.error.message  # words, not the enum's name
+
+
+def test_every_finish_reason_the_sdk_knows_has_words_or_is_a_normal_end() -> None:
+    from google.genai import types
+
+    normal = {"STOP", "FINISH_REASON_UNSPECIFIED"}
+    assert {m.name for m in types.FinishReason} <= normal | CUT_OFF_REASONS | set(_FINISH_WORDS)
+
+
+def test_an_early_finish_adds_geminis_finish_message_with_the_key_masked() -> None:
+    said = from_finish_reason("OTHER", f"  The model\nran out of road ({TEST_KEY}). ", [TEST_KEY])
+    assert said.message == ("Gemini stopped this answer early, and gave no reason. Retry. "
+                            "Gemini said: “The model ran out of road ([redacted]).”")
+
+
+def test_the_sdk_drops_the_gemini_apis_finish_message_so_gemchats_own_words_show(gemini: FakeGemini) -> None:
+    """google-genai 3.6 maps `finishMessage` only from Vertex AI (`_Candidate_from_mldev` leaves it out).
+
+    gemchat reads `candidate.finish_message` all the same: when this test fails,
+    the SDK passes it on, and the test above shows what the user then reads.
+    """
+    gemini.enqueue(Reply.text(["Partial"], finish_reason="OTHER", finish_message="The model ran out of road."))
+    events = asyncio.run(collect(backend_for(gemini), request("q")))
+    assert events[-1].error is not None
+    assert events[-1].error.message == "Gemini stopped this answer early, and gave no reason. Retry."
+
+
+def test_a_continuation_finish_is_a_cut_off_answer_not_an_error(gemini: FakeGemini) -> None:
+    gemini.enqueue(Reply.text(["Long answer, part one"], finish_reason="CONTINUATION"))
+    events = asyncio.run(collect(backend_for(gemini), request("q")))
+    assert events[-1].finish_reason == "CONTINUATION" and events[-1].error is None
+
+
+def test_a_stream_that_ends_without_a_finish_reason_keeps_its_text_and_says_it_may_be_cut_off(
+        gemini: FakeGemini) -> None:
+    gemini.enqueue(Reply.text(["Half of ", "an answer"], finish_reason=None))
+    seen: list[StreamEvent] = []
+
+    async def go() -> None:
+        backend = backend_for(gemini)
+        try:
+            async for event in backend.stream(request("q")):
+                seen.append(event)
+        finally:
+            await backend.aclose()
+
+    with pytest.raises(GemchatError) as info:
+        asyncio.run(go())
+    assert texts(seen) == "Half of an answer"
+    assert "ended before Gemini said it was finished" in info.value.message
+    assert len([r for r in gemini.requests if r.kind == "stream"]) == 1  # text was shown: not asked again
 
 
 def test_a_slow_stream_that_never_pauses_longer_than_the_read_timeout_is_never_cut(gemini: FakeGemini) -> None:
@@ -222,3 +293,18 @@ def test_thought_summaries_arrive_apart_from_the_answer_with_their_token_count(g
     assert "".join(e.thought for e in events) == "**Weighing**\n\nHmm, yes."
     assert "".join(e.text for e in events) == "The answer."
     assert events[-1].usage["thoughts_token_count"] > 0
+
+
+def test_vertex_ai_switches_in_the_environment_do_not_send_the_gemini_key_elsewhere(
+        gemini: FakeGemini, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOOGLE_GENAI_USE_VERTEXAI", "true")
+    monkeypatch.setenv("GOOGLE_GENAI_USE_ENTERPRISE", "1")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "someone-elses-project")
+    monkeypatch.setenv("GOOGLE_CLOUD_LOCATION", "us-central1")
+    gemini.enqueue(Reply.text(["Still the Gemini API"]))
+    events = asyncio.run(collect(backend_for(gemini), request("q")))
+    assert texts(events) == "Still the Gemini API"
+    sent = gemini.requests[-1]
+    # The Gemini API's path (the SDK's default API version), not Vertex AI's /v1beta1/projects/.../publishers/google/.
+    assert re.fullmatch(r"/v1(beta)?/models/gemini-3\.6-flash:streamGenerateContent", sent.path)
+    assert sent.headers["x-goog-api-key"] == TEST_KEY
