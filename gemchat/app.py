@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
-from gemchat.paths import attachments_dir, database_path, drafts_path, settings_path
+from gemchat.paths import attachments_dir, database_path, drafts_path, key_file_path, settings_path
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -94,10 +94,12 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
               window: MainWindow | None = None) -> GemchatApp:
     """Opens the store, builds the session and connects the window to it (built here unless given).
 
+    The key file the user may choose is in the config directory (`gemchat.paths.key_file_path`).
+
     Needs a running QApplication and a qasync loop set as the current loop.
     Raises `StorageError` when the database cannot be opened.
     """
-    from gemchat.core.credentials import KeyStore
+    from gemchat.core.credentials import KeyFile, KeyStore
     from gemchat.core.gemini import GeminiBackend
     from gemchat.gemini_access import GeminiAccess
     from gemchat.session import ChatSession
@@ -115,13 +117,14 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
     def make_backend(key: str) -> GeminiBackend:
         return GeminiBackend(api_key=key, read_timeout=settings.read_timeout)
 
-    access = GeminiAccess(key_store if key_store is not None else KeyStore(), make_backend, tasks, tell)
+    key_file = KeyFile(path) if (path := key_file_path(directory)) is not None else None
+    access = GeminiAccess(key_store if key_store is not None else KeyStore(), key_file, make_backend, tasks, tell)
     db = StoreWorker(store)
     session = ChatSession(db, settings, access.current, model_override=model,
                           drafts=DraftStore(drafts_path(directory)), attachments=attachment_files)
     app = GemchatApp(directory, settings, db, access, tasks, session, window,
                      recovered=recovered, moved_aside=store.moved_aside)
-    window.dialogs.key_status = access.status
+    window.dialogs.keys = access
     window.attach_session(session)
     _connect(app)
     from gemchat.ui.dialogs import show_start_notices
@@ -154,6 +157,8 @@ def _open_storage(directory: Path) -> tuple[ChatStore, int, AttachmentFiles]:
 
 def _connect(app: GemchatApp) -> None:
     """What the window asks of the app beyond the session: the key and the settings file."""
+    from gemchat.core.credentials import KeyPlace
+
     window, settings = app.window, app.settings
 
     def on_settings_changed() -> None:
@@ -164,8 +169,12 @@ def _connect(app: GemchatApp) -> None:
         except OSError as exc:
             window.statusBar().showMessage(f"Settings could not be saved: {exc}", 10000)
 
-    window.api_key_entered.connect(app.access.use_key)
-    window.forget_key_requested.connect(app.access.forget_key)
+    dialogs, access = window.dialogs, app.access
+    dialogs.api_key_entered.connect(lambda key, place: access.use_key(key, KeyPlace(place)))
+    dialogs.forget_key_requested.connect(access.forget_key)
+    dialogs.keep_key_in_file_requested.connect(access.keep_key_in_file)
+    access.changed.connect(dialogs.refresh_keys)
+    access.keyring_refused_key.connect(dialogs.offer_key_file)
     window.settings_changed.connect(on_settings_changed)
 
 

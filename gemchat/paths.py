@@ -2,7 +2,10 @@
 
 One directory holds everything the app writes (database, settings, logs), so
 `--data-dir` or `GEMCHAT_DATA_DIR` can point a test, a second profile or a
-portable install somewhere else without leaving anything behind.
+portable install somewhere else without leaving anything behind. The one
+exception is the API key file a user may choose when no system keyring exists:
+it lives in the OS's config directory, never in the data directory, so that no
+copy, backup or export of the data directory carries the key.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import os
 from pathlib import Path
 
 DATA_DIR_ENV = "GEMCHAT_DATA_DIR"
+KEY_FILE_NAME = "api-key"
 
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
@@ -43,3 +47,23 @@ def settings_path(directory: Path) -> Path:
 
 def log_path(directory: Path) -> Path:
     return directory / "logs" / "gemchat.log"
+
+
+def config_dir() -> Path:
+    """gemchat's folder in the OS's user config directory: `$XDG_CONFIG_HOME/gemchat`, else `~/.config/gemchat`."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("gemchat", appauthor=False))
+
+
+def key_file_path(directory: Path) -> Path | None:
+    """Where the user may keep the API key when no system keyring exists.
+
+    None when the config directory is the data directory or inside it (a `--data-dir`
+    of `~/.config`; Windows and macOS, whose config and data directories are one, and
+    which always have a keyring): the key must never be among the data directory's files.
+    """
+    config, data = config_dir().resolve(), directory.expanduser().resolve()
+    if config == data or data in config.parents:
+        return None
+    return config / KEY_FILE_NAME

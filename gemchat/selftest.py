@@ -11,7 +11,8 @@ here (`gemchat.loopback_gemini`). It passes when the answer arrived whole, in
 the window and in the SQLite database, and the app shut down in order.
 
 It never touches the user's things: the data directory is a temporary one,
-the API key is a dummy kept in memory (not the keyring), and the environment
+the API key is a dummy from the environment, which wins over the keyring and
+the key file (neither is read; the keyring is a stand-in in memory), and the environment
 variables it sets are put back afterwards.
 
 `GEMCHAT_SELFTEST_FAULT=drop` makes the loopback server cut the answer
@@ -69,14 +70,18 @@ class MemoryKeyStore(KeyStore):
     def __init__(self) -> None:
         self._key: str | None = None
 
+    def available(self) -> bool:
+        return True
+
     def load(self) -> str | None:
         return self._key
 
     def save(self, key: str) -> None:
         self._key = key
 
-    def delete(self) -> None:
-        self._key = None
+    def delete(self) -> bool:
+        had, self._key = self._key is not None, None
+        return had
 
 
 class _Report:

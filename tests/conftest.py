@@ -194,6 +194,19 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(previous)
 
 
+@pytest.fixture(autouse=True)
+def config_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own $XDG_CONFIG_HOME, where the API key file goes: never the user's ~/.config.
+
+    The processes a test starts inherit it. `gemchat.paths.config_dir()` is its `gemchat` folder.
+    Qt's file dialogs keep their history (QtProject.conf) in the first test's, where Qt
+    first looks; without this it went to the user's ~/.config.
+    """
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session", autouse=True)
 def runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The run's own $XDG_RUNTIME_DIR, where gemchat's sockets go (one per data directory in use).

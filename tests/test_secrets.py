@@ -9,12 +9,14 @@ import io
 import logging
 import logging.handlers
 import re
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
 from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QTextDocument
@@ -60,6 +62,12 @@ def export(data_dir: Path, fmt: str) -> str:
     return out.getvalue()
 
 
+def leaks_in(folder: Path, key: str) -> list[str]:
+    """Every file under `folder` holding the key, as UTF-8 or UTF-16 (Qt's own strings) bytes."""
+    return [str(p) for p in folder.rglob("*") if p.is_file()
+            and (key.encode() in p.read_bytes() or key.encode("utf-16-le") in p.read_bytes())]
+
+
 def test_the_api_key_is_in_no_file_no_export_and_nothing_shown_after_a_session_with_errors(
     qloop: Any, gemini_env: FakeGemini, data_dir: Path, qtbot: Any, logged: Path
 ) -> None:
@@ -82,17 +90,78 @@ def test_the_api_key_is_in_no_file_no_export_and_nothing_shown_after_a_session_w
         stop(qloop, app, task)
     logging.getLogger().handlers[-1].flush()
 
-    secret = TEST_KEY.encode()
-    files = [p for p in data_dir.rglob("*") if p.is_file()]
-    assert {p.name for p in files} >= {"gemchat.db", "settings.json", "gemchat.log"}
-    leaks = [str(p) for p in files if secret in p.read_bytes() or TEST_KEY.encode("utf-16-le") in p.read_bytes()]
-    assert leaks == []
+    assert {p.name for p in data_dir.rglob("*") if p.is_file()} >= {"gemchat.db", "settings.json", "gemchat.log"}
+    assert leaks_in(data_dir, TEST_KEY) == []
     for fmt in ("json", "markdown"):
         text = export(data_dir, fmt)
         assert "API key was not accepted" in text and TEST_KEY not in text
     assert not any(TEST_KEY in s for s in shown)
     log = logged.read_text(encoding="utf-8")
     assert "failed: auth" in log and "[redacted]" in log  # the server's words were logged, with the key masked
+
+
+def test_a_key_kept_in_the_key_file_is_in_no_other_file_or_export_and_the_file_is_0600_in_a_0700_folder(
+    qloop: Any, gemini: FakeGemini, data_dir: Path, qtbot: Any, logged: Path, config_home: Path,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No keyring: the user keeps the key in the file; a session with errors, a restart that reads it back."""
+    from keyring.backends.fail import Keyring as NoKeyring
+    from PySide6.QtWidgets import QLineEdit
+
+    from gemchat.core.credentials import KeyPlace
+    from tests.ui.test_key_file import asked_for_a_key
+    from tests.ui.test_keys_and_settings import Running
+
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", gemini.base_url)
+    keyring.set_keyring(NoKeyring())  # the memory_keyring fixture puts its own back afterwards
+    key_path = config_home / "gemchat" / "api-key"
+    shown: list[str] = []
+    running = Running(qloop, qtbot, data_dir)
+    try:
+        app = running.app
+        app.session.problem.connect(shown.append)
+        dialog = asked_for_a_key(qloop, app)
+        dialog.findChild(QLineEdit).setText(TEST_KEY)
+        dialog.in_file.setChecked(True)
+        assert dialog.place() is KeyPlace.FILE
+        dialog.accept()
+        run(qloop, until(lambda: key_path.exists() and "saved in" in app.window.statusBar().currentMessage(), 5))
+        shown.append(app.window.statusBar().currentMessage())
+        gemini.enqueue(invalid_key_echoing_the_key(), Reply.text(["Half ", "more"], drop_after=1), Reply.text(["Fine."]))
+        for question in ("Key?", "Drop?", "Fine?"):
+            type_and_send(qtbot, app, question)
+            wait_answer_done(qloop, app, timeout=15)
+        app.settings.read_timeout = 7.0
+        app.window.settings_changed.emit()  # settings.json written
+        shown.append(app.window.view.toPlainText())
+    finally:
+        running.close()
+    running = Running(qloop, qtbot, data_dir)  # the key read back from the file
+    try:
+        app = running.app
+        app.session.problem.connect(shown.append)
+        run(qloop, until(lambda: app.backend is not None, 5, "the key read from the file"))
+        type_and_send(qtbot, app, "Again?")
+        wait_answer_done(qloop, app)
+        view = app.window.view.toPlainText()
+        assert "API key was not accepted" in view and "Fine." in view and "You said: Again?" in view
+        shown.extend([view, app.window.statusBar().currentMessage(), app.access.status()])
+    finally:
+        running.close()
+    logging.getLogger().handlers[-1].flush()
+
+    assert key_path.read_text(encoding="utf-8") == TEST_KEY + "\n"
+    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600 and stat.S_IMODE(key_path.parent.stat().st_mode) == 0o700
+    assert leaks_in(config_home, TEST_KEY) == [str(key_path)]  # the file itself, and no copy or temporary file
+    assert not key_path.is_relative_to(data_dir)
+    assert {p.name for p in data_dir.rglob("*") if p.is_file()} >= {"gemchat.db", "settings.json", "gemchat.log"}
+    assert leaks_in(data_dir, TEST_KEY) == []
+    for fmt in ("json", "markdown"):
+        text = export(data_dir, fmt)
+        assert "API key was not accepted" in text and TEST_KEY not in text
+    assert not any(TEST_KEY in s for s in shown)
+    assert str(key_path) in shown[0]  # the status bar named the file, not the key
+    assert "[redacted]" in logged.read_text(encoding="utf-8")
 
 
 def test_each_answer_is_one_log_line_with_timings_and_no_words_unless_debug_log_is_on(

@@ -9,9 +9,8 @@ a class the first time the class is imported, and the window shows before.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow, QWidget
@@ -20,6 +19,7 @@ from gemchat.settings import Settings
 
 if TYPE_CHECKING:
     from gemchat.session import ChatSession
+    from gemchat.ui.api_key_dialog import ApiKeyDialog
     from gemchat.ui.search_dialog import SearchDialog
     from gemchat.ui.settings_dialog import SettingsDialog
 
@@ -29,33 +29,50 @@ def safe_file_name(title: str) -> str:
     return re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", title).strip()[:80] or "chat"
 
 
+class KeyPlaces(Protocol):
+    """What the key dialog and Settings need to know of the API key (the app's `GeminiAccess`)."""
+
+    keyring_available: bool | None
+    key_file_problem: str | None
+
+    @property
+    def key_file_path(self) -> Path | None: ...
+
+    def status(self) -> str: ...
+
+    def probe_keyring(self) -> None: ...
+
+
 class Dialogs(QObject):
     """Opens the window's dialogs, one Settings and one Search at a time, and acts on their answers.
 
     Signals:
-        api_key_entered(str): the user pasted a key in the key dialog.
+        api_key_entered(str, str): the user pasted a key in the key dialog, and chose where to
+            keep it (a `KeyPlace` value: the keyring, a file, or this session only).
         forget_key_requested(): the user asked, in Settings, to remove the stored key.
+        keep_key_in_file_requested(): the keyring refused the key, and the user chose the key file.
         settings_accepted(): Settings closed with OK; the settings object holds the new values.
 
     Attributes:
-        key_status: words for Settings on where the key comes from (set by the app).
-        settings_dialog, search_dialog: the one open, if any.
+        keys: where the key comes from and may be kept (set by the app; None: nothing to say).
+        settings_dialog, search_dialog, key_dialog: the one open, if any.
     """
 
-    api_key_entered = Signal(str)
+    api_key_entered = Signal(str, str)
     forget_key_requested = Signal()
+    keep_key_in_file_requested = Signal()
     settings_accepted = Signal()
 
-    def __init__(self, window: QMainWindow, settings: Settings, return_focus_to: QWidget,
-                 key_status: Callable[[], str] = lambda: "") -> None:
+    def __init__(self, window: QMainWindow, settings: Settings, return_focus_to: QWidget) -> None:
         super().__init__(window)
         self._window = window
         self._settings = settings
         self._return_focus_to = return_focus_to
         self._session: ChatSession | None = None  # until `attach_session`; dialogs open only after
-        self.key_status = key_status
+        self.keys: KeyPlaces | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.search_dialog: SearchDialog | None = None
+        self.key_dialog: ApiKeyDialog | None = None
 
     def attach_session(self, session: ChatSession) -> None:
         self._session = session
@@ -77,12 +94,11 @@ class Dialogs(QObject):
         from gemchat.ui.settings_dialog import SettingsDialog
 
         session = self.session
-        dialog = SettingsDialog(self._settings, self.key_status(), session.list_models, session.tasks, self._window)
+        key_status = self.keys.status() if self.keys is not None else ""
+        dialog = SettingsDialog(self._settings, key_status, session.list_models, session.tasks, self._window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.change_key_requested.connect(self.ask_api_key)
         dialog.forget_key_requested.connect(self.forget_key_requested)
-        dialog.forget_key_requested.connect(self._refresh_key_label)
-        self.api_key_entered.connect(self._refresh_key_label)
         dialog.accepted.connect(lambda: self._on_settings_accepted(dialog))
         dialog.finished.connect(self._on_settings_dialog_finished)
         self.settings_dialog = dialog
@@ -93,26 +109,66 @@ class Dialogs(QObject):
         self.settings_accepted.emit()
 
     def _on_settings_dialog_finished(self) -> None:
-        dialog, self.settings_dialog = self.settings_dialog, None
-        if dialog is not None:
-            self.api_key_entered.disconnect(self._refresh_key_label)
+        self.settings_dialog = None
 
-    def _refresh_key_label(self, *_: object) -> None:
+    def refresh_keys(self) -> None:
+        """The key, or what is known of where it may be kept, changed: Settings and the key dialog say so."""
+        if self.keys is None:
+            return
         if self.settings_dialog is not None:
-            self.settings_dialog.key_label.setText(self.key_status())
+            self.settings_dialog.show_key_status(self.keys.status())
+        if self.key_dialog is not None and self.keys.keyring_available is False:
+            self.key_dialog.show_no_keyring(self.keys.key_file_path)
 
     def ask_api_key(self) -> None:
         from gemchat.ui.api_key_dialog import ApiKeyDialog
 
-        dialog = ApiKeyDialog(self._window)
+        if self.key_dialog is not None:
+            self.key_dialog.raise_()
+            self.key_dialog.activateWindow()
+            return
+        keys = self.keys
+        dialog = ApiKeyDialog(self._window, problem=keys.key_file_problem if keys is not None else None)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.key_dialog = dialog
+        if keys is not None:
+            if keys.keyring_available is False:
+                dialog.show_no_keyring(keys.key_file_path)
+            elif keys.keyring_available is None:
+                keys.probe_keyring()  # the answer comes to `refresh_keys`
 
         def on_accepted() -> None:
             if key := dialog.key():
-                self.api_key_entered.emit(key)
+                self.api_key_entered.emit(key, dialog.place().value)
 
         dialog.accepted.connect(on_accepted)
+        dialog.finished.connect(self._on_key_dialog_finished)
         dialog.open()
+
+    def _on_key_dialog_finished(self) -> None:
+        self.key_dialog = None
+
+    def offer_key_file(self) -> None:
+        """The keyring refused the key just pasted: asks whether to keep it in the key file instead."""
+        from PySide6.QtWidgets import QMessageBox
+
+        path = self.keys.key_file_path if self.keys is not None else None
+        box = QMessageBox(QMessageBox.Icon.Question, "Keep the API key? — gemchat",
+                          "The system keyring could not keep the API key. Keep it in a file only you can read?",
+                          QMessageBox.StandardButton.NoButton, self._window)
+        box.setObjectName("key_file_offer")
+        box.setInformativeText(f"{path}\n\nLess safe than a system keyring: any program running as you can "
+                               "read it. Otherwise the key is used for this session only.")
+        keep = box.addButton("Keep in a file", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(box.addButton("This session only", QMessageBox.ButtonRole.RejectRole))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def on_clicked(button: object) -> None:
+            if button is keep:
+                self.keep_key_in_file_requested.emit()
+
+        box.buttonClicked.connect(on_clicked)
+        box.open()
 
     def show_shortcuts(self) -> None:
         from gemchat.ui.cheat_sheet import CheatSheet

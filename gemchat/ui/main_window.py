@@ -49,8 +49,6 @@ APP_NAME = "gemchat"
 class MainWindow(QMainWindow):
     """Signals:
         close_requested(): the user asked to quit; the app shuts down, then closes us.
-        api_key_entered(str): the user pasted a key in the key dialog.
-        forget_key_requested(): the user asked to remove the stored key.
         settings_changed(): a setting was changed from the window.
 
     Attributes:
@@ -60,12 +58,9 @@ class MainWindow(QMainWindow):
     """
 
     close_requested = Signal()
-    api_key_entered = Signal(str)
-    forget_key_requested = Signal()
     settings_changed = Signal()
 
-    def __init__(self, settings: Settings, icon: QIcon | None = None,
-                 key_status: Callable[[], str] = lambda: "", parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, icon: QIcon | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._session: ChatSession | None = None  # until `attach_session`
         self._settings = settings
@@ -82,7 +77,7 @@ class MainWindow(QMainWindow):
         self._lay_out()
         self.presenter = AnswerPresenter(self.view, self.upload_bar, settings.typing_speed, settings.typing_effect,
                                          parent=self)
-        self.dialogs = Dialogs(self, settings, self.composer, key_status)
+        self.dialogs = Dialogs(self, settings, self.composer)
         self.attachments = AttachmentActions(self, self.tray, self.composer)
         self.drafts = DraftKeeper(self.composer, parent=self)
         self.last_turn = LastTurnActions(self, self.composer)
@@ -163,8 +158,6 @@ class MainWindow(QMainWindow):
         self.presenter.activity_changed.connect(self.activity.show_activity)
         self.presenter.streaming_changed.connect(self.stop_button.setVisible)
         self.presenter.answer_ended.connect(self._on_presenter_answer_ended)
-        self.dialogs.api_key_entered.connect(self.api_key_entered)
-        self.dialogs.forget_key_requested.connect(self.forget_key_requested)
         self.dialogs.settings_accepted.connect(self._on_dialogs_settings_accepted)
         self.undo_button.clicked.connect(self.undo_delete)
 

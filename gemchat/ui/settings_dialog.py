@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from gemchat.settings import THEMES, THINKING_LEVELS, Settings
+from gemchat.ui.sizing import grow_to_fit
 
 if TYPE_CHECKING:
     import asyncio
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 class SettingsDialog(QDialog):
     """Signals:
         change_key_requested(): the user wants to paste another API key.
-        forget_key_requested(): the user wants the stored key removed from the keyring.
+        forget_key_requested(): the user wants the stored key removed from the keyring and the key file.
     """
 
     change_key_requested = Signal()
@@ -78,19 +79,30 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(buttons)
         self.resize(560, 0)
+        grow_to_fit(self)
         self._models_task: asyncio.Task[None] = tasks.start(self._fill_models(load_models))
 
-    def _key_row(self, key_status: str) -> QHBoxLayout:
+    def _key_row(self, key_status: str) -> QVBoxLayout:
+        """Where the key comes from, on a line of its own (a key file's path can be long), then its buttons."""
         self.key_label = QLabel(key_status)
+        self.key_label.setWordWrap(True)
         change_key = QPushButton("Change key…")
         change_key.clicked.connect(self.change_key_requested)
         forget_key = QPushButton("Forget stored key")
         forget_key.clicked.connect(self.forget_key_requested)
-        key_row = QHBoxLayout()
-        key_row.addWidget(self.key_label, 1)
-        key_row.addWidget(change_key)
-        key_row.addWidget(forget_key)
+        buttons = QHBoxLayout()
+        buttons.addWidget(change_key)
+        buttons.addWidget(forget_key)
+        buttons.addStretch(1)
+        key_row = QVBoxLayout()
+        key_row.addWidget(self.key_label)
+        key_row.addLayout(buttons)
         return key_row
+
+    def show_key_status(self, text: str) -> None:
+        """New words for where the key comes from; the dialog grows if they need more lines."""
+        self.key_label.setText(text)
+        grow_to_fit(self)
 
     def _answer_fields(self, settings: Settings) -> QHBoxLayout:
         """What new chats ask Gemini for; returns the temperature's row."""

@@ -7,7 +7,7 @@ point), so gemchat's keyring code runs unchanged.
 from __future__ import annotations
 
 from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
+from keyring.errors import KeyringLocked, PasswordDeleteError
 
 
 class MemoryKeyring(KeyringBackend):
@@ -26,3 +26,11 @@ class MemoryKeyring(KeyringBackend):
     def delete_password(self, service: str, username: str) -> None:
         if self.passwords.pop((service, username), None) is None:
             raise PasswordDeleteError(username)
+
+
+class LockedKeyring(MemoryKeyring):
+    """A keyring that is there but will not take a new password, as a locked wallet whose unlock
+    prompt the user dismissed: reading works, saving raises."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise KeyringLocked("the keyring is locked")

@@ -95,8 +95,10 @@ def test_forget_key_takes_the_key_out_of_the_keyring_and_the_next_start_asks_for
     dialog = open_settings(qloop, qtbot, app)
     assert dialog.key_label.text() == "Set (kept in the system keyring)."
     click_forget(qtbot, dialog)
-    assert memory_keyring.passwords == {}
     assert dialog.key_label.text() == "No key set."
+    run(qloop, until(lambda: memory_keyring.passwords == {}, 5, "key removed from the keyring"))
+    run(qloop, until(lambda: "Forgot" in app.window.statusBar().currentMessage(), 5, "told"))
+    assert app.window.statusBar().currentMessage() == "Forgot the stored API key: removed it from the system keyring."
     dialog.reject()
     type_and_send(qtbot, app, "still there?")
     wait_answer_done(qloop, app)
@@ -115,8 +117,11 @@ def test_forget_key_takes_the_key_out_of_the_keyring_and_the_next_start_asks_for
 
 def test_without_any_keyring_a_pasted_key_works_for_the_session_and_the_user_is_told_it_is_not_kept(
         qloop: Any, qtbot: Any, gemini: FakeGemini, data_dir: Path, monkeypatch: pytest.MonkeyPatch,
-        started: list[Running], caplog: pytest.LogCaptureFixture) -> None:
-    """keyring's `fail` backend raises on every call, as on a system with no keyring service."""
+        started: list[Running], caplog: pytest.LogCaptureFixture, config_home: Path) -> None:
+    """keyring's `fail` backend raises on every call, as on a system with no keyring service.
+
+    This session only is the dialog's default: no file is written unless the user chooses it.
+    """
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", gemini.base_url)
     keyring.set_keyring(NoKeyring())  # the memory_keyring fixture puts the previous one back
     started.append(running := Running(qloop, qtbot, data_dir))
@@ -125,20 +130,24 @@ def test_without_any_keyring_a_pasted_key_works_for_the_session_and_the_user_is_
     run(qloop, until(lambda: key_dialog(app), 5, "asked for a key"))
     dialog = key_dialog(app)
     assert dialog is not None
+    assert dialog.session_only.isVisible() and dialog.session_only.isChecked()
+    assert dialog.in_file.isVisible() and not dialog.in_file.isChecked()
     dialog.findChild(QLineEdit).setText(TEST_KEY)
     dialog.accept()
-    run(qloop, until(lambda: "No system keyring" in app.window.statusBar().currentMessage(), 5, "told"))
-    assert "used for this session only" in app.window.statusBar().currentMessage()
+    run(qloop, until(lambda: "session only" in app.window.statusBar().currentMessage(), 5, "told"))
     assert "GEMINI_API_KEY" in app.window.statusBar().currentMessage()  # and how to keep it
     type_and_send(qtbot, app, "hello without a keyring")
     wait_answer_done(qloop, app)
     assert "You said: hello without a keyring" in app.window.view.toPlainText()
     assert last_stream(gemini).headers["x-goog-api-key"] == TEST_KEY
+    run(qloop, until(lambda: len(app.session.tasks) == 0, 10, "the chat's title made"))  # before its key goes
     settings = open_settings(qloop, qtbot, app)
     assert settings.key_label.text() == "Set for this session only."
     click_forget(qtbot, settings)  # nothing to forget in a keyring that is not there: no crash
     assert settings.key_label.text() == "No key set."
+    run(qloop, until(lambda: "No stored API key to forget." in app.window.statusBar().currentMessage(), 5, "told"))
     settings.reject()
+    assert list(config_home.rglob("*")) == []  # no key file was written
     assert problems == []
     assert errors_logged(caplog) == []
 
