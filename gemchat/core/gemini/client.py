@@ -139,6 +139,10 @@ class GeminiBackend:
             raise self.api_error(exc, model) from exc
         except TimeoutError as exc:
             raise GemchatError(ErrorKind.TIMEOUT, "Gemini did not answer in time.") from exc
+        except Exception as exc:
+            if is_network_error(exc):  # a cut connection, or the client closed under it (the key forgotten)
+                raise GemchatError(ErrorKind.NETWORK, "No connection to Gemini.", type(exc).__name__) from exc
+            raise
         return response.text or ""
 
     async def list_models(self) -> list[str]:

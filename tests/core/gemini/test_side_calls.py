@@ -58,6 +58,13 @@ def test_a_silent_gemini_ends_a_title_call_as_a_timeout(gemini: FakeGemini) -> N
     gemini.release()
 
 
+def test_a_title_call_whose_connection_is_cut_says_there_is_no_connection(gemini: FakeGemini) -> None:
+    gemini.enqueue_unary(Reply.text(["A title"], drop_after=0))
+    with pytest.raises(GemchatError) as cut:
+        call(gemini, lambda b: b.generate_text("gemini-3.6-flash", "t"))
+    assert (cut.value.kind, cut.value.message) == (ErrorKind.NETWORK, "No connection to Gemini.")
+
+
 def test_a_token_count_without_a_connection_says_so(gemini: FakeGemini) -> None:
     base_url = gemini.base_url
     gemini.stop()  # nothing listens there any more
