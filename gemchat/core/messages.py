@@ -91,6 +91,10 @@ class Message:
         grounding: Google Search grounding of an answer (the SDK's `GroundingMetadata`
             as JSON, snake_case), when the search tool was on and Gemini searched.
         thoughts: the thought summary of an answer, when thoughts were asked for.
+        gemini_parts: an answer's `parts` as Gemini sent them (the API's JSON, in order,
+            thought signatures included), to send back as they came; None for answers
+            saved before gemchat kept them, which go back as their text.
+        answered_by: the model that wrote an answer (its parts go back only to that model).
     """
 
     id: int
@@ -110,6 +114,8 @@ class Message:
     attachments: list[Attachment] = field(default_factory=list)
     grounding: dict[str, Any] | None = None
     thoughts: str = ""
+    gemini_parts: list[dict[str, Any]] | None = None
+    answered_by: str | None = None
 
 
 # Marks around the matched words in `SearchHit.snippet`; control characters no text contains.
@@ -151,6 +157,8 @@ class StreamEvent:
     Before the request, `upload` reports an attachment being uploaded and
     `uploaded` the attachment once the Files API has it (to be remembered).
     `grounding` carries Google Search grounding (SDK JSON, snake_case).
+    `gemini_parts`, on the event with the finish reason, is the whole answer's
+    `parts` as Gemini sent them (see `Message.gemini_parts`).
     """
 
     text: str = ""
@@ -162,6 +170,7 @@ class StreamEvent:
     grounding: dict[str, Any] | None = None
     upload: UploadProgress | None = None
     uploaded: Attachment | None = None
+    gemini_parts: list[dict[str, Any]] | None = None
 
 
 @dataclass(slots=True)

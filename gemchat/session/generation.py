@@ -109,11 +109,14 @@ class AnswerSaver:
 
     def finish(self, text: str, status: Status, error: str | None, finish_reason: str | None,
                usage: dict[str, object] | None, first_token_ms: int | None, duration_ms: int,
-               grounding: dict[str, Any] | None = None, thoughts: str = "") -> Message:
+               grounding: dict[str, Any] | None = None, thoughts: str = "",
+               gemini_parts: list[dict[str, Any]] | None = None, answered_by: str | None = None,
+               continued: bool = False) -> Message:
         """Runs after every append queued before it (one thread, in order), so `failed` is final here."""
         return self._store.finish_message(
             self._message_id, status, error, finish_reason, usage, first_token_ms, duration_ms,
             text=text if self.failed is not None else None, grounding=grounding, thoughts=thoughts,
+            gemini_parts=gemini_parts, answered_by=answered_by, continued=continued,
         )
 
 
@@ -149,6 +152,7 @@ class AnswerStream:
         self._finish_reason: str | None = None
         self._usage: dict[str, object] | None = None
         self._grounding: dict[str, Any] | None = None
+        self._gemini_parts: list[dict[str, Any]] | None = None  # the whole answer as Gemini sent it, at its end
         self._continuing = request.follow_up is not None
         self._started = time.monotonic()
         self._first_token_ms: int | None = None
@@ -198,6 +202,8 @@ class AnswerStream:
         if event.uploaded is not None:
             self._db.submit(self._db.store.remember_upload, event.uploaded)
             return
+        if event.gemini_parts is not None:
+            self._gemini_parts = event.gemini_parts
         if event.grounding and not self._continuing:
             # A continuation's offsets count from where it resumed: the first part's citations stay.
             self._grounding = grounding_metadata.merge(self._grounding, event.grounding)
@@ -252,7 +258,8 @@ class AnswerStream:
         try:
             return await self._db.run(self._saver.finish, text, self.status, error, self._finish_reason,
                                       self._usage, self._first_token_ms, duration_ms, self._grounding,
-                                      generation.thoughts)
+                                      generation.thoughts, self._gemini_parts, self._request.model,
+                                      self._continuing)
         except StorageError as exc:
             # Still ends the answer on screen; the database keeps what was saved, marked cut off at the next start.
             self._save_failed(exc)

@@ -4,7 +4,9 @@ The JSON shape is a contract with scripts and with `gemchat import`:
 a list of chats, oldest first, each
 `{"id", "title", "created_at", "model", "system_instruction", "google_search", "messages": [...]}`
 and each message `{"role", "text", "status", "error", "created_at", "attachments", "grounding",
-"thoughts"}`; `attachments` is a list of `{"name", "mime_type", "sha256", "size"}`.
+"thoughts"}`; `attachments` is a list of `{"name", "mime_type", "sha256", "size"}`. An answer
+whose parts gemchat kept also has `"gemini_parts"` (the API's JSON, thought signatures
+included) and `"answered_by"` (the model that wrote it), so an imported chat goes on as it was.
 
 The attached files themselves travel beside the JSON: an export to
 `chats.json` writes them to the folder `chats.attachments/`, each named by its
@@ -59,6 +61,7 @@ def chat_to_dict(chat: Chat, messages: list[Message]) -> dict[str, Any]:
                 ],
                 "grounding": m.grounding,
                 "thoughts": m.thoughts,
+                **({"gemini_parts": m.gemini_parts, "answered_by": m.answered_by} if m.gemini_parts else {}),
             }
             for m in messages
         ],
@@ -228,9 +231,18 @@ def _parse_message(raw: Any, where: str) -> Message:
     attachments = _parse_attachments(raw.get("attachments") or [], where)
     if attachments and role != Role.USER:
         raise ImportFormatError(f"{where}: only questions (\"role\": \"user\") carry attachments")
+    parts = raw.get("gemini_parts")
+    if parts is not None and not (isinstance(parts, list) and all(isinstance(p, dict) for p in parts)):
+        raise ImportFormatError(f"{where}: \"gemini_parts\" must be a list of objects or null")
+    if parts and role != Role.MODEL:
+        raise ImportFormatError(f"{where}: only answers (\"role\": \"model\") carry \"gemini_parts\"")
+    answered_by = raw.get("answered_by")
+    if answered_by is not None and not isinstance(answered_by, str):
+        raise ImportFormatError(f"{where}: \"answered_by\" must be text or null")
     return Message(0, 0, Role(role), text, Status(status), _timestamp(raw, "created_at", where),
                    error if status == Status.ERROR else None, attachments=attachments,
-                   grounding=grounding or None, thoughts=thoughts)
+                   grounding=grounding or None, thoughts=thoughts, gemini_parts=parts or None,
+                   answered_by=answered_by if parts else None)
 
 
 def _parse_attachments(raw: Any, where: str) -> list[Attachment]:

@@ -176,11 +176,32 @@ def _v4_attachments_grounding_thoughts(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v5_gemini_parts(conn: sqlite3.Connection) -> None:
+    """An answer's content as Gemini sent it, to send back as it came.
+
+    `messages.gemini_parts` is the answer's `parts` as JSON, in the API's own
+    form and order: text with its `thought` flag, `thoughtSignature` (the
+    model's encrypted reasoning, which Gemini 3 needs back in the next turn's
+    history), code execution and function call parts. `messages.answered_by`
+    is the model that wrote it: signatures go back only to that model. Answers
+    saved before this version keep both NULL and are sent back as their text,
+    as before.
+    """
+    _run(
+        conn,
+        """
+        ALTER TABLE messages ADD COLUMN gemini_parts TEXT;
+        ALTER TABLE messages ADD COLUMN answered_by TEXT;
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_chats_and_messages,
     _v2_full_text_search,
     _v3_versions_and_answer_facts,
     _v4_attachments_grounding_thoughts,
+    _v5_gemini_parts,
 )
 LATEST = len(MIGRATIONS)
 

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 _CHAT_COLUMNS = "id, title, created_at, updated_at, model, system_instruction, google_search"
 _MESSAGE_COLUMNS = (
     "id, chat_id, role, text, status, created_at, error, parent_id, finish_reason, usage, first_token_ms, duration_ms"
-    ", grounding, thoughts"
+    ", grounding, thoughts, gemini_parts, answered_by"
 )
 
 
@@ -64,15 +64,27 @@ def _json_object(text: str | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _json_text(value: dict[str, Any] | None) -> str | None:
+def _json_text(value: dict[str, Any] | list[dict[str, Any]] | None) -> str | None:
     return json.dumps(value, ensure_ascii=False) if value else None
+
+
+def _json_parts(text: str | None) -> list[dict[str, Any]] | None:
+    """A `gemini_parts` column: a list of objects, or None (not kept, or unreadable: the text is sent instead)."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, list) and all(isinstance(p, dict) for p in value) else None
 
 
 def _message(row: Sequence[Any]) -> Message:
     return Message(id=row[0], chat_id=row[1], role=Role(row[2]), text=row[3], status=Status(row[4]),
                    created_at=row[5], error=row[6], parent_id=row[7], finish_reason=row[8],
                    usage=_json_object(row[9]), first_token_ms=row[10], duration_ms=row[11],
-                   grounding=_json_object(row[12]), thoughts=row[13] or "")
+                   grounding=_json_object(row[12]), thoughts=row[13] or "", gemini_parts=_json_parts(row[14]),
+                   answered_by=row[15])
 
 
 class ChatStore:
@@ -286,11 +298,15 @@ class ChatStore:
                        finish_reason: str | None = None, usage: dict[str, Any] | None = None,
                        first_token_ms: int | None = None, duration_ms: int | None = None,
                        text: str | None = None, grounding: dict[str, Any] | None = None,
-                       thoughts: str = "") -> Message:
+                       thoughts: str = "", gemini_parts: list[dict[str, Any]] | None = None,
+                       answered_by: str | None = None, continued: bool = False) -> Message:
         """Ends a streaming answer: its parts become its text; its status and facts are set.
 
         `text`, when given, is the whole answer and replaces what was saved: used
         when saving its parts failed part-way, so no gap is ever stored.
+        `gemini_parts` are what Gemini sent of it (None: nothing whole); for a
+        `continued` answer they are added to those kept, and the answer is kept
+        as text only when either half is missing or another model wrote the first.
         """
         with self.transaction() as conn:
             if text is None:
@@ -306,6 +322,14 @@ class ChatStore:
                  json.dumps(usage) if usage else None, first_token_ms, duration_ms, _json_text(grounding),
                  _clean(thoughts), message_id),
             )
+            if continued:
+                before = conn.execute("SELECT gemini_parts, answered_by FROM messages WHERE id = ?",
+                                      (message_id,)).fetchone()
+                earlier = _json_parts(before[0]) if before is not None else None
+                same_model = before is not None and before[1] == answered_by
+                gemini_parts = earlier + gemini_parts if earlier and gemini_parts and same_model else None
+            conn.execute("UPDATE messages SET gemini_parts = ?, answered_by = ? WHERE id = ?",
+                         (_json_text(gemini_parts), answered_by if gemini_parts else None, message_id))
             row = conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)).fetchone()
             if row is None:
                 raise LookupError(f"no message {message_id}")
@@ -406,7 +430,9 @@ class ChatStore:
             ids = [i for (i,) in conn.execute("SELECT id FROM messages WHERE status = 'streaming'")]
             for message_id in ids:
                 self._fold_parts(conn, message_id)
-            conn.execute("UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'")
+            # A continued answer's kept parts now cover less than its text: it goes back as text.
+            conn.execute("UPDATE messages SET status = 'interrupted', gemini_parts = NULL, answered_by = NULL "
+                         "WHERE status = 'streaming'")
         return len(ids)
 
     # -- search ---------------------------------------------------------------------------
@@ -433,12 +459,13 @@ class ChatStore:
                 for m in messages:
                     parent = conn.execute(
                         "INSERT INTO messages (chat_id, role, text, status, error, created_at, parent_id, "
-                        "finish_reason, usage, first_token_ms, duration_ms, grounding, thoughts) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "finish_reason, usage, first_token_ms, duration_ms, grounding, thoughts, gemini_parts, "
+                        "answered_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (chat_id, m.role.value, _clean(m.text), m.status.value, _clean(m.error) if m.error is not None else None,
                          m.created_at, parent,
                          m.finish_reason, json.dumps(m.usage) if m.usage else None, m.first_token_ms,
-                         m.duration_ms, _json_text(m.grounding), _clean(m.thoughts) or None),
+                         m.duration_ms, _json_text(m.grounding), _clean(m.thoughts) or None,
+                         _json_text(m.gemini_parts), m.answered_by if m.gemini_parts else None),
                     ).lastrowid
                     self._insert_attachments(conn, parent or 0, m.attachments)
                 conn.execute("UPDATE chats SET current_leaf_id = ? WHERE id = ?", (parent, chat_id))

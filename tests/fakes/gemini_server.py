@@ -138,6 +138,7 @@ class Reply:
     first_byte_delay: float = 0.0
     finish_reason: str | None = "STOP"  # None: the stream ends without one, as a cut proxy stream can
     finish_message: str | None = None  # the service's own words on a finish other than STOP
+    signature: str | None = None  # a thoughtSignature (base64), on a last part with empty text, as Gemini 3 streams it
     usage: dict[str, Any] | None = None
     model_version: str = DEFAULT_MODEL_VERSION
     drop_after: int | None = None
@@ -162,6 +163,7 @@ class Reply:
         first_byte_delay: float = 0.0,
         finish_reason: str | None = "STOP",
         finish_message: str | None = None,
+        signature: str | None = None,
         usage: dict[str, Any] | None = None,
         model_version: str = DEFAULT_MODEL_VERSION,
         drop_after: int | None = None,
@@ -184,6 +186,7 @@ class Reply:
             first_byte_delay=first_byte_delay,
             finish_reason=finish_reason,
             finish_message=finish_message,
+            signature=signature,
             usage=usage,
             model_version=model_version,
             drop_after=drop_after,
@@ -926,6 +929,8 @@ def _stream_events(reply: Reply, request: RecordedRequest) -> list[dict[str, Any
 
     events = [event([{"text": t, "thought": True}]) for t in reply.thoughts]
     events += [event([{"text": c}]) for c in (reply.chunks or ("",))]
+    if reply.signature is not None:
+        events.append(event([{"text": "", "thoughtSignature": reply.signature}]))
     last = events[-1]
     if reply.finish_reason is not None:
         last["candidates"][0]["finishReason"] = reply.finish_reason

@@ -114,8 +114,18 @@ def _v4_rows(conn: sqlite3.Connection) -> None:
                  (answer,))
 
 
+def _v5_rows(conn: sqlite3.Connection) -> None:
+    """Version 5 keeps an answer's parts as Gemini sent them, thought signature included, and its model."""
+    answer, text = conn.execute(
+        "SELECT id, text FROM messages WHERE role = 'model' AND status = 'complete' ORDER BY id LIMIT 1").fetchone()
+    parts = [{"text": "**Recalling**\n\nParis.", "thought": True}, {"text": text},
+             {"text": "", "thoughtSignature": "c2lnbmF0dXJlIG9mIGEgR2VtaW5pIDMgYW5zd2Vy"}]
+    conn.execute("UPDATE messages SET gemini_parts = ?, answered_by = 'gemini-3.6-flash' WHERE id = ?",
+                 (json.dumps(parts), answer))
+
+
 # Rows that only a schema from that version on can hold; run after the migrations up to it.
-EXTRAS: dict[int, Callable[[sqlite3.Connection], None]] = {3: _v3_rows, 4: _v4_rows}
+EXTRAS: dict[int, Callable[[sqlite3.Connection], None]] = {3: _v3_rows, 4: _v4_rows, 5: _v5_rows}
 
 
 def build(version: int, path: Path) -> None:

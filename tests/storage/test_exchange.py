@@ -198,6 +198,12 @@ def chat_with(**fields: Any) -> dict[str, Any]:
     (json.dumps(chat_with(thoughts=5)), 'chat 1, message 2: "thoughts" must be text'),
     (json.dumps(chat_with(created_at=5)), 'chat 1, message 2: "created_at" must be an ISO 8601 time'),
     (json.dumps(chat_with(created_at="soon")), "chat 1, message 2: \"created_at\" is not an ISO 8601 time: 'soon'"),
+    (json.dumps(chat_with(gemini_parts={"text": "x"})), 'chat 1, message 2: "gemini_parts" must be a list of objects or null'),
+    (json.dumps(chat_with(gemini_parts=["x"])), 'chat 1, message 2: "gemini_parts" must be a list of objects or null'),
+    (json.dumps(chat_with(gemini_parts=[{"text": "x"}])),
+     'chat 1, message 2: only answers ("role": "model") carry "gemini_parts"'),
+    (json.dumps(chat_with(role="model", gemini_parts=[{"text": "x"}], answered_by=3)),
+     'chat 1, message 2: "answered_by" must be text or null'),
 ])
 def test_an_import_that_is_not_an_export_says_what_is_wrong_where_and_adds_nothing(text: str, message: str) -> None:
     store = ChatStore.open(None)
@@ -207,3 +213,24 @@ def test_an_import_that_is_not_an_export_says_what_is_wrong_where_and_adds_nothi
     assert str(refused.value) == message
     assert [c.title for c in store.list_chats()] == ["Already here"]
     store.close()
+
+
+def test_an_answers_gemini_parts_and_model_travel_through_export_and_import() -> None:
+    parts = [{"text": "**Why**", "thought": True}, {"text": "Because."}, {"text": "", "thoughtSignature": "c2ln"}]
+    source = ChatStore.open(None)
+    chat = source.create_chat("gemini-3.6-flash", "Signed")
+    source.add_message(chat.id, Role.USER, "Why?")
+    answer = source.add_message(chat.id, Role.MODEL, "", Status.STREAMING)
+    source.append_to_message(answer.id, "Because.")
+    source.finish_message(answer.id, Status.COMPLETE, gemini_parts=parts, answered_by="gemini-3.6-flash")
+    exported = export_json(source)
+    message = json.loads(exported)[0]["messages"][1]
+    assert (message["gemini_parts"], message["answered_by"]) == (parts, "gemini-3.6-flash")
+    assert "gemini_parts" not in json.loads(exported)[0]["messages"][0]  # questions, and older answers, as before
+
+    target = ChatStore.open(None)
+    (new_id,) = import_json(target, exported)
+    imported = target.messages(new_id)[1]
+    assert (imported.gemini_parts, imported.answered_by) == (parts, "gemini-3.6-flash")
+    source.close()
+    target.close()

@@ -170,3 +170,16 @@ def test_copies_made_in_the_same_second_each_get_a_name_of_their_own(
         names.append(copy.name)
     assert names == ["gemchat.db.v4-20261129-174503.bak", "gemchat.db.v4-20261129-174503-1.bak",
                      "gemchat.db.v4-20261129-174503-2.bak"]
+
+
+def test_the_newest_fixture_reads_back_an_answers_gemini_parts_and_its_model(tmp_path: Path) -> None:
+    path = copy_fixture(migrations.LATEST, tmp_path)
+    store = ChatStore.open(path)
+    try:
+        chat = next(c for c in store.list_chats() if c.title == "Capital of France")
+        answer = next(m for m in store.messages(chat.id) if m.role is Role.MODEL)
+        assert answer.answered_by == "gemini-3.6-flash"
+        assert answer.gemini_parts is not None and answer.gemini_parts[1] == {"text": answer.text}
+        assert answer.gemini_parts[2]["thoughtSignature"]
+    finally:
+        store.close()

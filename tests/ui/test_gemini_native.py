@@ -198,3 +198,27 @@ def test_the_fake_server_thinks_aloud_and_searches_only_when_asked(live, gemini:
     wait_answer_done(qloop, live)
     page = shown(live)
     assert "▸ Thoughts" in page and "thinking tokens" in page and "Sources" in page
+
+
+def test_a_gemini_3_answers_thought_signature_goes_back_with_the_next_question_and_not_to_another_model(
+        live: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Any) -> None:
+    signature = "dGhlIG1vZGVsJ3MgcmVhc29uaW5nLCBlbmNyeXB0ZWQ="
+    gemini.enqueue(Reply.text(["The answer ", "is 42."], signature=signature))
+    type_and_send(qtbot, live, "What is the answer?")
+    wait_answer_done(qloop, live)
+    [(kept, model)] = rows(data_dir, "select gemini_parts, answered_by from messages where role = 'model'")
+    assert model == "gemini-3.6-flash" and "thoughtSignature" in kept
+
+    type_and_send(qtbot, live, "Why?")
+    wait_answer_done(qloop, live)
+    answer_turn = last_stream(gemini).body["contents"][1]
+    assert answer_turn["role"] == "model" and answer_turn["parts"][0] == {"text": "The answer is 42."}
+    assert [p.get("thoughtSignature") for p in answer_turn["parts"]][-1] is not None
+
+    live.session.set_chat_options("gemini-3-pro-preview", "")
+    run(qloop, until(lambda: live.session.current_model() == "gemini-3-pro-preview", what="model changed"))
+    type_and_send(qtbot, live, "And now?")
+    wait_answer_done(qloop, live)
+    sent = last_stream(gemini).body["contents"]
+    assert sent[1] == {"role": "model", "parts": [{"text": "The answer is 42."}]}  # no other model's signature
+    assert not any("thoughtSignature" in p for c in sent for p in c["parts"])

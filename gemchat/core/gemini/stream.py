@@ -25,6 +25,7 @@ from gemchat.core.errors import (
     unfinished_answer,
 )
 from gemchat.core.gemini.closing import SdkCall
+from gemchat.core.gemini.parts import AnswerParts, wire_part
 from gemchat.core.gemini.retry import delay_before_retry
 from gemchat.core.gemini.sdk import is_network_error, load_sdk
 from gemchat.core.gemini.uploads import FileGone, is_file_gone, prepare_media
@@ -96,6 +97,7 @@ async def _attempt(backend: GeminiBackend, request: GenerationRequest,
         said_something = False
         finish_reason: str | None = None
         refused: GemchatError | None = None
+        kept = AnswerParts()
         with _SilenceWatchdog(backend.read_timeout) as watchdog:
             while True:
                 try:
@@ -105,7 +107,7 @@ async def _attempt(backend: GeminiBackend, request: GenerationRequest,
                     break
                 watchdog.touch()
                 try:
-                    events = _events_from_chunk(chunk, backend.redact)
+                    events = _events_from_chunk(chunk, backend.redact, kept)
                 except GemchatError as exc:
                     # A blocked prompt: read on to the end of its (one-event) stream, so the SDK closes the
                     # HTTP response itself rather than leaving it to the garbage collector, in another task.
@@ -141,7 +143,7 @@ async def _question_and_config(request: GenerationRequest, media: dict[str, dict
     """The contents the SDK is given (the new question) and the request's config, the whole history in it."""
     from google.genai import types
 
-    contents = build_contents(request.history, request.follow_up, media)
+    contents = build_contents(request.history, request.follow_up, media, request.model)
     if not contents:
         raise ValueError("contents are required.")  # as the SDK says it
     # The whole history goes as JSON made on a worker thread (`wire_contents` says why), in the
@@ -202,10 +204,11 @@ def _failure(backend: GeminiBackend, request: GenerationRequest, media: dict[str
     return None
 
 
-def _events_from_chunk(chunk: Any, redact: Callable[[str], str]) -> list[StreamEvent]:
+def _events_from_chunk(chunk: Any, redact: Callable[[str], str], kept: AnswerParts) -> list[StreamEvent]:
     """StreamEvents from one GenerateContentResponse; raises for blocked prompts and bad finishes.
 
     `redact` masks the key in what Gemini says about a finish or a block, which the user reads.
+    Every part is also added to `kept`, as Gemini sent it.
     """
     events: list[StreamEvent] = []
     feedback = getattr(chunk, "prompt_feedback", None)
@@ -216,6 +219,7 @@ def _events_from_chunk(chunk: Any, redact: Callable[[str], str]) -> list[StreamE
     for candidate in chunk.candidates or []:
         content = candidate.content
         for part in (content.parts if content and content.parts else []):
+            kept.add(wire_part(part))
             if part.text:
                 if part.thought:
                     events.append(StreamEvent(thought=part.text))
@@ -231,9 +235,9 @@ def _events_from_chunk(chunk: Any, redact: Callable[[str], str]) -> list[StreamE
                 # The text before the stop has been yielded; the caller keeps it, and what it cost.
                 message = candidate.finish_message
                 events.append(StreamEvent(error=from_finish_reason(reason, redact(message) if message else None),
-                                          finish_reason=reason, usage=usage))
+                                          finish_reason=reason, usage=usage, gemini_parts=kept.parts))
             else:
-                events.append(StreamEvent(finish_reason=reason, usage=usage))
+                events.append(StreamEvent(finish_reason=reason, usage=usage, gemini_parts=kept.parts))
         break  # gemchat asks for one candidate
     return events
 

@@ -6,6 +6,7 @@ import base64
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from gemchat.core.gemini.parts import visible_text
 from gemchat.core.messages import Message, Role, Status
 
 
@@ -19,7 +20,8 @@ def sent_messages(history: Sequence[Message]) -> list[Message]:
 
 
 def build_contents(history: Sequence[Message], follow_up: str | None = None,
-                   media: Mapping[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+                   media: Mapping[str, dict[str, Any]] | None = None, model: str | None = None,
+                   ) -> list[dict[str, Any]]:
     """The `contents` of a request, from the chat's stored messages.
 
     Failed answers and empty texts are left out: the model should not see its
@@ -28,13 +30,17 @@ def build_contents(history: Sequence[Message], follow_up: str | None = None,
     failure) are joined, so roles alternate as the API expects. A question's
     attachments go before its text (Google's advice for media prompts), as
     the parts `media` holds for their SHA-256: inline data or a file reference.
+    An answer `model` wrote goes back as the parts it came in, thought
+    signatures included (`replayed_parts`); others as their text.
     """
     contents: list[dict[str, Any]] = []
     for message in sent_messages(history):
         parts: list[dict[str, Any]] = []
         if message.role is Role.USER and media is not None:
             parts += [media[a.sha256] for a in message.attachments if a.sha256 in media]
-        if message.text.strip():
+        if (replayed := replayed_parts(message, model)) is not None:
+            parts += [{"raw": p} for p in replayed]
+        elif message.text.strip():
             parts.append({"text": utf8(message.text)})
         if not parts:
             continue
@@ -47,6 +53,20 @@ def build_contents(history: Sequence[Message], follow_up: str | None = None,
     return contents
 
 
+def replayed_parts(message: Message, model: str | None) -> list[dict[str, Any]] | None:
+    """The answer's parts as Gemini sent them, to send back; None to send its text instead.
+
+    Only to the model that wrote them: a thought signature means nothing to
+    another model. And only while they still say what the user read (a
+    continued or recovered answer whose parts cover less falls back to text).
+    """
+    if message.role is not Role.MODEL or not message.gemini_parts or model is None:
+        return None
+    if message.answered_by != model or visible_text(message.gemini_parts) != message.text:
+        return None
+    return message.gemini_parts
+
+
 def wire_contents(contents: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """`build_contents`' output as the REST API's JSON (camelCase keys, file bytes in base64).
 
@@ -57,6 +77,8 @@ def wire_contents(contents: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
     a worker thread.
     """
     def part(p: Mapping[str, Any]) -> dict[str, Any]:
+        if "raw" in p:  # an answer's part as Gemini sent it: already the API's JSON
+            return dict(p["raw"])
         if "inline_data" in p:
             data = p["inline_data"]
             return {"inlineData": {"mimeType": data["mime_type"], "data": base64.b64encode(data["data"]).decode("ascii")}}

@@ -1,0 +1,49 @@
+"""An answer's parts as Gemini sent them, gathered from its stream, to be sent back as they came.
+
+Gemini 3 attaches a `thoughtSignature` (its reasoning, encrypted) to parts of
+an answer, in a stream often to a last part with empty text, and wants it back
+unchanged, in the same place, in the next turn's history
+(ai.google.dev/gemini-api/docs/thought-signatures). google-genai's own chat
+keeps every chunk's content as it came. Here consecutive plain text of one
+kind (answer or thought) is joined, which the API reads the same way and which
+keeps a long answer from becoming thousands of parts; any part with anything
+else on it (a signature, code, a function call, an image) is kept whole, in order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_PLAIN = frozenset({"text", "thought"})
+
+
+def wire_part(part: Any) -> dict[str, Any]:
+    """An SDK `Part` as the API's JSON (camelCase; bytes, signatures included, in base64)."""
+    dumped: dict[str, Any] = part.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return dumped
+
+
+def _plain_text(part: dict[str, Any]) -> bool:
+    return "text" in part and set(part) <= _PLAIN
+
+
+class AnswerParts:
+    """The parts of one answer so far, in the order they came."""
+
+    def __init__(self) -> None:
+        self.parts: list[dict[str, Any]] = []
+
+    def add(self, part: dict[str, Any]) -> None:
+        if not part:
+            return
+        last = self.parts[-1] if self.parts else None
+        if (last is not None and _plain_text(last) and _plain_text(part)
+                and bool(last.get("thought")) == bool(part.get("thought"))):
+            last["text"] += part["text"]
+        else:
+            self.parts.append(dict(part))
+
+
+def visible_text(parts: list[dict[str, Any]]) -> str:
+    """The answer's text as the user reads it: its text parts that are not thoughts."""
+    return "".join(p["text"] for p in parts if isinstance(p.get("text"), str) and not p.get("thought"))
