@@ -179,8 +179,12 @@ def _quota_error(error_json: Any, model: str, detail: str) -> GemchatError:
     )
 
 
+UNFINISHED = "UNFINISHED"
+"""gemchat's own finish reason, never Gemini's: the stream ended and no finish reason had come
+(the service, or a proxy, cut it short). The answer is kept as cut off, to be continued."""
+
 # Finish reasons that end an answer early with nothing wrong on our side: shown as cut off, to be continued.
-CUT_OFF_REASONS = frozenset({"MAX_TOKENS", "CONTINUATION"})
+CUT_OFF_REASONS = frozenset({"MAX_TOKENS", "CONTINUATION", UNFINISHED})
 
 # Every other finish reason of the API (google-genai's `FinishReason`), in words, and what sort of failure it is.
 _FINISH_WORDS: dict[str, tuple[ErrorKind, str]] = {
@@ -227,14 +231,6 @@ def from_finish_reason(reason: str, finish_message: str | None = None,
     return GemchatError(kind, words, f"finish reason {reason}")
 
 
-def unfinished_answer() -> GemchatError:
-    """A stream that ended without a finish reason: the service, or a proxy, cut it short."""
-    return GemchatError(
-        ErrorKind.NETWORK,
-        "The answer ended before Gemini said it was finished, so it may be cut off. "
-        "What arrived is kept: Continue it (Ctrl+Shift+Enter), or Retry.",
-        "stream ended without a finish reason",
-    )
 
 
 def empty_answer(finish_reason: str | None) -> GemchatError:

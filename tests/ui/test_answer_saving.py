@@ -57,20 +57,18 @@ def test_continuing_an_answer_whose_saving_failed_part_way_shows_its_text_once(
     assert "abcdefgh" in shown and "abcdefab" not in shown
 
 
-def test_an_answer_whose_stream_ends_without_a_finish_reason_is_kept_marked_as_maybe_cut_off_and_can_be_continued(
+def test_an_answer_whose_stream_ends_without_a_finish_reason_is_kept_as_cut_off_with_continue(
     live: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Path
 ) -> None:
     gemini.enqueue(Reply.text(["The first half, "], finish_reason=None), Reply.text(["and the rest."]))
     type_and_send(qtbot, live, "Tell me everything")
     wait_answer_done(qloop, live)
-    [(text, status, error)] = rows(data_dir, "select text, status, error from messages where role = 'model'")
-    assert (text, status) == ("The first half, ", "error")
-    assert "ended before Gemini said it was finished" in error
-    assert "may be cut off" in live.window.view.toPlainText()
+    assert rows(data_dir, "select text, status, finish_reason from messages where role = 'model'") == [
+        ("The first half, ", "interrupted", "UNFINISHED")]
+    assert "Cut off: the answer ended before Gemini said it was finished.  Continue" in live.window.view.toPlainText()
 
     expect_answer(live)
-    qtbot.keyClick(live.window.composer, Qt.Key.Key_Return,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)  # Continue
+    live.window.view.continue_requested.emit(live.window.view.messages[-1].id)  # its Continue link
     wait_answer_done(qloop, live)
     assert rows(data_dir, "select text, status from messages where role = 'model'") == [
         ("The first half, and the rest.", "complete")]

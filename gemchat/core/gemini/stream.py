@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from gemchat.core.errors import (
     CUT_OFF_REASONS,
+    UNFINISHED,
     ErrorKind,
     GemchatError,
     empty_answer,
     from_block_reason,
     from_finish_reason,
-    unfinished_answer,
 )
 from gemchat.core.gemini.closing import SdkCall
 from gemchat.core.gemini.parts import AnswerParts, wire_part
@@ -122,8 +122,9 @@ async def _attempt(backend: GeminiBackend, request: GenerationRequest,
             raise refused
         if not said_something:
             raise empty_answer(finish_reason)
-        if finish_reason is None:
-            raise unfinished_answer()  # what arrived was yielded, and is kept
+        if finish_reason is None:  # cut short: what arrived was yielded, and is kept as cut off
+            log.warning("answer %s: the stream ended without a finish reason", request.request_id or "-")
+            yield StreamEvent(finish_reason=UNFINISHED)
     except GemchatError:
         raise
     except Exception as exc:

@@ -16,6 +16,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QFont, QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextBrowser
 
+from gemchat.core.errors import UNFINISHED
 from gemchat.core.messages import Message, Role, Status
 from gemchat.ui.chat_view.blocks import MESSAGE_ID, ROLE, Formats, answer_facts, insert_pieces, mix
 from gemchat.ui.chat_view.links import app_href
@@ -171,8 +172,10 @@ class MessageWriter:
         formats = self._formats.ready()
         if message.status is Status.INTERRUPTED:
             cursor.insertBlock(formats.body_block, formats.note)
-            if message.finish_reason in ("MAX_TOKENS",):
+            if message.finish_reason in ("MAX_TOKENS", "CONTINUATION"):
                 note = "Cut off: the answer reached the maximum length Gemini allows.  "
+            elif message.finish_reason == UNFINISHED:
+                note = "Cut off: the answer ended before Gemini said it was finished.  "
             else:
                 note = "Stopped. The text above is what arrived.  "
             cursor.insertText(note, formats.note)
