@@ -171,6 +171,7 @@ class StreamEvent:
     upload: UploadProgress | None = None
     uploaded: Attachment | None = None
     gemini_parts: list[dict[str, Any]] | None = None
+    notice: str = ""  # something the user should know that is not part of the answer (a setting left out)
 
 
 @dataclass(slots=True)

@@ -202,6 +202,9 @@ class AnswerStream:
         if event.uploaded is not None:
             self._db.submit(self._db.store.remember_upload, event.uploaded)
             return
+        if event.notice:
+            self._report(event.notice)
+            return
         if event.gemini_parts is not None:
             self._gemini_parts = event.gemini_parts
         if event.grounding and not self._continuing:

@@ -223,6 +223,12 @@ class Reply:
         )
 
     @classmethod
+    def invalid_argument(cls, message: str) -> Reply:
+        """400 INVALID_ARGUMENT, as Gemini refuses a generation setting a model does not take
+        (say "Thinking level MINIMAL is not supported for this model.")."""
+        return cls.error(400, "INVALID_ARGUMENT", message)
+
+    @classmethod
     def invalid_key(cls) -> Reply:
         return cls.error(
             400,

@@ -222,3 +222,15 @@ def test_a_gemini_3_answers_thought_signature_goes_back_with_the_next_question_a
     sent = last_stream(gemini).body["contents"]
     assert sent[1] == {"role": "model", "parts": [{"text": "The answer is 42."}]}  # no other model's signature
     assert not any("thoughtSignature" in p for c in sent for p in c["parts"])
+
+
+def test_a_thinking_level_the_model_refuses_still_gets_an_answer_and_the_status_bar_says_which_setting(
+        live: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Any) -> None:
+    live.settings.thinking_level = "minimal"
+    gemini.enqueue(Reply.invalid_argument("Thinking level MINIMAL is not supported for this model."),
+                   Reply.text(["Here you are."]))
+    type_and_send(qtbot, live, "Quick one")
+    wait_answer_done(qloop, live)
+    assert rows(data_dir, "select text, status from messages where role = 'model'") == [("Here you are.", "complete")]
+    said = live.window.statusBar().currentMessage()
+    assert "does not accept the thinking level “minimal”, so gemchat asked without it" in said

@@ -59,6 +59,8 @@ class GeminiBackend:
         self.processing_poll = 2.0
         self.processing_limit = 600.0
         self._token_limits: dict[str, int] = {}
+        # Generation settings each model refused (400 naming them), left out of its later requests this run.
+        self.refused_settings: dict[str, set[str]] = {}
         self.tasks = Tasks()
 
     # -- the key and the client ---------------------------------------------------------

@@ -26,6 +26,7 @@ from gemchat.core.errors import (
 )
 from gemchat.core.gemini.closing import SdkCall
 from gemchat.core.gemini.parts import AnswerParts, wire_part
+from gemchat.core.gemini.refused_settings import notice, refused_setting, without
 from gemchat.core.gemini.retry import delay_before_retry
 from gemchat.core.gemini.sdk import is_network_error, load_sdk
 from gemchat.core.gemini.uploads import FileGone, is_file_gone, prepare_media
@@ -48,6 +49,8 @@ async def stream_answer(backend: GeminiBackend, request: GenerationRequest) -> A
     are uploaded again and the request is sent once more.
     """
     await load_sdk()
+    refused = backend.refused_settings.setdefault(request.model, set())
+    request = without(request, refused)  # what this model refused earlier in this run is not sent again
     media: dict[str, dict[str, Any]] = {}
     async with contextlib.aclosing(prepare_media(backend, request, media)) as preparing:
         async for event in preparing:
@@ -73,6 +76,14 @@ async def stream_answer(backend: GeminiBackend, request: GenerationRequest) -> A
                 async for event in preparing:
                     yield event
         except GemchatError as error:
+            setting = None if started else refused_setting(error, request)
+            if setting is not None and setting not in refused:
+                log.info("answer %s: %s refused the %s; asking without it", request.request_id or "-",
+                         request.model, setting)
+                refused.add(setting)
+                yield StreamEvent(notice=notice(request.model, setting, request))
+                request = without(request, refused)
+                continue
             delay = None if started else delay_before_retry(error, attempt, backend.max_retries, backend.backoff)
             if delay is None:
                 raise
