@@ -255,3 +255,42 @@ def merge(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, A
         elif value:
             merged[key] = value
     return merged
+
+
+@dataclass(frozen=True)
+class PageRead:
+    """A page the URL context tool fetched for an answer (`urlContextMetadata.urlMetadata`).
+
+    Attributes:
+        read: whether Gemini could read it; `status` says why not, in words.
+        linkable: an http(s) address, so it may be a link.
+    """
+
+    url: str
+    read: bool
+    status: str
+    linkable: bool
+
+
+_URL_STATUS = {
+    "URL_RETRIEVAL_STATUS_SUCCESS": "read",
+    "URL_RETRIEVAL_STATUS_ERROR": "could not be read",
+    "URL_RETRIEVAL_STATUS_PAYWALL": "behind a paywall",
+    "URL_RETRIEVAL_STATUS_UNSAFE": "judged unsafe, not read",
+}
+
+
+def pages_read(grounding: dict[str, Any] | None) -> list[PageRead]:
+    """The pages the URL context tool fetched, in the order Gemini listed them."""
+    metadata = (grounding or {}).get("url_context_metadata")
+    entries = metadata.get("url_metadata") if isinstance(metadata, dict) else None
+    pages = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("retrieved_url"), str):
+            continue
+        url = entry["retrieved_url"]
+        status = str(entry.get("url_retrieval_status") or "")
+        pages.append(PageRead(url, status == "URL_RETRIEVAL_STATUS_SUCCESS",
+                              _URL_STATUS.get(status, "not read"),
+                              url.lower().startswith(("http://", "https://"))))
+    return pages

@@ -53,6 +53,8 @@ class Chat:
     model: str
     system_instruction: str | None = None
     google_search: bool = False  # answers are grounded with Google Search (the chat's toggle)
+    code_execution: bool = False  # Gemini may write and run Python to answer (the chat's toggle)
+    url_context: bool = False  # Gemini may read the web pages a message links to (the chat's toggle)
 
 
 @dataclass(slots=True)
@@ -185,5 +187,7 @@ class GenerationRequest:
     follow_up: str | None = None  # an extra user turn not kept in the chat (asking to continue)
     request_id: str = ""  # a short id that ties this answer's log lines together
     google_search: bool = False  # ground the answer with Google Search (the `google_search` tool)
+    code_execution: bool = False  # let Gemini run code (the `code_execution` tool)
+    url_context: bool = False  # let Gemini read linked pages (the `url_context` tool)
     # Where an attachment's bytes are, by SHA-256 (the app's attachment store).
     attachment_path: Callable[[str], Path] | None = field(default=None, repr=False)

@@ -7,6 +7,7 @@ here; what is said inside a chat is the conversation's (`conversation.py`).
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from PySide6.QtCore import QObject, Signal
 
@@ -54,7 +55,7 @@ class ChatList(QObject):
         self._tasks = tasks
         self._model_override = model_override
         self._chat: Chat | None = None
-        self._search_for_new_chat = False  # the Google Search toggle of a chat not saved yet
+        self._tools_for_new_chat: set[str] = set()  # the tool toggles of a chat not saved yet
         self._chats: list[Chat] = []
         self._pending_deletes: dict[int, asyncio.TimerHandle] = {}
         self._deleted_order: list[int] = []
@@ -78,15 +79,25 @@ class ChatList(QObject):
     @property
     def google_search(self) -> bool:
         """Whether the open chat's answers are grounded with Google Search."""
-        return self._chat.google_search if self._chat is not None else self._search_for_new_chat
+        return self.tool("google_search")
 
     def set_google_search(self, on: bool) -> None:
-        """The open chat's search toggle; a new chat keeps it once its first message saves it."""
+        self.set_tool("google_search", on)
+
+    def tool(self, name: str) -> bool:
+        """Whether one of the open chat's tools (`gemchat.storage.store.TOOLS`) is on."""
+        return bool(getattr(self._chat, name)) if self._chat is not None else name in self._tools_for_new_chat
+
+    def set_tool(self, name: str, on: bool) -> None:
+        """The open chat's tool toggle; a new chat keeps it once its first message saves it."""
         if self._chat is None:
-            self._search_for_new_chat = on
+            if on:
+                self._tools_for_new_chat.add(name)
+            else:
+                self._tools_for_new_chat.discard(name)
             return
-        self._chat.google_search = on
-        self._tasks.start(self._db.run(self._store.set_google_search, self._chat.id, on))
+        setattr(self._chat, name, on)
+        self._tasks.start(self._db.run(self._store.set_tool, self._chat.id, name, on))
 
     async def create_chat(self, title: str, aside: bool = False) -> Chat:
         """Saves the new chat being written in (its first message comes next); it is the open one now.
@@ -94,9 +105,11 @@ class ChatList(QObject):
         `aside`: a chat begun outside the window (quick ask), with the settings'
         defaults; the open chat stays open, and the new one is only listed.
         """
+        on = set() if aside else self._tools_for_new_chat
         chat = await self._db.run(
-            self._store.create_chat, self._model_override or self._settings.model, title,
-            self._settings.system_instruction or None, google_search=False if aside else self._search_for_new_chat,
+            functools.partial(self._store.create_chat, google_search="google_search" in on,
+                              code_execution="code_execution" in on, url_context="url_context" in on),
+            self._model_override or self._settings.model, title, self._settings.system_instruction or None,
         )
         if not aside:
             self._chat = chat
@@ -123,7 +136,7 @@ class ChatList(QObject):
     async def new_chat(self) -> None:
         """A fresh chat; it is saved with its first message, so empty chats never pile up."""
         self._chat = None
-        self._search_for_new_chat = False  # each chat starts without search
+        self._tools_for_new_chat = set()  # each chat starts without tools
         self.chat_opened.emit(None, [], None)
 
     async def search(self, text: str) -> list[SearchHit]:

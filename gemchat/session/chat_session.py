@@ -143,6 +143,13 @@ class ChatSession(QObject):
     def set_google_search(self, on: bool) -> None:
         self._chats.set_google_search(on)
 
+    def tool(self, name: str) -> bool:
+        """Whether the open chat has that tool on: "google_search", "code_execution" or "url_context"."""
+        return self._chats.tool(name)
+
+    def set_tool(self, name: str, on: bool) -> None:
+        self._chats.set_tool(name, on)
+
     async def attach_files(self, paths: list[Path], already: int) -> tuple[list[Attachment], list[str]]:
         """Copies files into the attachment folder (off the UI thread); returns them and why others were not."""
         return await add_files(self._files, paths, already)

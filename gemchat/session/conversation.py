@@ -259,6 +259,8 @@ class Conversation(QObject):
             request_id=secrets.token_hex(4),
             include_thoughts=self._settings.show_thoughts,
             google_search=chat.google_search,
+            code_execution=chat.code_execution,
+            url_context=chat.url_context,
             attachment_path=self._files.path if self._files is not None else None,
         )
 

@@ -3,6 +3,7 @@
 The JSON shape is a contract with scripts and with `gemchat import`:
 a list of chats, oldest first, each
 `{"id", "title", "created_at", "model", "system_instruction", "google_search", "messages": [...]}`
+(and `"code_execution": true`, `"url_context": true` for a chat with those tools on)
 and each message `{"role", "text", "status", "error", "created_at", "attachments", "grounding",
 "thoughts"}`; `attachments` is a list of `{"name", "mime_type", "sha256", "size"}`. An answer
 whose parts gemchat kept also has `"gemini_parts"` (the API's JSON, thought signatures
@@ -48,6 +49,7 @@ def chat_to_dict(chat: Chat, messages: list[Message]) -> dict[str, Any]:
         "model": chat.model,
         "system_instruction": chat.system_instruction,
         "google_search": chat.google_search,
+        **{tool: True for tool in ("code_execution", "url_context") if getattr(chat, tool)},
         "messages": [
             {
                 "role": m.role.value,
@@ -200,10 +202,12 @@ def _parse_chat(raw: Any, n: int) -> tuple[Chat, list[Message]]:
         raise ImportFormatError(f"{where}: \"messages\" must be a list")
     messages = [_parse_message(m, f"{where}, message {k}") for k, m in enumerate(raw_messages, 1)]
     updated = max([created, *(m.created_at for m in messages)])
-    search = raw.get("google_search", False)
-    if not isinstance(search, bool):
-        raise ImportFormatError(f"{where}: \"google_search\" must be true or false")
-    return Chat(0, title, created, updated, model, system or None, search), messages
+    tools = {}
+    for tool in ("google_search", "code_execution", "url_context"):
+        tools[tool] = raw.get(tool, False)
+        if not isinstance(tools[tool], bool):
+            raise ImportFormatError(f"{where}: \"{tool}\" must be true or false")
+    return Chat(0, title, created, updated, model, system or None, **tools), messages
 
 
 def _parse_message(raw: Any, where: str) -> Message:

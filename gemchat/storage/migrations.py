@@ -196,12 +196,24 @@ def _v5_gemini_parts(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v6_code_execution_and_url_context(conn: sqlite3.Connection) -> None:
+    """Two more tools a chat can turn on beside Google Search: code execution and URL context."""
+    _run(
+        conn,
+        """
+        ALTER TABLE chats ADD COLUMN code_execution INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN url_context INTEGER NOT NULL DEFAULT 0;
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_chats_and_messages,
     _v2_full_text_search,
     _v3_versions_and_answer_facts,
     _v4_attachments_grounding_thoughts,
     _v5_gemini_parts,
+    _v6_code_execution_and_url_context,
 )
 LATEST = len(MIGRATIONS)
 

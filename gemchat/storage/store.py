@@ -32,7 +32,8 @@ from gemchat.storage.search import search
 
 log = logging.getLogger(__name__)
 
-_CHAT_COLUMNS = "id, title, created_at, updated_at, model, system_instruction, google_search"
+_CHAT_COLUMNS = "id, title, created_at, updated_at, model, system_instruction, google_search, code_execution, url_context"
+TOOLS = ("google_search", "code_execution", "url_context")  # a chat's tool toggles: their columns, and Chat's fields
 _MESSAGE_COLUMNS = (
     "id, chat_id, role, text, status, created_at, error, parent_id, finish_reason, usage, first_token_ms, duration_ms"
     ", grounding, thoughts, gemini_parts, answered_by"
@@ -50,7 +51,8 @@ def _clean(text: str) -> str:
 
 def _chat(row: Sequence[Any]) -> Chat:
     return Chat(id=row[0], title=row[1], created_at=row[2], updated_at=row[3], model=row[4],
-                system_instruction=row[5], google_search=bool(row[6]))
+                system_instruction=row[5], google_search=bool(row[6]), code_execution=bool(row[7]),
+                url_context=bool(row[8]))
 
 
 def _json_object(text: str | None) -> dict[str, Any] | None:
@@ -145,16 +147,18 @@ class ChatStore:
     # -- chats ---------------------------------------------------------------------
 
     def create_chat(self, model: str, title: str = "", system_instruction: str | None = None,
-                    created_at: str | None = None, google_search: bool = False) -> Chat:
+                    created_at: str | None = None, google_search: bool = False, code_execution: bool = False,
+                    url_context: bool = False) -> Chat:
         now = created_at or utc_now()
         cursor = self._write(
-            "INSERT INTO chats (title, created_at, updated_at, model, system_instruction, google_search) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chats (title, created_at, updated_at, model, system_instruction, google_search, "
+            "code_execution, url_context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (_clean(title), now, now, _clean(model), _clean(system_instruction) if system_instruction else None,
-             int(google_search)),
+             int(google_search), int(code_execution), int(url_context)),
         )
         return Chat(cursor.lastrowid or 0, _clean(title), now, now, _clean(model),
-                    _clean(system_instruction) if system_instruction else None, google_search)
+                    _clean(system_instruction) if system_instruction else None, google_search, code_execution,
+                    url_context)
 
     def get_chat(self, chat_id: int) -> Chat | None:
         row = self._conn.execute(f"SELECT {_CHAT_COLUMNS} FROM chats WHERE id = ?", (chat_id,)).fetchone()
@@ -178,7 +182,13 @@ class ChatStore:
 
     def set_google_search(self, chat_id: int, on: bool) -> None:
         """The chat's Google Search toggle: its answers are grounded with search while it is on."""
-        self._write("UPDATE chats SET google_search = ? WHERE id = ?", (int(on), chat_id))
+        self.set_tool(chat_id, "google_search", on)
+
+    def set_tool(self, chat_id: int, tool: str, on: bool) -> None:
+        """One of the chat's tool toggles (`TOOLS`): Gemini may use that tool in its answers while it is on."""
+        if tool not in TOOLS:
+            raise ValueError(f"no tool {tool!r}")
+        self._write(f"UPDATE chats SET {tool} = ? WHERE id = ?", (int(on), chat_id))
 
     def set_chat_options(self, chat_id: int, model: str, system_instruction: str | None) -> None:
         self._write("UPDATE chats SET model = ?, system_instruction = ? WHERE id = ?",
@@ -449,10 +459,11 @@ class ChatStore:
         with self.transaction() as conn:
             for chat, messages in chats:
                 cursor = conn.execute(
-                    "INSERT INTO chats (title, created_at, updated_at, model, system_instruction, google_search) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO chats (title, created_at, updated_at, model, system_instruction, google_search, "
+                    "code_execution, url_context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (_clean(chat.title), chat.created_at, chat.updated_at, _clean(chat.model),
-                     _clean(chat.system_instruction) if chat.system_instruction else None, int(chat.google_search)),
+                     _clean(chat.system_instruction) if chat.system_instruction else None, int(chat.google_search),
+                     int(chat.code_execution), int(chat.url_context)),
                 )
                 chat_id = cursor.lastrowid
                 parent = None

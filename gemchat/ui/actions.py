@@ -14,13 +14,18 @@ MENUS: dict[str, tuple[str | None, ...]] = {  # None: a separator
     "&File": ("new_chat", "search", None, "export_chat", "export_all", "import_chats", None,
               "settings", "api_key", None, "quit"),
     "&Chat": ("stop", "retry", "continue_answer", "edit_last_question", "previous_version",
-              "next_version", None, "attach_files", "google_search", None, "copy_last_answer", "copy_last_code",
+              "next_version", None, "attach_files", "google_search", "code_execution", "url_context", None,
+              "copy_last_answer", "copy_last_code",
               "focus_composer", None, "chat_settings", "rename_chat", "delete_chat", "undo_delete", None,
               "next_chat", "previous_chat"),
     "&View": ("typing_effect",),
     "&Help": ("shortcuts",),
 }
-TOOLTIPS = {"google_search": "Answers in this chat search Google and cite their sources"}
+TOOLTIPS = {
+    "google_search": "Answers in this chat search Google and cite their sources",
+    "code_execution": "Gemini may write and run Python code to answer in this chat, and shows the code and its output",
+    "url_context": "Gemini may read the web pages your messages in this chat link to",
+}
 
 
 def build_actions(window: QWidget, triggered: Mapping[str, Callable[[], object]],

@@ -67,6 +67,8 @@ KEYMAP: tuple[Binding, ...] = (
     Binding("import_chats", "&Import Chats…", (StandardKey.Open, "Ctrl+O")),
     Binding("attach_files", "&Attach Files…", ("Ctrl+U",)),
     Binding("google_search", "Ground with &Google Search", ("Ctrl+G",)),
+    Binding("code_execution", "Let Gemini Run &Code", ("Ctrl+Shift+X",)),
+    Binding("url_context", "Let Gemini Read &Links", ("Ctrl+Shift+L",)),
 )
 
 # The quick-ask window's own keys (`gemchat --quick`); they act only while it is the active window.

@@ -191,7 +191,9 @@ class MainWindow(QMainWindow):
             "import_chats": dialogs.import_chats,
             "attach_files": self.attachments.choose,
         }
-        toggles = {"typing_effect": self._on_typing_effect_toggled, "google_search": self._on_google_search_toggled}
+        toggles = {"typing_effect": self._on_typing_effect_toggled, "google_search": self._on_google_search_toggled,
+                   "code_execution": lambda on: self._on_tool_toggled("code_execution", on),
+                   "url_context": lambda on: self._on_tool_toggled("url_context", on)}
         actions = build_actions(self, slots, toggles)
         set_checked_quietly(actions["typing_effect"], self._settings.typing_effect)
         return actions
@@ -284,6 +286,14 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Answers in this chat search Google and cite sources." if on
                                      else "Google Search is off for this chat.", 4000)
 
+    def _on_tool_toggled(self, tool: str, on: bool) -> None:
+        self.session.set_tool(tool, on)
+        said = {("code_execution", True): "Gemini may run code to answer in this chat.",
+                ("code_execution", False): "Code execution is off for this chat.",
+                ("url_context", True): "Gemini may read the pages your messages in this chat link to.",
+                ("url_context", False): "Reading links is off for this chat."}
+        self.statusBar().showMessage(said[tool, on], 4000)
+
     def _on_typing_effect_toggled(self, on: bool) -> None:
         self._settings.typing_effect = on
         self.presenter.set_typing(on)
@@ -309,7 +319,8 @@ class MainWindow(QMainWindow):
         self.drafts.show_chat(chat.id if chat else None)
         live = {generation.message_id: generation.text} if generation else {}
         self.view.show_messages(messages, live)
-        set_checked_quietly(self.actions_by_name["google_search"], self.session.google_search)
+        for tool in ("google_search", "code_execution", "url_context"):
+            set_checked_quietly(self.actions_by_name[tool], self.session.tool(tool))
         self.meter.set_history_tokens(chat_tokens(messages))
         self.meter.refresh_limit()
         self._set_title(chat)

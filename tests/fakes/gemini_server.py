@@ -139,6 +139,10 @@ class Reply:
     finish_reason: str | None = "STOP"  # None: the stream ends without one, as a cut proxy stream can
     finish_message: str | None = None  # the service's own words on a finish other than STOP
     signature: str | None = None  # a thoughtSignature (base64), on a last part with empty text, as Gemini 3 streams it
+    # Parts streamed after the text chunks, one event each, as the API's JSON: code execution's
+    # `executableCode` and `codeExecutionResult`, more text, an `inlineData` image...
+    raw_parts: tuple[dict[str, Any], ...] = ()
+    url_context: dict[str, Any] | None = None  # `urlContextMetadata`, with the last event
     usage: dict[str, Any] | None = None
     model_version: str = DEFAULT_MODEL_VERSION
     drop_after: int | None = None
@@ -164,6 +168,8 @@ class Reply:
         finish_reason: str | None = "STOP",
         finish_message: str | None = None,
         signature: str | None = None,
+        raw_parts: list[dict[str, Any]] | None = None,
+        url_context: dict[str, Any] | None = None,
         usage: dict[str, Any] | None = None,
         model_version: str = DEFAULT_MODEL_VERSION,
         drop_after: int | None = None,
@@ -187,6 +193,8 @@ class Reply:
             finish_reason=finish_reason,
             finish_message=finish_message,
             signature=signature,
+            raw_parts=tuple(raw_parts or ()),
+            url_context=url_context,
             usage=usage,
             model_version=model_version,
             drop_after=drop_after,
@@ -935,6 +943,7 @@ def _stream_events(reply: Reply, request: RecordedRequest) -> list[dict[str, Any
 
     events = [event([{"text": t, "thought": True}]) for t in reply.thoughts]
     events += [event([{"text": c}]) for c in (reply.chunks or ("",))]
+    events += [event([dict(p)]) for p in reply.raw_parts]
     if reply.signature is not None:
         events.append(event([{"text": "", "thoughtSignature": reply.signature}]))
     last = events[-1]
@@ -944,6 +953,8 @@ def _stream_events(reply: Reply, request: RecordedRequest) -> list[dict[str, Any
         last["candidates"][0]["finishMessage"] = reply.finish_message
     if reply.grounding is not None:
         last["candidates"][0]["groundingMetadata"] = reply.grounding
+    if reply.url_context is not None:
+        last["candidates"][0]["urlContextMetadata"] = reply.url_context
     last["usageMetadata"] = _usage(reply, request)
     return events
 

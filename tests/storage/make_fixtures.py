@@ -124,8 +124,13 @@ def _v5_rows(conn: sqlite3.Connection) -> None:
                  (json.dumps(parts), answer))
 
 
+def _v6_rows(conn: sqlite3.Connection) -> None:
+    """Version 6 keeps two more tool toggles per chat: code execution and URL context."""
+    conn.execute("UPDATE chats SET code_execution = 1, url_context = 1 WHERE title = 'Code'")
+
+
 # Rows that only a schema from that version on can hold; run after the migrations up to it.
-EXTRAS: dict[int, Callable[[sqlite3.Connection], None]] = {3: _v3_rows, 4: _v4_rows, 5: _v5_rows}
+EXTRAS: dict[int, Callable[[sqlite3.Connection], None]] = {3: _v3_rows, 4: _v4_rows, 5: _v5_rows, 6: _v6_rows}
 
 
 def build(version: int, path: Path) -> None:

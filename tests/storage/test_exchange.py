@@ -186,6 +186,8 @@ def chat_with(**fields: Any) -> dict[str, Any]:
     (json.dumps({"model": "m", "system_instruction": 5}), 'chat 1: "system_instruction" must be text or null'),
     (json.dumps({"model": "m", "messages": {}}), 'chat 1: "messages" must be a list'),
     (json.dumps({"model": "m", "google_search": "yes"}), 'chat 1: "google_search" must be true or false'),
+    (json.dumps({"model": "m", "code_execution": 1}), 'chat 1: "code_execution" must be true or false'),
+    (json.dumps({"model": "m", "url_context": None}), 'chat 1: "url_context" must be true or false'),
     (json.dumps({"model": "m", "messages": [{"role": "user", "text": "Fine"}, "x"]}),
      "chat 1, message 2: expected an object, found text"),
     (json.dumps(chat_with(role="system")), 'chat 1, message 2: "role" must be "user" or "model", not "system"'),
@@ -232,5 +234,22 @@ def test_an_answers_gemini_parts_and_model_travel_through_export_and_import() ->
     (new_id,) = import_json(target, exported)
     imported = target.messages(new_id)[1]
     assert (imported.gemini_parts, imported.answered_by) == (parts, "gemini-3.6-flash")
+    source.close()
+    target.close()
+
+
+def test_a_chats_code_execution_and_url_context_toggles_travel_through_export_and_import() -> None:
+    source = ChatStore.open(None)
+    on = source.create_chat("m", "Tools", code_execution=True, url_context=True)
+    source.create_chat("m", "No tools")
+    exported = json.loads(export_json(source))
+    assert (exported[0]["code_execution"], exported[0]["url_context"]) == (True, True)
+    assert "code_execution" not in exported[1] and "url_context" not in exported[1]  # as before for other chats
+    target = ChatStore.open(None)
+    import_json(target, json.dumps(exported))
+    by_title = {c.title: c for c in target.list_chats()}
+    assert (by_title["Tools"].code_execution, by_title["Tools"].url_context) == (True, True)
+    assert (by_title["No tools"].code_execution, by_title["No tools"].url_context) == (False, False)
+    assert on.id
     source.close()
     target.close()

@@ -181,5 +181,7 @@ def test_the_newest_fixture_reads_back_an_answers_gemini_parts_and_its_model(tmp
         assert answer.answered_by == "gemini-3.6-flash"
         assert answer.gemini_parts is not None and answer.gemini_parts[1] == {"text": answer.text}
         assert answer.gemini_parts[2]["thoughtSignature"]
+        code = next(c for c in store.list_chats() if c.title == "Code")
+        assert (code.code_execution, code.url_context, chat.code_execution) == (True, True, False)
     finally:
         store.close()

@@ -234,3 +234,36 @@ def test_a_thinking_level_the_model_refuses_still_gets_an_answer_and_the_status_
     assert rows(data_dir, "select text, status from messages where role = 'model'") == [("Here you are.", "complete")]
     said = live.window.statusBar().currentMessage()
     assert "does not accept the thinking level “minimal”, so gemchat asked without it" in said
+
+
+def test_ctrl_shift_x_and_ctrl_shift_l_let_gemini_run_code_and_read_links_and_show_the_code_output_and_pages(
+        live: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Any) -> None:
+    shift = CTRL | Qt.KeyboardModifier.ShiftModifier
+    code, links = live.window.actions_by_name["code_execution"], live.window.actions_by_name["url_context"]
+    qtbot.keyClick(live.window.composer, Qt.Key.Key_X, shift)
+    qtbot.keyClick(live.window.composer, Qt.Key.Key_L, shift)
+    assert code.isChecked() and links.isChecked()
+    gemini.enqueue(Reply.text(["Computing."], raw_parts=[
+        {"executableCode": {"language": "PYTHON", "code": "print(6 * 7)"}},
+        {"codeExecutionResult": {"outcome": "OUTCOME_OK", "output": "42\n"}},
+        {"text": "The page agrees: 42."}],
+        url_context={"urlMetadata": [
+            {"retrievedUrl": "https://example.com/answer", "urlRetrievalStatus": "URL_RETRIEVAL_STATUS_SUCCESS"},
+            {"retrievedUrl": "https://example.com/gone", "urlRetrievalStatus": "URL_RETRIEVAL_STATUS_ERROR"}]}))
+    type_and_send(qtbot, live, "What is 6 times 7? See https://example.com/answer")
+    wait_answer_done(qloop, live)
+
+    assert camel_case(last_stream(gemini).body)["tools"] == [{"codeExecution": {}}, {"urlContext": {}}]
+    page = shown(live)
+    assert "Computing." in page and "print(6 * 7)" in page and "42" in page and "The page agrees: 42." in page
+    assert page.index("print(6 * 7)") < page.index("output") < page.index("The page agrees")
+    assert "Pages read:  https://example.com/answer  ·  https://example.com/gone (could not be read)" in page
+    assert ("https://example.com/answer", "https://example.com/answer") in anchors(live)
+    assert rows(data_dir, "select code_execution, url_context, google_search from chats") == [(1, 1, 0)]
+
+    chat_id = live.session.chat.id
+    run(qloop, live.session.new_chat())
+    assert not code.isChecked() and not links.isChecked()  # a new chat starts without tools
+    run(qloop, live.session.open_chat(chat_id))
+    assert code.isChecked() and links.isChecked()
+    assert "Pages read:" in shown(live)

@@ -44,6 +44,36 @@ class AnswerParts:
             self.parts.append(dict(part))
 
 
+_OUTCOMES = {
+    "OUTCOME_FAILED": "The code failed:",
+    "OUTCOME_DEADLINE_EXCEEDED": "The code ran out of time:",
+}
+
+
+def answer_text(part: dict[str, Any]) -> str:
+    """What a part adds to the answer's Markdown: its text, or code execution as fenced blocks.
+
+    Gemini's code execution sends the code it ran (`executableCode`) and what
+    came of it (`codeExecutionResult`) as parts of their own: they are shown as
+    a code block labelled with its language, then an `output` block, with a line
+    before it when the code failed or ran out of time. Thoughts add nothing here.
+    """
+    if part.get("thought"):
+        return ""
+    if isinstance(part.get("text"), str):
+        return str(part["text"])
+    code = part.get("executableCode")
+    if isinstance(code, dict):
+        language = str(code.get("language") or "").lower().replace("language_unspecified", "")
+        return f"\n\n```{language}\n{str(code.get('code') or '').rstrip()}\n```\n\n"
+    result = part.get("codeExecutionResult")
+    if isinstance(result, dict):
+        before = _OUTCOMES.get(str(result.get("outcome") or ""), "")
+        output = str(result.get("output") or "").rstrip() or "(no output)"
+        return (f"\n\n{before}" if before else "") + f"\n\n```output\n{output}\n```\n\n"
+    return ""
+
+
 def visible_text(parts: list[dict[str, Any]]) -> str:
-    """The answer's text as the user reads it: its text parts that are not thoughts."""
-    return "".join(p["text"] for p in parts if isinstance(p.get("text"), str) and not p.get("thought"))
+    """The answer's text as the user reads it, from its parts (see `answer_text`)."""
+    return "".join(answer_text(p) for p in parts)

@@ -21,6 +21,8 @@ _NAMED = (
     (re.compile(r"thinking[ _]?level", re.IGNORECASE), "thinking level"),
     (re.compile(r"thinking|include[ _]?thoughts", re.IGNORECASE), "thinking"),
     (re.compile(r"temperature", re.IGNORECASE), "temperature"),
+    (re.compile(r"code[ _]?execution", re.IGNORECASE), "code execution"),
+    (re.compile(r"url[ _]?context", re.IGNORECASE), "URL context"),
     (re.compile(r"google[ _]?search|search as tool|tool", re.IGNORECASE), "Google Search"),
 )
 
@@ -41,6 +43,8 @@ def _sends(request: GenerationRequest, setting: str) -> bool:
         "thinking": bool(request.thinking_level) or request.include_thoughts,
         "temperature": request.temperature is not None,
         "Google Search": request.google_search,
+        "code execution": request.code_execution,
+        "URL context": request.url_context,
     }[setting]
 
 
@@ -55,6 +59,10 @@ def without(request: GenerationRequest, settings: set[str]) -> GenerationRequest
         changes["temperature"] = None
     if "Google Search" in settings:
         changes["google_search"] = False
+    if "code execution" in settings:
+        changes["code_execution"] = False
+    if "URL context" in settings:
+        changes["url_context"] = False
     return dataclasses.replace(request, **changes) if changes else request  # type: ignore[arg-type]
 
 

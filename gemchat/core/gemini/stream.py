@@ -25,7 +25,7 @@ from gemchat.core.errors import (
     from_finish_reason,
 )
 from gemchat.core.gemini.closing import SdkCall
-from gemchat.core.gemini.parts import AnswerParts, wire_part
+from gemchat.core.gemini.parts import AnswerParts, answer_text, wire_part
 from gemchat.core.gemini.refused_settings import notice, refused_setting, without
 from gemchat.core.gemini.retry import delay_before_retry
 from gemchat.core.gemini.sdk import is_network_error, load_sdk
@@ -175,7 +175,7 @@ async def _question_and_config(request: GenerationRequest, media: dict[str, dict
         system_instruction=utf8(request.system_instruction) if request.system_instruction else None,
         temperature=request.temperature,
         thinking_config=thinking,
-        tools=[types.Tool(google_search=types.GoogleSearch())] if request.google_search else None,
+        tools=_tools(request) or None,
         http_options=types.HttpOptions(extra_body={"contents": history}),
         # gemchat passes no Python functions as tools. Left on, the SDK's automatic function
         # calling keeps every chunk's content until the stream ends (for its history): 300 kB
@@ -184,6 +184,20 @@ async def _question_and_config(request: GenerationRequest, media: dict[str, dict
         automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
     )
     return question, config
+
+
+def _tools(request: GenerationRequest) -> list[Any]:
+    """The tools the chat has on, as the SDK's `Tool`s."""
+    from google.genai import types
+
+    tools: list[Any] = []
+    if request.google_search:
+        tools.append(types.Tool(google_search=types.GoogleSearch()))
+    if request.code_execution:
+        tools.append(types.Tool(code_execution=types.ToolCodeExecution()))
+    if request.url_context:
+        tools.append(types.Tool(url_context=types.UrlContext()))
+    return tools
 
 
 def _failure(backend: GeminiBackend, request: GenerationRequest, media: dict[str, dict[str, Any]],
@@ -231,16 +245,29 @@ def _events_from_chunk(chunk: Any, redact: Callable[[str], str], kept: AnswerPar
     for candidate in chunk.candidates or []:
         content = candidate.content
         for part in (content.parts if content and content.parts else []):
-            kept.add(wire_part(part))
-            if part.text:
-                if part.thought:
-                    events.append(StreamEvent(thought=part.text))
-                else:
+            if part.text is not None and part.thought and not part.thought_signature:
+                kept.add({"text": part.text, "thought": True})  # the common cases, without pydantic's dump
+                events.append(StreamEvent(thought=part.text))
+                continue
+            if part.text is not None and not part.thought and not part.thought_signature:
+                kept.add({"text": part.text})
+                if part.text:
                     events.append(StreamEvent(text=part.text))
+                continue
+            wire = wire_part(part)
+            kept.add(wire)
+            if part.text and part.thought:
+                events.append(StreamEvent(thought=part.text))
+            elif text := answer_text(wire):
+                events.append(StreamEvent(text=text))
         if candidate.grounding_metadata is not None:
             found = candidate.grounding_metadata.model_dump(mode="json", exclude_none=True)
             if found:
                 events.append(StreamEvent(grounding=found))
+        if candidate.url_context_metadata is not None:
+            read = candidate.url_context_metadata.model_dump(mode="json", exclude_none=True)
+            if read.get("url_metadata"):
+                events.append(StreamEvent(grounding={"url_context_metadata": read}))
         if candidate.finish_reason:
             reason = enum_name(candidate.finish_reason)
             if reason not in ("STOP", "FINISH_REASON_UNSPECIFIED") and reason not in CUT_OFF_REASONS:

@@ -136,11 +136,12 @@ class MessageWriter:
         """
         if not message.grounding:
             return
-        from gemchat.core.grounding import search_queries, search_url, sources
+        from gemchat.core.grounding import pages_read, search_queries, search_url, sources
 
         found = sources(message.grounding)
         queries = search_queries(message.grounding)
-        if not found and not queries:
+        read = pages_read(message.grounding)
+        if not found and not queries and not read:
             return
         formats = self._formats.ready()
         plain = QTextCharFormat(formats.note)
@@ -166,6 +167,18 @@ class MessageWriter:
                 if n:
                     cursor.insertText("  ·  ", plain)
                 cursor.insertText(query, formats.link(search_url(query), f"Search Google for “{query}”"))
+        if read:
+            cursor.insertBlock(block, plain)
+            cursor.insertText("Pages read:  ", heading)
+            for n, page in enumerate(read):
+                if n:
+                    cursor.insertText("  ·  ", plain)
+                if page.linkable:
+                    cursor.insertText(page.url, formats.link(page.url, page.url))
+                else:
+                    cursor.insertText(page.url, plain)
+                if not page.read:
+                    cursor.insertText(f" ({page.status})", plain)
 
     def insert_status(self, cursor: QTextCursor, message: Message) -> None:
         """What happened to a message, under it: why it stopped, its versions, its usage."""

@@ -28,7 +28,7 @@ def test_streamed_text_is_joined_and_a_signature_stays_on_the_part_it_came_on() 
     assert kept.parts == [{"text": "**Plan** it.", "thought": True}, {"text": "Hello"},
                           {"text": "", "thoughtSignature": SIGNATURE}, {"text": " again"},
                           {"executableCode": {"language": "PYTHON", "code": "print(1)"}}, {"text": "!"}]
-    assert visible_text(kept.parts) == "Hello again!"
+    assert visible_text(kept.parts) == "Hello again\n\n```python\nprint(1)\n```\n\n!"
 
 
 def test_a_streamed_answer_brings_its_parts_with_the_signature_gemini_put_on_its_last_empty_part(

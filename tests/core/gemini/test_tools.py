@@ -1,0 +1,52 @@
+"""A chat's tools beside Google Search: code execution (the code Gemini ran and its output shown as blocks) and URL
+context (the pages it read), through the real SDK and the loopback server."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from gemchat.core.grounding import pages_read
+from tests.core.gemini.helpers import backend_for, collect, request, stream_bodies, texts
+from tests.fakes.gemini_server import FakeGemini, Reply
+
+CODE = {"executableCode": {"language": "PYTHON", "code": "print(6 * 7)\n"}}
+RESULT = {"codeExecutionResult": {"outcome": "OUTCOME_OK", "output": "42\n"}}
+
+
+def test_each_tool_a_chat_has_on_is_sent_and_none_when_all_are_off(gemini: FakeGemini) -> None:
+    asyncio.run(collect(backend_for(gemini), dataclasses.replace(
+        request("q"), google_search=True, code_execution=True, url_context=True)))
+    asyncio.run(collect(backend_for(gemini), request("q")))
+    with_tools, without = stream_bodies(gemini)
+    assert with_tools["tools"] == [{"googleSearch": {}}, {"codeExecution": {}}, {"urlContext": {}}]
+    assert "tools" not in without
+
+
+def test_code_gemini_ran_and_its_output_become_blocks_of_the_answer_between_its_words(gemini: FakeGemini) -> None:
+    gemini.enqueue(Reply.text(["Let me compute that."], raw_parts=[CODE, RESULT, {"text": "It is 42."}]))
+    events = asyncio.run(collect(backend_for(gemini), dataclasses.replace(request("6 times 7?"),
+                                                                           code_execution=True)))
+    assert texts(events) == ("Let me compute that.\n\n```python\nprint(6 * 7)\n```\n\n"
+                             "\n\n```output\n42\n```\n\nIt is 42.")
+    [parts] = [e.gemini_parts for e in events if e.gemini_parts]
+    assert parts == [{"text": "Let me compute that."}, CODE, RESULT, {"text": "It is 42."}]
+
+
+def test_code_that_failed_says_so_before_its_output(gemini: FakeGemini) -> None:
+    failed = {"codeExecutionResult": {"outcome": "OUTCOME_FAILED", "output": "ZeroDivisionError: division by zero"}}
+    gemini.enqueue(Reply.text(["Trying."], raw_parts=[CODE, failed]))
+    events = asyncio.run(collect(backend_for(gemini), dataclasses.replace(request("q"), code_execution=True)))
+    assert "The code failed:\n\n```output\nZeroDivisionError: division by zero\n```" in texts(events)
+
+
+def test_the_pages_url_context_read_arrive_with_whether_each_could_be_read(gemini: FakeGemini) -> None:
+    gemini.enqueue(Reply.text(["Summary."], url_context={"urlMetadata": [
+        {"retrievedUrl": "https://example.com/a", "urlRetrievalStatus": "URL_RETRIEVAL_STATUS_SUCCESS"},
+        {"retrievedUrl": "https://example.com/paid", "urlRetrievalStatus": "URL_RETRIEVAL_STATUS_PAYWALL"}]}))
+    events = asyncio.run(collect(backend_for(gemini), dataclasses.replace(request("Sum up https://example.com/a"),
+                                                                           url_context=True)))
+    [grounding] = [e.grounding for e in events if e.grounding]
+    pages = pages_read(grounding)
+    assert [(p.url, p.read, p.status) for p in pages] == [("https://example.com/a", True, "read"),
+                                                         ("https://example.com/paid", False, "behind a paywall")]
