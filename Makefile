@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint coverage bench package install-desktop mutants clean
+.PHONY: run test lint coverage bench package deb install-desktop mutants clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ $(PACKAGE_STAMP): $(STAMP)
 
 package: $(PACKAGE_STAMP)
 	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build packaging/gemchat.spec
+
+# Debian package dist/gemchat_<version>_amd64.deb from that build (README's "Debian package"; needs dpkg-deb).
+deb: package
+	$(PY) packaging/build_deb.py
 
 # Mutation testing of gemchat/core and gemchat/storage (README's "Mutation testing"); not part of `make test`.
 # One worker by default (MUTANT_CHILDREN=2 on an idle machine); results are kept in mutants/, so a

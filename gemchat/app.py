@@ -278,7 +278,9 @@ def qt_application() -> QApplication:
     qt_app = cast(QApplication, QApplication.instance() or QApplication([sys.argv[0]]))
     qt_app.setApplicationName("gemchat")
     qt_app.setApplicationDisplayName("gemchat")
-    qt_app.setDesktopFileName("gemchat")
+    # The launcher's file name (packaging/install_desktop.py's DESKTOP_ID): Wayland compositors and KDE
+    # match the window to its entry by it.
+    qt_app.setDesktopFileName("io.github.gemchat.gemchat")
     return qt_app
 
 

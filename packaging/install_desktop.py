@@ -7,10 +7,14 @@ theme under $XDG_DATA_HOME/icons. Nothing goes outside $XDG_DATA_HOME
 
 The entry runs the packaged app (dist/gemchat/gemchat) when it has been built
 with `make package`, else the virtualenv's `gemchat` script; either way by
-absolute path, since a launcher does not see the PATH of a shell. Its
-StartupWMClass matches the WM_CLASS Qt sets ("gemchat", from
-setDesktopFileName and the application name), so the window is grouped under
-this launcher.
+absolute path, since a launcher does not see the PATH of a shell. The Debian
+package (packaging/build_deb.py) renders its entry with `desktop_entry` too,
+from the same template, with the command `gemchat` instead.
+
+The file is named for the reverse-DNS id AppStream asks for (DESKTOP_ID), the
+name Qt gives Wayland compositors as the window's app id (setDesktopFileName in
+gemchat/app.py); StartupWMClass matches the WM_CLASS Qt sets on X11 ("gemchat",
+the application name). Either way the window is grouped under this launcher.
 
 Stdlib only, so it also runs with a Python that has not got gemchat installed.
 """
@@ -30,7 +34,10 @@ RESOURCES = ROOT / "gemchat" / "resources"
 TEMPLATE = RESOURCES / "gemchat.desktop"
 FROZEN_EXECUTABLE = ROOT / "dist" / "gemchat" / "gemchat"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
-APP_ID = "gemchat"
+DESKTOP_ID = "io.github.gemchat.gemchat"
+ICON_NAME = "gemchat"
+# What earlier versions of this script installed the entry as; removed on install and uninstall.
+LEGACY_DESKTOP_FILE = "gemchat.desktop"
 
 
 def data_home() -> Path:
@@ -60,12 +67,18 @@ def exec_value(executable: Path) -> str:
     return ('"' + quoted + '"').replace("\\", "\\\\")
 
 
-def desktop_entry(executable: Path) -> str:
-    """The template with Exec (and TryExec, so a deleted build hides the entry) pointing at `executable`."""
+def desktop_entry(executable: Path | str) -> str:
+    """The template with Exec (and TryExec, so a deleted build hides the entry) running `executable`.
+
+    `executable` is an absolute path, or a bare command name looked up in PATH
+    (the Debian package's `gemchat`). The template's arguments after its own
+    command (the `%F` that passes files dropped on the launcher) are kept.
+    """
     lines: list[str] = []
     for line in TEMPLATE.read_text(encoding="utf-8").splitlines():
         if line.startswith("Exec="):
-            lines.append(f"Exec={exec_value(executable)}")
+            _command, _, arguments = line.removeprefix("Exec=").partition(" ")
+            lines.append(" ".join(filter(None, (f"Exec={exec_value(Path(executable))}", arguments))))
             lines.append(f"TryExec={str(executable).replace(chr(92), chr(92) * 2)}")
         elif not line.startswith("TryExec="):
             lines.append(line)
@@ -74,13 +87,29 @@ def desktop_entry(executable: Path) -> str:
 
 def installed_paths(base: Path) -> dict[Path, Path | None]:
     """Destination -> source (None for the generated .desktop file)."""
-    paths: dict[Path, Path | None] = {base / "applications" / f"{APP_ID}.desktop": None}
+    paths: dict[Path, Path | None] = {base / "applications" / f"{DESKTOP_ID}.desktop": None}
     for size in ICON_SIZES:
-        paths[base / "icons" / "hicolor" / f"{size}x{size}" / "apps" / f"{APP_ID}.png"] = (
+        paths[base / "icons" / "hicolor" / f"{size}x{size}" / "apps" / f"{ICON_NAME}.png"] = (
             RESOURCES / f"gemchat-{size}.png"
         )
-    paths[base / "icons" / "hicolor" / "scalable" / "apps" / f"{APP_ID}.svg"] = RESOURCES / "gemchat.svg"
+    paths[base / "icons" / "hicolor" / "scalable" / "apps" / f"{ICON_NAME}.svg"] = RESOURCES / "gemchat.svg"
     return paths
+
+
+def _remove_legacy_entry(base: Path) -> list[Path]:
+    """The entry an earlier version installed under the old name, so the menu does not list gemchat twice.
+
+    Only a file this script wrote is removed: its StartupWMClass says so.
+    """
+    legacy = base / "applications" / LEGACY_DESKTOP_FILE
+    try:
+        ours = "StartupWMClass=gemchat" in legacy.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    if ours:
+        legacy.unlink()
+        return [legacy]
+    return []
 
 
 def _refresh_caches(base: Path) -> None:
@@ -119,6 +148,7 @@ def install(base: Path, executable: Path) -> list[Path]:
             shutil.copyfile(source, destination)
         destination.chmod(0o644)
         written.append(destination)
+    _remove_legacy_entry(base)
     _refresh_caches(base)
     return written
 
@@ -127,6 +157,7 @@ def uninstall(base: Path) -> list[Path]:
     removed = [path for path in installed_paths(base) if path.exists()]
     for path in removed:
         path.unlink()
+    removed += _remove_legacy_entry(base)
     _refresh_caches(base)
     return removed
 
