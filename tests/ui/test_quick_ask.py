@@ -90,7 +90,7 @@ def test_a_follow_up_in_the_quick_window_stays_in_its_chat_and_ctrl_n_starts_ano
 
     assert quick.chat_id == first_chat
     follow_up = [r for r in gemini_env.requests if r.kind == "stream"][-1]
-    said = [c["parts"][0]["text"] for c in follow_up.body["contents"]]
+    said = [p["text"] for c in follow_up.body["contents"] for p in c["parts"] if not p.get("thought")]
     assert said == ["First quick question", "You said: First quick question", "And a follow-up"]
     shown = quick.view.toPlainText()
     assert shown.index("First quick question") < shown.index("And a follow-up")
