@@ -233,8 +233,17 @@ def from_finish_reason(reason: str, finish_message: str | None = None,
 
 
 
-def empty_answer(finish_reason: str | None) -> GemchatError:
-    """A stream that ended normally without a word: a blank bubble would look like a hang or a bug."""
+def empty_answer(finish_reason: str | None, function_calls: Iterable[str] = ()) -> GemchatError:
+    """A stream that ended normally without a word: a blank bubble would look like a hang or a bug.
+
+    `function_calls`: the functions Gemini asked to call instead of answering (gemchat offers none).
+    """
+    called = list(dict.fromkeys(function_calls))
+    if called:
+        names = ", ".join(f"“{name}”" for name in called)
+        words = (f"Gemini asked to call {'a function' if len(called) == 1 else 'functions'} ({names}) instead of "
+                 "answering, and gemchat offers none. Retry, or rephrase your message.")
+        return GemchatError(ErrorKind.EMPTY, words, f"function call only: {', '.join(called)}")
     if finish_reason in CUT_OFF_REASONS:
         words = "Gemini reached its length limit before writing anything. Retry, or ask for less."
     else:

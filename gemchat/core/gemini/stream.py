@@ -132,7 +132,8 @@ async def _attempt(backend: GeminiBackend, request: GenerationRequest,
         if refused is not None:
             raise refused
         if not said_something:
-            raise empty_answer(finish_reason)
+            raise empty_answer(finish_reason, (str(p["functionCall"].get("name") or "?") for p in kept.parts
+                                               if isinstance(p.get("functionCall"), dict)))
         if finish_reason is None:  # cut short: what arrived was yielded, and is kept as cut off
             log.warning("answer %s: the stream ended without a finish reason", request.request_id or "-")
             yield StreamEvent(finish_reason=UNFINISHED)

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+import pytest
+
+from gemchat.core.errors import GemchatError
 from gemchat.core.grounding import pages_read
 from tests.core.gemini.helpers import backend_for, collect, request, stream_bodies, texts
 from tests.fakes.gemini_server import FakeGemini, Reply
@@ -50,3 +53,11 @@ def test_the_pages_url_context_read_arrive_with_whether_each_could_be_read(gemin
     pages = pages_read(grounding)
     assert [(p.url, p.read, p.status) for p in pages] == [("https://example.com/a", True, "read"),
                                                          ("https://example.com/paid", False, "behind a paywall")]
+
+
+def test_an_answer_that_is_only_a_function_call_says_so_in_words(gemini: FakeGemini) -> None:
+    gemini.enqueue(Reply.text([""], raw_parts=[{"functionCall": {"name": "get_weather", "args": {"city": "Oslo"}}}]))
+    with pytest.raises(GemchatError) as info:
+        asyncio.run(collect(backend_for(gemini), request("Weather in Oslo?")))
+    assert info.value.message == ("Gemini asked to call a function (“get_weather”) instead of answering, and gemchat "
+                                  "offers none. Retry, or rephrase your message.")
