@@ -91,7 +91,8 @@ def test_whitespace_only_paste_leaves_send_disabled(app: GemchatApp, gemini: Fak
     type_and_send(qtbot, app, "second question")
     wait_answer_done(qloop, app)
     assert [last_user_text(r) for r in gemini.requests if r.kind == "stream"] == ["first question", "second question"]
-    assert [(c["role"], c["parts"][0]["text"]) for c in last_stream(gemini).body["contents"]] == [
+    assert [(c["role"], next(p["text"] for p in c["parts"] if not p.get("thought")))
+            for c in last_stream(gemini).body["contents"]] == [
         ("user", "first question"), ("model", "You said: first question"), ("user", "second question")]
     assert rows(data_dir, "select text from messages where role = 'user' order by id") == [
         ("first question",), ("second question",)]

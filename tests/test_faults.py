@@ -148,7 +148,7 @@ FAULTS: dict[str, Fault] = {
     "finish reason RECITATION": Fault(
         (Reply.text(["Quoted "], finish_reason="RECITATION"),), ("copyrighted source",), "Quoted ", "error", 1),
     "finish reason OTHER": Fault(
-        (Reply.text(["Odd "], finish_reason="OTHER"),), ("stopped this answer early (OTHER)",), "Odd ", "error", 1),
+        (Reply.text(["Odd "], finish_reason="OTHER"),), ("stopped this answer early, and gave no reason",), "Odd ", "error", 1),
     "finish reason MAX_TOKENS": Fault(
         (Reply.text(["Long "], finish_reason="MAX_TOKENS"),), ("maximum length", "Continue"), "Long ",
         "interrupted", 1),
