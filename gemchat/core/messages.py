@@ -55,6 +55,7 @@ class Chat:
     google_search: bool = False  # answers are grounded with Google Search (the chat's toggle)
     code_execution: bool = False  # Gemini may write and run Python to answer (the chat's toggle)
     url_context: bool = False  # Gemini may read the web pages a message links to (the chat's toggle)
+    thinking_level: str = ""  # "" as in Settings; "default" the model's own; else minimal/low/medium/high
 
 
 @dataclass(slots=True)

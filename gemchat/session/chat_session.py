@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from gemchat.core.errors import ErrorKind, GemchatError
 from gemchat.core.gemini import GeminiBackend
 from gemchat.core.messages import Attachment, Chat, Message, SearchHit
+from gemchat.core.thinking import accepted_levels
 from gemchat.files import write_atomically
 from gemchat.session.attachments import add_bytes, add_files
 from gemchat.session.chat_list import ChatList
@@ -231,8 +232,14 @@ class ChatSession(QObject):
             self._titles.keep(chat_id)
             self.tasks.start(self._chats.rename(chat_id, title))
 
-    def set_chat_options(self, model: str, system_instruction: str) -> None:
-        self._chats.set_chat_options(model, system_instruction)
+    def set_chat_options(self, model: str, system_instruction: str, thinking_level: str | None = None) -> None:
+        """The open chat's model, system instruction and (unless None) its own thinking level."""
+        self._chats.set_chat_options(model, system_instruction, thinking_level)
+
+    def thinking_levels(self, model: str) -> tuple[str, ...] | None:
+        """The thinking levels `model` takes (() none, None unknown), as far as gemchat knows (`core.thinking`)."""
+        backend = self._backend_factory()
+        return accepted_levels(model, backend.model_thinks(model) if backend is not None else None)
 
     def delete_chat(self, chat_id: int) -> None:
         self._chats.delete_chat(chat_id)

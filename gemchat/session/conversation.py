@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 from gemchat.core.gemini import GeminiBackend
 from gemchat.core.messages import Attachment, Chat, GenerationRequest, Message, Role, Status
+from gemchat.core.thinking import level_to_send
 from gemchat.session.chat_list import ChatList
 from gemchat.session.generation import AnswerStream, Generation
 from gemchat.session.streams import Streams
@@ -249,15 +250,19 @@ class Conversation(QObject):
         return generation
 
     def _request(self, chat: Chat, history: list[Message], continuing: bool) -> GenerationRequest:
+        backend = self._backend_factory()
+        thinks = backend.model_thinks(chat.model) if backend is not None else None
+        chosen = chat.thinking_level or self._settings.thinking_level  # the chat's own, else the default
         return GenerationRequest(
             model=chat.model,
             history=history,
             system_instruction=chat.system_instruction,
-            thinking_level=self._settings.thinking_level,
+            # Only a level the chat's model takes; "default" (and one it does not take) leave it to the model.
+            thinking_level=level_to_send("" if chosen == "default" else chosen, chat.model, thinks),
             temperature=self._settings.temperature,
             follow_up=CONTINUE_PROMPT if continuing else None,
             request_id=secrets.token_hex(4),
-            include_thoughts=self._settings.show_thoughts,
+            include_thoughts=self._settings.show_thoughts and thinks is not False,
             google_search=chat.google_search,
             code_execution=chat.code_execution,
             url_context=chat.url_context,

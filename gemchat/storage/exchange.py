@@ -3,7 +3,8 @@
 The JSON shape is a contract with scripts and with `gemchat import`:
 a list of chats, oldest first, each
 `{"id", "title", "created_at", "model", "system_instruction", "google_search", "messages": [...]}`
-(and `"code_execution": true`, `"url_context": true` for a chat with those tools on)
+(and `"code_execution": true`, `"url_context": true` for a chat with those tools on, and
+`"thinking_level"` for a chat with its own)
 and each message `{"role", "text", "status", "error", "created_at", "attachments", "grounding",
 "thoughts"}`; `attachments` is a list of `{"name", "mime_type", "sha256", "size"}`. An answer
 whose parts gemchat kept also has `"gemini_parts"` (the API's JSON, thought signatures
@@ -38,6 +39,7 @@ from gemchat.storage.store import ChatStore
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 _ROLES = {r.value for r in Role}
+_THINKING_LEVELS = frozenset({"", "default", "minimal", "low", "medium", "high"})
 _STATUSES = {s.value for s in Status}
 
 
@@ -50,6 +52,7 @@ def chat_to_dict(chat: Chat, messages: list[Message]) -> dict[str, Any]:
         "system_instruction": chat.system_instruction,
         "google_search": chat.google_search,
         **{tool: True for tool in ("code_execution", "url_context") if getattr(chat, tool)},
+        **({"thinking_level": chat.thinking_level} if chat.thinking_level else {}),
         "messages": [
             {
                 "role": m.role.value,
@@ -207,7 +210,11 @@ def _parse_chat(raw: Any, n: int) -> tuple[Chat, list[Message]]:
         tools[tool] = raw.get(tool, False)
         if not isinstance(tools[tool], bool):
             raise ImportFormatError(f"{where}: \"{tool}\" must be true or false")
-    return Chat(0, title, created, updated, model, system or None, **tools), messages
+    thinking = raw.get("thinking_level", "")
+    if thinking not in _THINKING_LEVELS:
+        raise ImportFormatError(f"{where}: \"thinking_level\" must be one of "
+                                f"{', '.join(sorted(level for level in _THINKING_LEVELS if level))}, or left out")
+    return Chat(0, title, created, updated, model, system or None, **tools, thinking_level=thinking), messages
 
 
 def _parse_message(raw: Any, where: str) -> Message:

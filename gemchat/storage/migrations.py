@@ -207,6 +207,11 @@ def _v6_code_execution_and_url_context(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v7_chat_thinking_level(conn: sqlite3.Connection) -> None:
+    """A chat's own thinking level: '' follows Settings, 'default' leaves it to the model, else the level."""
+    _run(conn, "ALTER TABLE chats ADD COLUMN thinking_level TEXT NOT NULL DEFAULT '';")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_chats_and_messages,
     _v2_full_text_search,
@@ -214,6 +219,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v4_attachments_grounding_thoughts,
     _v5_gemini_parts,
     _v6_code_execution_and_url_context,
+    _v7_chat_thinking_level,
 )
 LATEST = len(MIGRATIONS)
 

@@ -32,7 +32,10 @@ from gemchat.storage.search import search
 
 log = logging.getLogger(__name__)
 
-_CHAT_COLUMNS = "id, title, created_at, updated_at, model, system_instruction, google_search, code_execution, url_context"
+_CHAT_COLUMNS = (
+    "id, title, created_at, updated_at, model, system_instruction, google_search, code_execution, url_context, "
+    "thinking_level"
+)
 TOOLS = ("google_search", "code_execution", "url_context")  # a chat's tool toggles: their columns, and Chat's fields
 _MESSAGE_COLUMNS = (
     "id, chat_id, role, text, status, created_at, error, parent_id, finish_reason, usage, first_token_ms, duration_ms"
@@ -52,7 +55,7 @@ def _clean(text: str) -> str:
 def _chat(row: Sequence[Any]) -> Chat:
     return Chat(id=row[0], title=row[1], created_at=row[2], updated_at=row[3], model=row[4],
                 system_instruction=row[5], google_search=bool(row[6]), code_execution=bool(row[7]),
-                url_context=bool(row[8]))
+                url_context=bool(row[8]), thinking_level=row[9] or "")
 
 
 def _json_object(text: str | None) -> dict[str, Any] | None:
@@ -190,9 +193,12 @@ class ChatStore:
             raise ValueError(f"no tool {tool!r}")
         self._write(f"UPDATE chats SET {tool} = ? WHERE id = ?", (int(on), chat_id))
 
-    def set_chat_options(self, chat_id: int, model: str, system_instruction: str | None) -> None:
-        self._write("UPDATE chats SET model = ?, system_instruction = ? WHERE id = ?",
-                    (_clean(model), _clean(system_instruction) if system_instruction else None, chat_id))
+    def set_chat_options(self, chat_id: int, model: str, system_instruction: str | None,
+                         thinking_level: str | None = None) -> None:
+        """The chat's model, system instruction and (unless None) thinking level."""
+        self._write("UPDATE chats SET model = ?, system_instruction = ?, thinking_level = coalesce(?, thinking_level) "
+                    "WHERE id = ?",
+                    (_clean(model), _clean(system_instruction) if system_instruction else None, thinking_level, chat_id))
 
     def delete_chat(self, chat_id: int) -> None:
         with self.transaction() as conn:
@@ -460,10 +466,10 @@ class ChatStore:
             for chat, messages in chats:
                 cursor = conn.execute(
                     "INSERT INTO chats (title, created_at, updated_at, model, system_instruction, google_search, "
-                    "code_execution, url_context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "code_execution, url_context, thinking_level) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (_clean(chat.title), chat.created_at, chat.updated_at, _clean(chat.model),
                      _clean(chat.system_instruction) if chat.system_instruction else None, int(chat.google_search),
-                     int(chat.code_execution), int(chat.url_context)),
+                     int(chat.code_execution), int(chat.url_context), chat.thinking_level),
                 )
                 chat_id = cursor.lastrowid
                 parent = None

@@ -207,7 +207,8 @@ class Dialogs(QObject):
             return
         from gemchat.ui.chat_options_dialog import ChatOptionsDialog
 
-        dialog = ChatOptionsDialog(chat, session.list_models, session.tasks, self._window)
+        dialog = ChatOptionsDialog(chat, session.list_models, session.tasks, self._window,
+                                   levels_for=session.thinking_levels, default_level=self._settings.thinking_level)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: session.set_chat_options(*dialog.values()))
         dialog.open()

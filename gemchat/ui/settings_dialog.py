@@ -115,6 +115,8 @@ class SettingsDialog(QDialog):
         for level in THINKING_LEVELS:
             self.thinking.addItem(level.capitalize() if level else "Model default", level)
         self.thinking.setCurrentIndex(THINKING_LEVELS.index(settings.thinking_level))
+        self.thinking.setToolTip("For chats left “As in Settings” (Ctrl+Shift+M sets a chat's own); sent only to "
+                                 "models that take that level, others decide for themselves")
         self.show_thoughts = QCheckBox("Show thoughts (a summary, in a collapsed Thinking section)")
         self.show_thoughts.setToolTip("Asks thinking models for a summary of their thoughts (include_thoughts).")
         self.show_thoughts.setChecked(settings.show_thoughts)

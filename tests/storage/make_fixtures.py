@@ -129,8 +129,15 @@ def _v6_rows(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE chats SET code_execution = 1, url_context = 1 WHERE title = 'Code'")
 
 
+def _v7_rows(conn: sqlite3.Connection) -> None:
+    """Version 7 keeps a chat's own thinking level."""
+    conn.execute("UPDATE chats SET thinking_level = 'high' WHERE title = 'Code'")
+
+
 # Rows that only a schema from that version on can hold; run after the migrations up to it.
-EXTRAS: dict[int, Callable[[sqlite3.Connection], None]] = {3: _v3_rows, 4: _v4_rows, 5: _v5_rows, 6: _v6_rows}
+EXTRAS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    3: _v3_rows, 4: _v4_rows, 5: _v5_rows, 6: _v6_rows, 7: _v7_rows,
+}
 
 
 def build(version: int, path: Path) -> None:

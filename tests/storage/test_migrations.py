@@ -183,5 +183,6 @@ def test_the_newest_fixture_reads_back_an_answers_gemini_parts_and_its_model(tmp
         assert answer.gemini_parts[2]["thoughtSignature"]
         code = next(c for c in store.list_chats() if c.title == "Code")
         assert (code.code_execution, code.url_context, chat.code_execution) == (True, True, False)
+        assert (code.thinking_level, chat.thinking_level) == ("high", "")
     finally:
         store.close()

@@ -21,7 +21,7 @@ from gemchat.ui.keymap import KEYMAP, QUICK_KEYMAP
 from gemchat.ui.search_dialog import SearchDialog
 from tests.conftest import run, until
 from tests.driving import expect_answer, in_viewport, last_stream, rows, type_and_send, wait_answer_done
-from tests.fakes.gemini_server import FakeGemini, Reply
+from tests.fakes.gemini_server import FakeGemini, Reply, camel_case
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -528,3 +528,61 @@ def test_unsent_text_is_kept_per_chat_across_switches_and_restarts(
     run(qloop, until(lambda: again.window.composer.toPlainText() == "draft in a new chat", 3))
     again.window.close()
     run(qloop, task)
+
+
+def test_chat_options_offer_only_the_thinking_levels_the_model_takes_and_the_chats_level_is_sent(
+        live, gemini: FakeGemini, qloop, qtbot, data_dir) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from gemchat.ui.chat_options_dialog import ChatOptionsDialog
+
+    live.settings.thinking_level = "minimal"
+    type_and_send(qtbot, live, "hello")
+    wait_answer_done(qloop, live)
+    assert camel_case(last_stream(gemini).body)["generationConfig"]["thinkingConfig"]["thinkingLevel"] == "MINIMAL"
+    live.window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is live.window, timeout=3000)
+    press(qtbot, live, "Ctrl+Shift+M")
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, ChatOptionsDialog) and w.isVisible())
+    offered = lambda: [dialog.thinking.itemText(i) for i in range(dialog.thinking.count())]  # noqa: E731
+    assert offered() == ["As in Settings (Minimal)", "Model default", "Minimal", "Low", "Medium", "High"]
+    dialog.model.setCurrentText("gemini-3.6-pro")  # Pro takes low and high only
+    assert offered() == ["As in Settings (Model default: this model does not take minimal)", "Model default",
+                         "Low", "High"]
+    dialog.thinking.setCurrentIndex(dialog.thinking.findData("high"))
+    with qtbot.waitSignal(dialog.finished, timeout=3000):
+        qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok),
+                         Qt.MouseButton.LeftButton)
+    run(qloop, until(lambda: live.session.chat.thinking_level == "high", 3, "options saved"))
+    type_and_send(qtbot, live, "think hard")
+    wait_answer_done(qloop, live)
+    assert camel_case(last_stream(gemini).body)["generationConfig"]["thinkingConfig"]["thinkingLevel"] == "HIGH"
+    assert rows(data_dir, "select model, thinking_level from chats") == [("gemini-3.6-pro", "high")]
+
+    live.session.set_chat_options("gemini-3.6-pro", "", "")  # as in Settings: minimal, which Pro does not take
+    run(qloop, until(lambda: live.session.chat.thinking_level == "", 3, "options saved"))
+    type_and_send(qtbot, live, "and now")
+    wait_answer_done(qloop, live)
+    assert "thinkingLevel" not in camel_case(last_stream(gemini).body)["generationConfig"].get("thinkingConfig", {})
+
+
+def test_a_model_the_list_says_does_not_think_is_sent_no_thinking_settings_and_other_models_are_not_offered(
+        live, gemini: FakeGemini, qloop, qtbot, data_dir) -> None:
+    gemini.models += [
+        {"name": "models/gemini-2.0-flash", "supportedGenerationMethods": ["generateContent"], "thinking": False,
+         "inputTokenLimit": 1048576},
+        {"name": "models/gemini-2.5-flash-preview-tts", "supportedGenerationMethods": ["generateContent"]},
+        {"name": "models/gemini-3-pro-image-preview", "supportedGenerationMethods": ["generateContent"]},
+        {"name": "models/imagen-4.0-generate-001", "supportedGenerationMethods": ["predict"]},
+    ]
+    names = run(qloop, live.session.list_models())
+    assert sorted(names) == ["gemini-2.0-flash", "gemini-3.6-flash", "gemini-3.6-pro"]
+    live.settings.thinking_level = "low"
+    live.settings.show_thoughts = True
+    type_and_send(qtbot, live, "hello")
+    wait_answer_done(qloop, live)
+    live.session.set_chat_options("gemini-2.0-flash", "")
+    run(qloop, until(lambda: live.session.chat.model == "gemini-2.0-flash", 3, "options saved"))
+    type_and_send(qtbot, live, "no thinking here")
+    wait_answer_done(qloop, live)
+    assert "thinkingConfig" not in camel_case(last_stream(gemini).body).get("generationConfig", {})

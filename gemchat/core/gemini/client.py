@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+NOT_FOR_CHAT = re.compile(r"embedding|tts|aqa|imagen|veo|native-audio|-live\b|-image\b|image-generation")
+"""Models the API lists for generateContent that are made for something other than a chat."""
 
 class GeminiBackend:
     """Streams answers from the Gemini API through the `google-genai` SDK.
@@ -59,6 +63,7 @@ class GeminiBackend:
         self.processing_poll = 2.0
         self.processing_limit = 600.0
         self._token_limits: dict[str, int] = {}
+        self._thinks: dict[str, bool] = {}
         # Generation settings each model refused (400 naming them), left out of its later requests this run.
         self.refused_settings: dict[str, set[str]] = {}
         self.tasks = Tasks()
@@ -148,9 +153,12 @@ class GeminiBackend:
         return response.text or ""
 
     async def list_models(self) -> list[str]:
-        """Names of the models that can chat (support generateContent), without `models/`.
+        """Names of the models that can chat, without `models/`.
 
-        Their input token limits are kept for `input_token_limit`.
+        That is, they support generateContent and are not made for something
+        else (embeddings, speech, images, video, live audio; `NOT_FOR_CHAT`).
+        Each model's input token limit (for `input_token_limit`) and whether it
+        thinks (for `model_thinks`) are kept.
         """
         await load_sdk()
         names = []
@@ -158,10 +166,17 @@ class GeminiBackend:
             actions = model.supported_actions or []
             if "generateContent" in actions and model.name:
                 name = model.name.removeprefix("models/")
-                names.append(name)
                 if model.input_token_limit:
                     self._token_limits[name] = model.input_token_limit
+                if model.thinking is not None:
+                    self._thinks[name] = model.thinking
+                if not NOT_FOR_CHAT.search(name):
+                    names.append(name)
         return names
+
+    def model_thinks(self, model: str) -> bool | None:
+        """Whether the model list says `model` thinks; None until listed, or when it does not say."""
+        return self._thinks.get(model.removeprefix("models/"))
 
     async def input_token_limit(self, model: str) -> int | None:
         """How many tokens `model` takes in one request (`inputTokenLimit` of `models.list`), if known."""
