@@ -187,6 +187,8 @@ def chat_with(**fields: Any) -> dict[str, Any]:
     (json.dumps({"model": "m", "messages": {}}), 'chat 1: "messages" must be a list'),
     (json.dumps({"model": "m", "google_search": "yes"}), 'chat 1: "google_search" must be true or false'),
     (json.dumps({"model": "m", "code_execution": 1}), 'chat 1: "code_execution" must be true or false'),
+    (json.dumps({"model": "m", "thinking_level": "max"}),
+     'chat 1: "thinking_level" must be one of default, high, low, medium, minimal, or left out'),
     (json.dumps({"model": "m", "url_context": None}), 'chat 1: "url_context" must be true or false'),
     (json.dumps({"model": "m", "messages": [{"role": "user", "text": "Fine"}, "x"]}),
      "chat 1, message 2: expected an object, found text"),
@@ -238,9 +240,10 @@ def test_an_answers_gemini_parts_and_model_travel_through_export_and_import() ->
     target.close()
 
 
-def test_a_chats_code_execution_and_url_context_toggles_travel_through_export_and_import() -> None:
+def test_a_chats_tools_and_thinking_level_travel_through_export_and_import() -> None:
     source = ChatStore.open(None)
     on = source.create_chat("m", "Tools", code_execution=True, url_context=True)
+    source.set_chat_options(on.id, "m", None, "high")
     source.create_chat("m", "No tools")
     exported = json.loads(export_json(source))
     assert (exported[0]["code_execution"], exported[0]["url_context"]) == (True, True)
@@ -249,6 +252,8 @@ def test_a_chats_code_execution_and_url_context_toggles_travel_through_export_an
     import_json(target, json.dumps(exported))
     by_title = {c.title: c for c in target.list_chats()}
     assert (by_title["Tools"].code_execution, by_title["Tools"].url_context) == (True, True)
+    assert (by_title["Tools"].thinking_level, by_title["No tools"].thinking_level) == ("high", "")
+    assert exported[0]["thinking_level"] == "high" and "thinking_level" not in exported[1]
     assert (by_title["No tools"].code_execution, by_title["No tools"].url_context) == (False, False)
     assert on.id
     source.close()
