@@ -174,7 +174,17 @@ class StreamEvent:
     upload: UploadProgress | None = None
     uploaded: Attachment | None = None
     gemini_parts: list[dict[str, Any]] | None = None
+    image: ModelImage | None = None  # a picture in the answer (an image model's), its bytes as sent
     notice: str = ""  # something the user should know that is not part of the answer (a setting left out)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelImage:
+    """A picture Gemini put in an answer (`inlineData`): kept in the attachment store by its SHA-256."""
+
+    mime_type: str
+    data: bytes = field(repr=False)
+    sha256: str = ""
 
 
 @dataclass(slots=True)

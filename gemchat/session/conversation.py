@@ -271,7 +271,7 @@ class Conversation(QObject):
 
     async def _generate(self, generation: Generation, request: GenerationRequest) -> None:
         """One answer's stream, then what its end changes: the chat's activity, its title, the listeners."""
-        stream = AnswerStream(generation, request, self._db, self._backend_factory, self.problem.emit,
+        stream = AnswerStream(generation, request, self._db, self._backend_factory, self.problem.emit, files=self._files,
                               debug_log=self._settings.debug_log)
         final = await stream.run()
         try:

@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import mimetypes
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +21,17 @@ from PySide6.QtCore import QObject, Signal
 from gemchat.core import grounding as grounding_metadata
 from gemchat.core.errors import CUT_OFF_REASONS, ErrorKind, GemchatError
 from gemchat.core.gemini import GeminiBackend
-from gemchat.core.messages import GenerationRequest, Message, Role, Status, StreamEvent, utc_now
+from gemchat.core.messages import (
+    Attachment,
+    GenerationRequest,
+    Message,
+    ModelImage,
+    Role,
+    Status,
+    StreamEvent,
+    utc_now,
+)
+from gemchat.storage.attachment_files import AttachmentFiles, AttachmentRefused
 from gemchat.storage.errors import StorageError
 from gemchat.storage.store import ChatStore
 from gemchat.storage.worker import StoreWorker
@@ -93,10 +104,25 @@ class AnswerSaver:
     leaves that beginning, to be shown as cut off at the next start.
     """
 
-    def __init__(self, store: ChatStore, message_id: int) -> None:
+    def __init__(self, store: ChatStore, message_id: int, files: AttachmentFiles | None = None) -> None:
         self._store = store
         self._message_id = message_id
+        self._files = files
         self.failed: StorageError | None = None
+        self.images: list[Attachment] = []  # pictures in the answer, kept in the attachment store
+
+    def keep_image(self, image: ModelImage) -> None:
+        """Puts a picture of the answer in the attachment store; it is the message's from `finish` on.
+
+        Runs on the database thread, so it is kept before the answer's end is written.
+        """
+        if self._files is None:
+            return
+        name = f"image-{len(self.images) + 1}{mimetypes.guess_extension(image.mime_type) or ''}"
+        try:
+            self.images.append(self._files.add_bytes(image.data, name))
+        except (OSError, AttachmentRefused) as exc:
+            log.warning("a picture of answer %s was not kept: %s", self._message_id, exc)
 
     def append(self, text: str) -> None:
         if self.failed is not None:
@@ -116,7 +142,7 @@ class AnswerSaver:
         return self._store.finish_message(
             self._message_id, status, error, finish_reason, usage, first_token_ms, duration_ms,
             text=text if self.failed is not None else None, grounding=grounding, thoughts=thoughts,
-            gemini_parts=gemini_parts, answered_by=answered_by, continued=continued,
+            gemini_parts=gemini_parts, answered_by=answered_by, continued=continued, attachments=self.images,
         )
 
 
@@ -132,14 +158,14 @@ class AnswerStream:
 
     def __init__(self, generation: Generation, request: GenerationRequest, db: StoreWorker,
                  backend_factory: Callable[[], GeminiBackend | None], report: Callable[[str], None],
-                 debug_log: bool = False) -> None:
+                 debug_log: bool = False, files: AttachmentFiles | None = None) -> None:
         self._generation = generation
         self._request = request
         self._db = db
         self._backend_factory = backend_factory
         self._report = report
         self._debug_log = debug_log
-        self._saver = AnswerSaver(db.store, generation.message_id)
+        self._saver = AnswerSaver(db.store, generation.message_id, files)
         self._pending: list[str] = []
         self._last_flush = time.monotonic()
         self._flush_timer: asyncio.TimerHandle | None = None
@@ -204,6 +230,11 @@ class AnswerStream:
             return
         if event.notice:
             self._report(event.notice)
+            return
+        if event.image is not None:
+            if self._first_token_ms is None:
+                self._first_token_ms = int((time.monotonic() - self._started) * 1000)
+            self._db.submit(self._saver.keep_image, event.image)
             return
         if event.gemini_parts is not None:
             self._gemini_parts = event.gemini_parts

@@ -9,6 +9,7 @@ and each message `{"role", "text", "status", "error", "created_at", "attachments
 "thoughts"}`; `attachments` is a list of `{"name", "mime_type", "sha256", "size"}`. An answer
 whose parts gemchat kept also has `"gemini_parts"` (the API's JSON, thought signatures
 included) and `"answered_by"` (the model that wrote it), so an imported chat goes on as it was.
+An answer's `attachments` are pictures Gemini made.
 
 The attached files themselves travel beside the JSON: an export to
 `chats.json` writes them to the folder `chats.attachments/`, each named by its
@@ -240,8 +241,8 @@ def _parse_message(raw: Any, where: str) -> Message:
     if not isinstance(thoughts, str):
         raise ImportFormatError(f"{where}: \"thoughts\" must be text")
     attachments = _parse_attachments(raw.get("attachments") or [], where)
-    if attachments and role != Role.USER:
-        raise ImportFormatError(f"{where}: only questions (\"role\": \"user\") carry attachments")
+    if role != Role.USER and any(not a.mime_type.startswith("image/") for a in attachments):
+        raise ImportFormatError(f"{where}: an answer (\"role\": \"model\") carries only pictures")
     parts = raw.get("gemini_parts")
     if parts is not None and not (isinstance(parts, list) and all(isinstance(p, dict) for p in parts)):
         raise ImportFormatError(f"{where}: \"gemini_parts\" must be a list of objects or null")

@@ -315,7 +315,8 @@ class ChatStore:
                        first_token_ms: int | None = None, duration_ms: int | None = None,
                        text: str | None = None, grounding: dict[str, Any] | None = None,
                        thoughts: str = "", gemini_parts: list[dict[str, Any]] | None = None,
-                       answered_by: str | None = None, continued: bool = False) -> Message:
+                       answered_by: str | None = None, continued: bool = False,
+                       attachments: Sequence[Attachment] = ()) -> Message:
         """Ends a streaming answer: its parts become its text; its status and facts are set.
 
         `text`, when given, is the whole answer and replaces what was saved: used
@@ -323,6 +324,8 @@ class ChatStore:
         `gemini_parts` are what Gemini sent of it (None: nothing whole); for a
         `continued` answer they are added to those kept, and the answer is kept
         as text only when either half is missing or another model wrote the first.
+        `attachments` are pictures in the answer (their files already in the
+        attachment store), added after any it has.
         """
         with self.transaction() as conn:
             if text is None:
@@ -346,6 +349,14 @@ class ChatStore:
                 gemini_parts = earlier + gemini_parts if earlier and gemini_parts and same_model else None
             conn.execute("UPDATE messages SET gemini_parts = ?, answered_by = ? WHERE id = ?",
                          (_json_text(gemini_parts), answered_by if gemini_parts else None, message_id))
+            if attachments:
+                first = conn.execute("SELECT count(*) FROM message_attachments WHERE message_id = ?",
+                                     (message_id,)).fetchone()[0]
+                conn.executemany(
+                    "INSERT INTO message_attachments (message_id, position, sha256, name, mime_type, size) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [(message_id, first + n, a.sha256, _clean(a.name), a.mime_type, a.size)
+                     for n, a in enumerate(attachments)])
             row = conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)).fetchone()
             if row is None:
                 raise LookupError(f"no message {message_id}")
@@ -354,6 +365,7 @@ class ChatStore:
                 "SELECT id FROM messages WHERE chat_id = ? AND parent_id IS ? AND role = ? ORDER BY id",
                 (message.chat_id, message.parent_id, message.role.value))]
             message.version, message.versions = siblings.index(message.id) + 1, len(siblings)
+        self._load_attachments([message])
         return message
 
     @staticmethod

@@ -128,7 +128,8 @@ class AnswerPresenter(QObject):
     def _on_generation_ended(self, message: Message) -> None:
         self.typing.flush()
         self._view.end_answer(message)
-        if message.grounding:
-            self._view.refresh_message(message)  # citations go where Gemini's segments end, known only now
+        if message.grounding or message.attachments:
+            # Citations go where Gemini's segments end, and pictures are kept, known only now.
+            self._view.refresh_message(message)
         self.detach()
         self.answer_ended.emit(message)

@@ -178,7 +178,8 @@ WHERE = "chat 1, message 1, attachment 2"
     (one_question(DOT, {**DOT, "size": True}), f'{WHERE}: "size" must be a number of bytes'),
     (one_question(DOT, {**DOT, "size": "70"}), f'{WHERE}: "size" must be a number of bytes'),
     (one_question(DOT, {**DOT, "size": 1.5}), f'{WHERE}: "size" must be a number of bytes'),
-    (one_question(DOT, role="model"), 'chat 1, message 1: only questions ("role": "user") carry attachments'),
+    (one_question({**DOT, "name": "notes.txt", "mime_type": "text/plain"}, role="model"),
+     'chat 1, message 1: an answer ("role": "model") carries only pictures'),
     (one_question(DOT), "this import carries attached files, and there is nowhere to keep them"),
 ])
 def test_an_import_with_a_bad_attachment_says_which_one_and_adds_nothing(text: str, message: str) -> None:

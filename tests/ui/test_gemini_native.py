@@ -267,3 +267,66 @@ def test_ctrl_shift_x_and_ctrl_shift_l_let_gemini_run_code_and_read_links_and_sh
     run(qloop, live.session.open_chat(chat_id))
     assert code.isChecked() and links.isChecked()
     assert "Pages read:" in shown(live)
+
+
+def picture_png(width: int = 800, height: int = 600) -> bytes:
+    """A real picture, wider than the conversation's column, as an image model sends one."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtGui import QColor, QImage
+
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(QColor("#3366cc"))
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(data.data())
+
+
+def test_a_picture_gemini_makes_shows_in_the_answer_scaled_to_the_column_is_kept_and_goes_back_for_an_edit(
+        live: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, data_dir: Any, tmp_path: Any) -> None:
+    import base64
+    import hashlib
+    import json
+
+    from PySide6.QtGui import QGuiApplication
+
+    png = picture_png()
+    sha = hashlib.sha256(png).hexdigest()
+    gemini.enqueue(Reply.text(["A blue square:"], raw_parts=[
+        {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(png).decode()},
+         "thoughtSignature": "cGljdHVyZS1zaWduYXR1cmU="}]))
+    type_and_send(qtbot, live, "Draw a blue square")
+    wait_answer_done(qloop, live)
+
+    assert rows(data_dir, "select m.role, a.name, a.mime_type, a.size from message_attachments a "
+                          "join messages m on m.id = a.message_id") == [("model", "image-1.png", "image/png", len(png))]
+    assert (data_dir / "attachments" / sha).read_bytes() == png
+    [(kept,)] = rows(data_dir, "select gemini_parts from messages where role = 'model'")
+    assert sha in kept and base64.b64encode(png).decode()[:40] not in kept  # a reference, not the bytes
+    document = live.window.view.document()
+    shown = document.resource(document.ResourceType.ImageResource.value, f"gemchat-picture:{sha}")
+    assert shown is not None and 0 < shown.width() <= live.window.view.viewport().width() and shown.width() < 800
+
+    # Right-click on it: Save Image As… and Copy Image.
+    answer = live.window.view.messages[-1]
+    path = live.window.view._picture_path(answer.id, 0)
+    assert path is not None
+    live.window.view.save_picture(path, str(tmp_path / "saved.png"))
+    assert (tmp_path / "saved.png").read_bytes() == png
+    live.window.view.copy_picture(path)
+    assert QGuiApplication.clipboard().image().width() == 800
+
+    type_and_send(qtbot, live, "Make it darker")
+    wait_answer_done(qloop, live)
+    replayed = last_stream(gemini).body["contents"][1]["parts"]
+    assert replayed[0] == {"text": "A blue square:"}
+    assert replayed[1]["inlineData"]["data"] == base64.b64encode(png).decode()
+    assert replayed[1]["thoughtSignature"] == "cGljdHVyZS1zaWduYXR1cmU="
+
+    exported = tmp_path / "chats.json"
+    run(qloop, live.session.export_to(str(exported), False, None))
+    message = json.loads(exported.read_text(encoding="utf-8"))[0]["messages"][1]
+    assert message["attachments"] == [{"name": "image-1.png", "mime_type": "image/png", "sha256": sha,
+                                       "size": len(png)}]
+    assert (tmp_path / "chats.attachments" / sha).read_bytes() == png

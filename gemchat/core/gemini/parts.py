@@ -12,7 +12,10 @@ else on it (a signature, code, a function call, an image) is kept whole, in orde
 
 from __future__ import annotations
 
+import base64
 from typing import Any
+
+from gemchat.core.messages import ModelImage
 
 _PLAIN = frozenset({"text", "thought"})
 
@@ -21,6 +24,18 @@ def wire_part(part: Any) -> dict[str, Any]:
     """An SDK `Part` as the API's JSON (camelCase; bytes, signatures included, in base64)."""
     dumped: dict[str, Any] = part.model_dump(mode="json", by_alias=True, exclude_none=True)
     return dumped
+
+
+def image_reference(image: ModelImage, signature: bytes | None = None) -> dict[str, Any]:
+    """A picture's part as gemchat keeps it: its bytes by SHA-256 in the attachment store, not in the database.
+
+    `{"inlineData": {"mimeType", "sha256"}}`, with the part's signature; the
+    bytes are put back when the part is sent (`gemchat.core.gemini.wire`).
+    """
+    part: dict[str, Any] = {"inlineData": {"mimeType": image.mime_type, "sha256": image.sha256}}
+    if signature:
+        part["thoughtSignature"] = base64.b64encode(signature).decode("ascii")
+    return part
 
 
 def _plain_text(part: dict[str, Any]) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
@@ -25,13 +26,13 @@ from gemchat.core.errors import (
     from_finish_reason,
 )
 from gemchat.core.gemini.closing import SdkCall
-from gemchat.core.gemini.parts import AnswerParts, answer_text, wire_part
+from gemchat.core.gemini.parts import AnswerParts, answer_text, image_reference, wire_part
 from gemchat.core.gemini.refused_settings import notice, refused_setting, without
 from gemchat.core.gemini.retry import delay_before_retry
 from gemchat.core.gemini.sdk import is_network_error, load_sdk
 from gemchat.core.gemini.uploads import FileGone, is_file_gone, prepare_media
 from gemchat.core.gemini.wire import build_contents, enum_name, utf8, wire_contents
-from gemchat.core.messages import GenerationRequest, StreamEvent
+from gemchat.core.messages import GenerationRequest, ModelImage, StreamEvent
 
 if TYPE_CHECKING:
     from google.genai import types
@@ -125,7 +126,8 @@ async def _attempt(backend: GeminiBackend, request: GenerationRequest,
                     refused = exc
                     continue
                 for event in events:
-                    said_something = said_something or bool(event.text) or event.error is not None
+                    said_something = (said_something or bool(event.text) or event.error is not None
+                                      or event.image is not None)
                     finish_reason = event.finish_reason or finish_reason
                     yield event
                 watchdog.touch()  # the time the caller spent on the events is not silence
@@ -187,6 +189,12 @@ async def _question_and_config(request: GenerationRequest, media: dict[str, dict
     return question, config
 
 
+def _image(part: Any) -> ModelImage:
+    data = bytes(part.inline_data.data)
+    return ModelImage(str(part.inline_data.mime_type or "application/octet-stream"), data,
+                      hashlib.sha256(data).hexdigest())
+
+
 def _tools(request: GenerationRequest) -> list[Any]:
     """The tools the chat has on, as the SDK's `Tool`s."""
     from google.genai import types
@@ -246,6 +254,11 @@ def _events_from_chunk(chunk: Any, redact: Callable[[str], str], kept: AnswerPar
     for candidate in chunk.candidates or []:
         content = candidate.content
         for part in (content.parts if content and content.parts else []):
+            if part.inline_data is not None and part.inline_data.data:
+                image = _image(part)
+                kept.add(image_reference(image, part.thought_signature))  # the bytes go to the attachment store
+                events.append(StreamEvent(image=image))
+                continue
             if part.text is not None and part.thought and not part.thought_signature:
                 kept.add({"text": part.text, "thought": True})  # the common cases, without pydantic's dump
                 events.append(StreamEvent(thought=part.text))

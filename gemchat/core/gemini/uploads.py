@@ -95,7 +95,9 @@ async def prepare_media(backend: GeminiBackend, request: GenerationRequest, medi
     `upload_again` uploads anew every file that was sent by reference.
     """
     sent = sent_messages(request.history)
-    attachments = list({a.sha256: a for m in sent if m.role is Role.USER for a in m.attachments}.values())
+    # Questions' files, and pictures in answers this model made (sent back to it; another gets the text).
+    attachments = list({a.sha256: a for m in sent if m.role is Role.USER or m.answered_by == request.model
+                        for a in m.attachments}.values())
     if not attachments:
         return
     if request.attachment_path is None:

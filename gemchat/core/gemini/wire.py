@@ -15,7 +15,7 @@ def sent_messages(history: Sequence[Message]) -> list[Message]:
     return [
         m for m in history
         if not (m.status in (Status.ERROR, Status.STREAMING) and m.role is Role.MODEL)
-        and (m.text.strip() or (m.role is Role.USER and m.attachments))
+        and (m.text.strip() or m.attachments)
     ]
 
 
@@ -38,8 +38,8 @@ def build_contents(history: Sequence[Message], follow_up: str | None = None,
         parts: list[dict[str, Any]] = []
         if message.role is Role.USER and media is not None:
             parts += [media[a.sha256] for a in message.attachments if a.sha256 in media]
-        if (replayed := replayed_parts(message, model)) is not None:
-            parts += [{"raw": p} for p in replayed]
+        if (replayed := replayed_parts(message, model, media)) is not None:
+            parts += replayed
         elif message.text.strip():
             parts.append({"text": utf8(message.text)})
         if not parts:
@@ -53,18 +53,31 @@ def build_contents(history: Sequence[Message], follow_up: str | None = None,
     return contents
 
 
-def replayed_parts(message: Message, model: str | None) -> list[dict[str, Any]] | None:
+def replayed_parts(message: Message, model: str | None,
+                   media: Mapping[str, dict[str, Any]] | None = None) -> list[dict[str, Any]] | None:
     """The answer's parts as Gemini sent them, to send back; None to send its text instead.
 
     Only to the model that wrote them: a thought signature means nothing to
     another model. And only while they still say what the user read (a
-    continued or recovered answer whose parts cover less falls back to text).
+    continued or recovered answer whose parts cover less falls back to text),
+    with every picture in them at hand in `media` (by SHA-256), so that "make
+    the sky darker" edits the picture just made.
     """
     if message.role is not Role.MODEL or not message.gemini_parts or model is None:
         return None
     if message.answered_by != model or visible_text(message.gemini_parts) != message.text:
         return None
-    return message.gemini_parts
+    parts: list[dict[str, Any]] = []
+    for part in message.gemini_parts:
+        picture = part.get("inlineData")
+        if isinstance(picture, dict) and "sha256" in picture:
+            found = (media or {}).get(str(picture["sha256"]))
+            if found is None:
+                return None
+            parts.append({"media": found, "thoughtSignature": part.get("thoughtSignature")})
+        else:
+            parts.append({"raw": part})
+    return parts
 
 
 def wire_contents(contents: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -79,6 +92,11 @@ def wire_contents(contents: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
     def part(p: Mapping[str, Any]) -> dict[str, Any]:
         if "raw" in p:  # an answer's part as Gemini sent it: already the API's JSON
             return dict(p["raw"])
+        if "media" in p:  # a picture of an answer: its bytes (or upload), with the signature it came with
+            sent = part(p["media"])
+            if p.get("thoughtSignature"):
+                sent["thoughtSignature"] = p["thoughtSignature"]
+            return sent
         if "inline_data" in p:
             data = p["inline_data"]
             return {"inlineData": {"mimeType": data["mime_type"], "data": base64.b64encode(data["data"]).decode("ascii")}}

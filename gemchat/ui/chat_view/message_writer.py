@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 THUMBNAIL_SIDE = 96
 """Pictures attached to a question are shown this big (the longer side, in pixels)."""
+PICTURE_SIDE = 512
+"""Pictures in an answer are shown at most this big, and never wider than the column."""
 
 
 class MessageWriter:
@@ -72,6 +74,7 @@ class MessageWriter:
 
             insert_pieces(cursor, render_pieces(self._cited(message), message.id, self._formats.markdown_style()))
         if message.role is Role.MODEL:
+            self._insert_pictures(cursor, message)
             self._insert_sources(cursor, message)
         self.insert_status(cursor, message)
         if message.role is Role.MODEL and message.thoughts:
@@ -112,7 +115,33 @@ class MessageWriter:
             chip.setToolTip(f"{attachment.name} ({attachment.mime_type})")
             cursor.insertText(label, chip)
 
-    def _insert_thumbnail(self, cursor: QTextCursor, name: str, image: QImage, tooltip: str) -> None:
+    def _insert_pictures(self, cursor: QTextCursor, message: Message) -> None:
+        """An answer's pictures (an image model's), each on its own line, scaled to the column.
+
+        A click opens the picture full size in the system's viewer; the view's
+        context menu saves or copies it (`ChatView`).
+        """
+        from gemchat.core.attachments import kind_of
+        from gemchat.ui.thumbnails import thumbnail
+
+        if self.attachment_path is None:
+            return
+        formats = self._formats.ready()
+        column = max(64, self._browser.viewport().width() - 2 * int(self._browser.document().documentMargin()) - 8)
+        for n, attachment in enumerate(message.attachments):
+            if kind_of(attachment.mime_type) != "image":
+                continue
+            image = thumbnail(attachment.sha256, self.attachment_path(attachment.sha256), min(PICTURE_SIDE, column))
+            cursor.insertBlock(formats.body_block, formats.body)
+            if image is None:
+                cursor.insertText(f"[{attachment.name}: a picture gemchat cannot show]", formats.note)
+                continue
+            self._insert_thumbnail(cursor, f"gemchat-picture:{attachment.sha256}", image,
+                                   f"{attachment.name}: click to open it full size; right-click to save or copy it",
+                                   href=app_href("open-picture", message.id, n))
+
+    def _insert_thumbnail(self, cursor: QTextCursor, name: str, image: QImage, tooltip: str,
+                          href: str | None = None) -> None:
         from PySide6.QtGui import QTextDocument, QTextImageFormat
 
         # Added to the document, never loaded by name: loadResource still fetches nothing.
@@ -123,6 +152,9 @@ class MessageWriter:
         picture.setHeight(image.height())
         picture.setToolTip(tooltip)
         picture.setVerticalAlignment(QTextCharFormat.VerticalAlignment.AlignMiddle)
+        if href is not None:
+            picture.setAnchor(True)
+            picture.setAnchorHref(href)
         cursor.insertImage(picture)
         cursor.insertText(" ", self._formats.body)
 
