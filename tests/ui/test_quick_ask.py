@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -193,7 +194,10 @@ def test_gemchat_quick_starts_gemchat_when_none_runs_and_answers_there(
             time.sleep(0.1)
             assert proc.poll() is None, proc.communicate()
             if (data_dir / "gemchat.db").exists():
-                answered = rows(data_dir, "select text from messages where role = 'model' and status = 'complete'")
+                try:
+                    answered = rows(data_dir, "select text from messages where role = 'model' and status = 'complete'")
+                except sqlite3.OperationalError:  # the file is there, its tables not yet
+                    continue
         assert answered == [("You said: Hello from a cold start",)]
         assert [last_user_text(r) for r in gemini_env.requests if r.kind == "stream"] == ["Hello from a cold start"]
         proc.send_signal(signal.SIGTERM)
