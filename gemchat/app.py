@@ -219,7 +219,8 @@ def _quick_ask(app: GemchatApp) -> Callable[[str | None], None]:
         if app.quick_ask is None:
             from gemchat.ui.quick_ask import QuickAskWindow
 
-            quick = app.quick_ask = QuickAskWindow(app.session, app.settings, icon=app.window.windowIcon())
+            quick = app.quick_ask = QuickAskWindow(app.session, app.settings, app.window.text_zoom,
+                                                   icon=app.window.windowIcon())
             quick.shown_in_main.connect(lambda _chat_id: bring_to_front(app.window))
             app.window.settings_changed.connect(
                 lambda: quick.presenter.set_typing(app.settings.typing_effect, app.settings.typing_speed))
