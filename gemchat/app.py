@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from gemchat.core.credentials import KeyStore
     from gemchat.core.gemini import GeminiBackend
+    from gemchat.desktop_notifications import DesktopNotifier
     from gemchat.gemini_access import GeminiAccess
     from gemchat.instance import LaunchRequest
     from gemchat.launch_listener import LaunchListener
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from gemchat.storage.store import ChatStore
     from gemchat.storage.worker import StoreWorker
     from gemchat.tasks import Tasks
+    from gemchat.ui.answer_notifications import AnswerNotifications
     from gemchat.ui.main_window import MainWindow
     from gemchat.ui.quick_ask import QuickAskWindow
 
@@ -59,6 +61,8 @@ class GemchatApp:
     recovered: int = 0
     moved_aside: Path | None = None
     quick_ask: QuickAskWindow | None = None  # made the first time `gemchat --quick` asks for it
+    notifier: DesktopNotifier | None = None  # desktop notifications, on the session bus
+    notifications: AnswerNotifications | None = None  # which answers are announced there
 
     @property
     def backend(self) -> GeminiBackend | None:
@@ -123,11 +127,23 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
                      recovered=recovered, moved_aside=store.moved_aside)
     window.dialogs.key_status = access.status
     window.attach_session(session)
+    _notify_answers(app)
     _connect(app)
     from gemchat.ui.dialogs import show_start_notices
 
     show_start_notices(window, recovered, store.moved_aside)
     return app
+
+
+def _notify_answers(app: GemchatApp) -> None:
+    """A desktop notification for answers that end where the user is not looking; a click opens the chat."""
+    from gemchat.desktop_notifications import DesktopNotifier
+    from gemchat.ui.answer_notifications import AnswerNotifications
+    from gemchat.ui.icons import icon_file
+
+    icon = icon_file(128)
+    app.notifier = DesktopNotifier(app.tasks, app_icon=icon.as_uri() if icon.exists() else "gemchat")
+    app.notifications = AnswerNotifications(app.window, app.notifier, lambda: app.quick_ask, parent=app.window)
 
 
 def _open_storage(directory: Path) -> tuple[ChatStore, int, AttachmentFiles]:
@@ -254,7 +270,11 @@ async def shutdown(app: GemchatApp) -> None:
 
     if app.quick_ask is not None:
         app.quick_ask.close()  # at once: the main window stays up until what streamed is saved
+    if app.notifications is not None:
+        app.notifications.close()  # the answers stopped now were not finished: nothing to announce
     await app.session.shutdown()
+    if app.notifier is not None:
+        await app.notifier.close()
     await app.tasks.shutdown(timeout=5, cancel=False)  # a key being saved, the SDK being loaded
     if app.backend is not None:
         await app.backend.aclose()

@@ -41,6 +41,7 @@ class Settings:
         show_thoughts: ask thinking models for a summary of their thoughts (`include_thoughts`),
             shown in a collapsed Thinking section above the answer.
         text_zoom: the text size of the conversation and the message box, in percent (Ctrl+= / Ctrl+-).
+        notifications: a desktop notification when an answer ends where the user is not looking.
     """
 
     model: str = DEFAULT_MODEL
@@ -54,6 +55,7 @@ class Settings:
     debug_log: bool = False
     show_thoughts: bool = True
     text_zoom: int = 100
+    notifications: bool = True
 
     @classmethod
     def load(cls, path: Path) -> Settings:
@@ -111,6 +113,7 @@ _VALIDATORS = {
     "debug_log": lambda v: isinstance(v, bool),
     "show_thoughts": lambda v: isinstance(v, bool),
     "text_zoom": lambda v: isinstance(v, int) and not isinstance(v, bool) and TEXT_ZOOM_RANGE[0] <= v <= TEXT_ZOOM_RANGE[1],
+    "notifications": lambda v: isinstance(v, bool),
 }
 
 

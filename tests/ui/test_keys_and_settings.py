@@ -150,6 +150,7 @@ HAND_EDITED = """{
   "debug_log": 1,
   "show_thoughts": false,
   "text_zoom": 5000,
+  "notifications": "no",
   "colour": "blue"
 }"""
 
@@ -167,7 +168,7 @@ def test_a_hand_edited_settings_file_starts_the_app_with_sane_values_and_the_log
     assert app.window.presenter.typing.enabled and app.window.presenter.typing._typewriter.chars_per_second == 250.0
     warnings = " ".join(r.getMessage() for r in caplog.records if r.name == "gemchat.settings")
     for name in ("model", "typing_effect", "typing_speed", "system_instruction", "thinking_level",
-                 "temperature", "theme", "debug_log", "text_zoom"):
+                 "temperature", "theme", "debug_log", "text_zoom", "notifications"):
         assert name in warnings, (name, warnings)
     assert "read_timeout" not in warnings and "show_thoughts" not in warnings
     assert "unknown setting colour" in warnings
