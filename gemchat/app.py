@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
+from gemchat import DESKTOP_ID
 from gemchat.paths import attachments_dir, database_path, drafts_path, key_file_path, settings_path
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
     from gemchat.core.credentials import KeyStore
     from gemchat.core.gemini import GeminiBackend
+    from gemchat.desktop_notifications import DesktopNotifier
     from gemchat.gemini_access import GeminiAccess
     from gemchat.instance import LaunchRequest
     from gemchat.launch_listener import LaunchListener
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from gemchat.storage.store import ChatStore
     from gemchat.storage.worker import StoreWorker
     from gemchat.tasks import Tasks
+    from gemchat.ui.answer_notifications import AnswerNotifications
     from gemchat.ui.main_window import MainWindow
     from gemchat.ui.quick_ask import QuickAskWindow
 
@@ -59,6 +62,8 @@ class GemchatApp:
     recovered: int = 0
     moved_aside: Path | None = None
     quick_ask: QuickAskWindow | None = None  # made the first time `gemchat --quick` asks for it
+    notifier: DesktopNotifier | None = None  # desktop notifications, on the session bus
+    notifications: AnswerNotifications | None = None  # which answers are announced there
 
     @property
     def backend(self) -> GeminiBackend | None:
@@ -126,11 +131,23 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
                      recovered=recovered, moved_aside=store.moved_aside)
     window.dialogs.keys = access
     window.attach_session(session)
+    _notify_answers(app)
     _connect(app)
     from gemchat.ui.dialogs import show_start_notices
 
     show_start_notices(window, recovered, store.moved_aside)
     return app
+
+
+def _notify_answers(app: GemchatApp) -> None:
+    """A desktop notification for answers that end where the user is not looking; a click opens the chat."""
+    from gemchat.desktop_notifications import DesktopNotifier
+    from gemchat.ui.answer_notifications import AnswerNotifications
+    from gemchat.ui.icons import icon_file
+
+    icon = icon_file(128)
+    app.notifier = DesktopNotifier(app.tasks, app_icon=icon.as_uri() if icon.exists() else "gemchat")
+    app.notifications = AnswerNotifications(app.window, app.notifier, lambda: app.quick_ask, parent=app.window)
 
 
 def _open_storage(directory: Path) -> tuple[ChatStore, int, AttachmentFiles]:
@@ -228,7 +245,8 @@ def _quick_ask(app: GemchatApp) -> Callable[[str | None], None]:
         if app.quick_ask is None:
             from gemchat.ui.quick_ask import QuickAskWindow
 
-            quick = app.quick_ask = QuickAskWindow(app.session, app.settings, icon=app.window.windowIcon())
+            quick = app.quick_ask = QuickAskWindow(app.session, app.settings, app.window.text_zoom,
+                                                   icon=app.window.windowIcon())
             quick.shown_in_main.connect(lambda _chat_id: bring_to_front(app.window))
             app.window.settings_changed.connect(
                 lambda: quick.presenter.set_typing(app.settings.typing_effect, app.settings.typing_speed))
@@ -262,7 +280,11 @@ async def shutdown(app: GemchatApp) -> None:
 
     if app.quick_ask is not None:
         app.quick_ask.close()  # at once: the main window stays up until what streamed is saved
+    if app.notifications is not None:
+        app.notifications.close()  # the answers stopped now were not finished: nothing to announce
     await app.session.shutdown()
+    if app.notifier is not None:
+        await app.notifier.close()
     await app.tasks.shutdown(timeout=5, cancel=False)  # a key being saved, the SDK being loaded
     if app.backend is not None:
         await app.backend.aclose()
@@ -280,7 +302,7 @@ def qt_application() -> QApplication:
     qt_app.setApplicationDisplayName("gemchat")
     # The launcher's file name (packaging/install_desktop.py's DESKTOP_ID): Wayland compositors and KDE
     # match the window to its entry by it.
-    qt_app.setDesktopFileName("io.github.gemchat.gemchat")
+    qt_app.setDesktopFileName(DESKTOP_ID)
     return qt_app
 
 

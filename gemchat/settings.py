@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 THINKING_LEVELS = ("", "minimal", "low", "medium", "high")
 THEMES = ("system", "light", "dark")
+TEXT_ZOOM_RANGE = (50, 300)
+"""The text size of the conversation and the message box, in percent of the system's: smallest, largest."""
 
 
 @dataclass(slots=True)
@@ -38,6 +40,8 @@ class Settings:
         debug_log: also log questions and answers (off: the log holds timings and errors only).
         show_thoughts: ask thinking models for a summary of their thoughts (`include_thoughts`),
             shown in a collapsed Thinking section above the answer.
+        text_zoom: the text size of the conversation and the message box, in percent (Ctrl+= / Ctrl+-).
+        notifications: a desktop notification when an answer ends where the user is not looking.
     """
 
     model: str = DEFAULT_MODEL
@@ -50,6 +54,8 @@ class Settings:
     theme: str = "system"
     debug_log: bool = False
     show_thoughts: bool = True
+    text_zoom: int = 100
+    notifications: bool = True
 
     @classmethod
     def load(cls, path: Path) -> Settings:
@@ -72,8 +78,8 @@ class Settings:
                 invalid.append(f.name)
                 continue
             value = raw[f.name]
-            if isinstance(value, int) and not isinstance(value, bool) and f.name != "model":
-                value = float(value)
+            if isinstance(value, int) and not isinstance(value, bool) and "float" in str(f.type):
+                value = float(value)  # 60 in the file is the 60.0 a float setting holds
             setattr(settings, f.name, value)
         # Names only, never values: a system instruction is the user's own text, kept out of the log.
         if invalid:
@@ -106,6 +112,8 @@ _VALIDATORS = {
     "theme": lambda v: v in THEMES,
     "debug_log": lambda v: isinstance(v, bool),
     "show_thoughts": lambda v: isinstance(v, bool),
+    "text_zoom": lambda v: isinstance(v, int) and not isinstance(v, bool) and TEXT_ZOOM_RANGE[0] <= v <= TEXT_ZOOM_RANGE[1],
+    "notifications": lambda v: isinstance(v, bool),
 }
 
 

@@ -29,12 +29,14 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import gemchat
+
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = ROOT / "gemchat" / "resources"
 TEMPLATE = RESOURCES / "gemchat.desktop"
 FROZEN_EXECUTABLE = ROOT / "dist" / "gemchat" / "gemchat"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
-DESKTOP_ID = "io.github.gemchat.gemchat"
+DESKTOP_ID = gemchat.DESKTOP_ID
 ICON_NAME = "gemchat"
 # What earlier versions of this script installed the entry as; removed on install and uninstall.
 LEGACY_DESKTOP_FILE = "gemchat.desktop"

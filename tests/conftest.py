@@ -22,9 +22,10 @@ from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-# Before Qt is imported anywhere: tests need no screen, and never a real service.
+# Before Qt is imported anywhere: tests need no screen, and never a real service (no notification
+# pops up on the developer's desktop: a test that wants a session bus starts its own).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-for _var in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL", "GEMCHAT_DATA_DIR"):
+for _var in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL", "GEMCHAT_DATA_DIR", "DBUS_SESSION_BUS_ADDRESS"):
     os.environ.pop(_var, None)
 
 import keyring

@@ -9,6 +9,8 @@ import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication
 
 from gemchat.app import GemchatApp
 from gemchat.paths import database_path
@@ -49,6 +51,13 @@ def problems_reported(app: GemchatApp) -> list[str]:
 def expect_answer(app: GemchatApp) -> None:
     """The next `wait_answer_done` waits for one more answer than has ended so far."""
     app._expected_answers = len(answers_ended(app)) + 1  # type: ignore[attr-defined]
+
+
+def press(qtbot, app: GemchatApp, sequence: str) -> None:
+    """Presses a key sequence as a user would, on whatever has the focus in the window."""
+    combo = QKeySequence(sequence)[0]
+    target = QApplication.focusWidget() or app.window
+    qtbot.keyClick(target, combo.key(), combo.keyboardModifiers())
 
 
 def type_and_send(qtbot, app: GemchatApp, text: str) -> None:

@@ -57,3 +57,12 @@ def test_the_single_instance_socket_uses_no_widgets_and_knows_nothing_of_the_cha
            if name.startswith(("PySide6.QtWidgets", "PySide6.QtGui", "gemchat.ui", "gemchat.session",
                                "gemchat.storage", "gemchat.core", "gemchat.app"))}
     assert not bad, f"{path.relative_to(PACKAGE)} imports {sorted(bad)}"
+
+
+def test_desktop_notifications_use_no_widgets_and_know_nothing_of_the_window_or_the_chats() -> None:
+    """The notifier is told what to show and says what was clicked; the window decides when (import-linter too)."""
+    path = PACKAGE / "desktop_notifications.py"
+    bad = {name for name in imports_of(path)
+           if name.startswith(("PySide6.QtWidgets", "PySide6.QtGui", "gemchat.ui", "gemchat.session",
+                               "gemchat.storage", "gemchat.core", "gemchat.app"))}
+    assert not bad, sorted(bad)

@@ -29,7 +29,7 @@ def cheat_sheet_html() -> str:
         elif keys:
             rows.append((entry.label.replace("&", ""), keys))
     rows.extend((label, list(keys)) for label, keys in EXTRA_KEYS)
-    rows.extend((f"Quick ask window: {entry.label.lower()}",
+    rows.extend((f"Quick ask window: {entry.label.replace('&', '').lower()}",
                  [s.toString(QKeySequence.SequenceFormat.NativeText) for s in entry.sequences() if _typeable(s)])
                 for entry in QUICK_KEYMAP)
     body = "".join(

@@ -53,6 +53,7 @@ class Composer(QPlainTextEdit):
         self._editing: int | None = None
         self._draft = ""
         self.allow_blank_submit = False  # set while files are attached: they can go without words
+        self._lines: tuple[int, bool] | None = None
 
     @property
     def editing(self) -> int | None:
@@ -92,6 +93,26 @@ class Composer(QPlainTextEdit):
                 self.edited.emit(editing, text)
             else:
                 self.submitted.emit(text)
+
+    def keep_lines(self, lines: int, exact: bool = False) -> None:
+        """Makes the box at most (`exact`: always) `lines` lines high, in its font, also after the text size changes."""
+        self._lines = (lines, exact)
+        self._fit_lines()
+
+    def _fit_lines(self) -> None:
+        if self._lines is None:
+            return
+        lines, exact = self._lines
+        height = self.fontMetrics().lineSpacing() * lines + 16  # the frame and the document's margins
+        if exact:
+            self.setFixedHeight(height)
+        else:
+            self.setMaximumHeight(height)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_lines()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
         self.key_typed.emit()

@@ -10,6 +10,11 @@ SIZES = (16, 24, 32, 48, 64, 128, 256)
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
 
+def icon_file(size: int) -> Path:
+    """The PNG of the icon at `size` pixels (one of `SIZES`), for what needs a file rather than a QIcon."""
+    return RESOURCES / f"gemchat-{size}.png"
+
+
 def app_icon() -> QIcon:
     """PNGs at each size rather than the SVG, so no image-format plugin is needed.
 
@@ -17,5 +22,5 @@ def app_icon() -> QIcon:
     """
     icon = QIcon()
     for size in SIZES:
-        icon.addFile(str(RESOURCES / f"gemchat-{size}.png"))
+        icon.addFile(str(icon_file(size)))
     return icon

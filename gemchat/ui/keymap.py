@@ -38,6 +38,14 @@ class Binding:
         return seen
 
 
+# The text size of the conversation and the message box, in both windows. "Ctrl+=" is "Ctrl++"
+# without Shift on most layouts; Qt's ZoomIn is "Ctrl++" only.
+ZOOM_KEYS: tuple[Binding, ...] = (
+    Binding("zoom_in", "Zoom &In", (StandardKey.ZoomIn, "Ctrl++", "Ctrl+=")),
+    Binding("zoom_out", "Zoom &Out", (StandardKey.ZoomOut, "Ctrl+-")),
+    Binding("zoom_reset", "&Reset Zoom", ("Ctrl+0",)),
+)
+
 KEYMAP: tuple[Binding, ...] = (
     Binding("new_chat", "&New Chat", (StandardKey.New, "Ctrl+N")),
     Binding("quit", "&Quit", (StandardKey.Quit, "Ctrl+Q")),
@@ -47,6 +55,7 @@ KEYMAP: tuple[Binding, ...] = (
     Binding("api_key", "API &Key…", ()),
     Binding("settings", "&Settings…", (StandardKey.Preferences, "Ctrl+,")),
     Binding("typing_effect", "&Typing Effect", ()),
+    *ZOOM_KEYS,
     Binding("shortcuts", "&Keyboard Shortcuts", ("Ctrl+/", StandardKey.HelpContents, "F1")),
     Binding("rename_chat", "Re&name Chat", ("F2",)),
     Binding("delete_chat", "&Delete Chat", ("Ctrl+Shift+Backspace",)),
@@ -77,6 +86,7 @@ QUICK_KEYMAP: tuple[Binding, ...] = (
     Binding("open_in_main", "Open in gemchat", ("Ctrl+O",)),
     Binding("new_question", "New Question", (StandardKey.New, "Ctrl+N")),
     Binding("stop", "Stop Answer", ("Ctrl+.",)),
+    *ZOOM_KEYS,
 )
 
 # Keys handled inside a widget rather than by a window action, listed for the cheat sheet.
@@ -85,6 +95,7 @@ EXTRA_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("New line in message", ("Shift+Enter",)),
     ("Edit your last question (in an empty message box)", ("Up",)),
     ("Attach a copied file or image (in the message box)", ("Ctrl+V",)),
+    ("Zoom in or out (over the conversation or the message box)", ("Ctrl+Wheel",)),
     ("Move through search results", ("Up", "Down")),
 )
 

@@ -33,6 +33,7 @@ from gemchat.ui.last_turn import LastTurnActions
 from gemchat.ui.presenter import AnswerPresenter
 from gemchat.ui.sender import MessageSender
 from gemchat.ui.sidebar import Sidebar
+from gemchat.ui.text_zoom import TextZoom
 from gemchat.ui.theme import apply_theme
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class MainWindow(QMainWindow):
 
     Attributes:
         ready: the first chat is shown and the actions work (see `attach_session`).
+        text_zoom: the text size of the conversation and the message box (the quick-ask window follows it too).
         quit_asked: close_requested was emitted, for `run_app` to see if that was before it
             listened (the close button or SIGTERM while the chats load).
     """
@@ -75,6 +77,9 @@ class MainWindow(QMainWindow):
         self.resize(900, 720)
         self._build_widgets()
         self._lay_out()
+        self.text_zoom = TextZoom(settings.text_zoom, parent=self)
+        self.text_zoom.follow(self.view)
+        self.text_zoom.follow(self.composer)
         self.presenter = AnswerPresenter(self.view, self.upload_bar, settings.typing_speed, settings.typing_effect,
                                          parent=self)
         self.dialogs = Dialogs(self, settings, self.composer)
@@ -90,7 +95,7 @@ class MainWindow(QMainWindow):
     def _build_widgets(self) -> None:
         self.view = ChatView()
         self.composer = Composer()
-        self.composer.setMaximumHeight(160)
+        self.composer.keep_lines(9)
         self.send_button = QPushButton("Send")
         self.send_button.setEnabled(False)
         self.stop_button = QPushButton("Stop")
@@ -160,6 +165,7 @@ class MainWindow(QMainWindow):
         self.presenter.answer_ended.connect(self._on_presenter_answer_ended)
         self.dialogs.settings_accepted.connect(self._on_dialogs_settings_accepted)
         self.undo_button.clicked.connect(self.undo_delete)
+        self.text_zoom.changed.connect(self._on_text_zoom_changed)
 
     def _build_actions(self) -> dict[str, QAction]:
         dialogs, last_turn = self.dialogs, self.last_turn
@@ -190,6 +196,9 @@ class MainWindow(QMainWindow):
             "export_all": lambda: dialogs.export_chats(current_only=False),
             "import_chats": dialogs.import_chats,
             "attach_files": self.attachments.choose,
+            "zoom_in": self.text_zoom.zoom_in,
+            "zoom_out": self.text_zoom.zoom_out,
+            "zoom_reset": self.text_zoom.reset,
         }
         toggles = {"typing_effect": self._on_typing_effect_toggled, "google_search": self._on_google_search_toggled,
                    "code_execution": lambda on: self._on_tool_toggled("code_execution", on),
@@ -299,6 +308,11 @@ class MainWindow(QMainWindow):
         self.presenter.set_typing(on)
         self.settings_changed.emit()
 
+    def _on_text_zoom_changed(self, level: int) -> None:
+        self._settings.text_zoom = level
+        self.statusBar().showMessage(f"Text size {level}%", 2000)
+        self.settings_changed.emit()
+
     def _on_dialogs_settings_accepted(self) -> None:
         self.apply_settings()
         self.settings_changed.emit()
@@ -308,6 +322,7 @@ class MainWindow(QMainWindow):
         self.presenter.set_typing(self._settings.typing_effect, self._settings.typing_speed)
         set_checked_quietly(self.actions_by_name["typing_effect"], self._settings.typing_effect)
         apply_theme(self._settings.theme)
+        self.text_zoom.set_level(self._settings.text_zoom)
 
     # -- what the session says -----------------------------------------------------------
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from gemchat.core.messages import Message
     from gemchat.session import ChatSession
     from gemchat.settings import Settings
+    from gemchat.ui.text_zoom import TextZoom
 
 WIDTH = 640
 ANSWER_HEIGHT = 440  # the whole window once an answer shows; before, only the prompt row
@@ -40,10 +41,12 @@ class QuickAskWindow(QWidget):
 
     shown_in_main = Signal(int)
 
-    def __init__(self, session: ChatSession, settings: Settings, icon: QIcon | None = None,
+    def __init__(self, session: ChatSession, settings: Settings, text_zoom: TextZoom, icon: QIcon | None = None,
                  parent: QWidget | None = None) -> None:
+        """`text_zoom` is the main window's: both windows show text at one size."""
         super().__init__(parent, Qt.WindowType.Window | Qt.WindowType.WindowStaysOnTopHint)
         self._session = session
+        self._text_zoom = text_zoom
         self.chat_id: int | None = None  # the chat the questions go to; None until the first is saved
         self._asking = False
         self.setWindowTitle("Quick ask — gemchat")
@@ -55,7 +58,7 @@ class QuickAskWindow(QWidget):
             QKeySequence.SequenceFormat.NativeText)
         self.composer.setPlaceholderText("Ask Gemini  (Enter to send, Esc to hide)")
         self.composer.setAccessibleName("Quick question")
-        self.composer.setFixedHeight(self.composer.fontMetrics().lineSpacing() * 3 + 16)
+        self.composer.keep_lines(3, exact=True)
         self.view = ChatView()
         self.view.attachment_path = session.attachment_path
         self.view.setVisible(False)
@@ -72,6 +75,8 @@ class QuickAskWindow(QWidget):
         self.hint = QLabel(f"Esc hides · {open_keys} opens in gemchat · the chat is saved")
         self.hint.setObjectName("activity")
         self._lay_out()
+        text_zoom.follow(self.composer)
+        text_zoom.follow(self.view)
         self.actions_by_name = self._build_actions()
         self.composer.submitted.connect(self._on_composer_submitted)
         self.stop_button.clicked.connect(self.stop)
@@ -100,6 +105,7 @@ class QuickAskWindow(QWidget):
     def _build_actions(self) -> dict[str, QAction]:
         slots: dict[str, Callable[[], object]] = {
             "hide": self.hide, "open_in_main": self.open_in_main, "new_question": self.start_over, "stop": self.stop,
+            "zoom_in": self._text_zoom.zoom_in, "zoom_out": self._text_zoom.zoom_out, "zoom_reset": self._text_zoom.reset,
         }
         actions = {}
         for entry in QUICK_KEYMAP:

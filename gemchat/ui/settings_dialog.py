@@ -70,6 +70,7 @@ class SettingsDialog(QDialog):
         form.addRow("Typing speed:", self.typing_speed)
         form.addRow("Give up after silence of:", self.read_timeout)
         form.addRow("Theme:", self.theme)
+        form.addRow("", self.notifications)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -155,6 +156,10 @@ class SettingsDialog(QDialog):
         for theme in THEMES:
             self.theme.addItem(theme.capitalize(), theme)
         self.theme.setCurrentIndex(THEMES.index(settings.theme))
+        self.notifications = QCheckBox("Desktop notification when an answer ends in a chat you are not looking at")
+        self.notifications.setToolTip("Shows the chat's title and the answer's first line; a click opens the chat. "
+                                      "Needs a notification service (most desktops have one).")
+        self.notifications.setChecked(settings.notifications)
 
     async def _fill_models(self, load_models: Callable[[], Awaitable[list[str]]]) -> None:
         try:
@@ -179,6 +184,7 @@ class SettingsDialog(QDialog):
         settings.typing_speed = float(self.typing_speed.value())
         settings.read_timeout = float(self.read_timeout.value())
         settings.theme = self.theme.currentData()
+        settings.notifications = self.notifications.isChecked()
 
     def done(self, result: int) -> None:
         self._models_task.cancel()

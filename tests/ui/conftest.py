@@ -1,7 +1,9 @@
-"""The window as `gemchat --data-dir DIR` runs it, for tests of what later launches ask of it."""
+"""The window as `gemchat --data-dir DIR` runs it: started and closed by a test (restarts), or held
+for tests of what later launches ask of it."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -9,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from gemchat.app import GemchatApp, build_app, run_app
 from gemchat.data_directory import lock_data_dir
@@ -50,3 +53,29 @@ def launch_again(qloop: Any, gemini: FakeGemini, data_dir: Path, *args: str, cwd
             proc.kill()
         out, err = proc.communicate(timeout=10)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+class Running:
+    """One start of the app, closed (and its shutdown awaited) by `close`."""
+
+    def __init__(self, qloop: Any, qtbot: Any, data_dir: Path) -> None:
+        self.qloop = qloop
+        self.app: GemchatApp = build_app(data_dir)
+        self.task: asyncio.Task[None] = qloop.create_task(run_app(self.app))
+        run(qloop, until(lambda: self.app.window.isVisible() and self.app.window.ready, 5, "window ready"))
+        self.app.window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is self.app.window, timeout=3000)
+
+    def close(self) -> None:
+        if not self.task.done():
+            self.app.window.close()
+            run(self.qloop, self.task)
+
+
+@pytest.fixture
+def started(qloop: Any, qtbot: Any, data_dir: Path) -> Iterator[list[Running]]:
+    """Apps started by the test; any still running is closed at the end."""
+    apps: list[Running] = []
+    yield apps
+    for running in apps:
+        running.close()

@@ -7,9 +7,7 @@ backend for "no keyring at all".
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ from keyring.backends.fail import Keyring as NoKeyring
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton
 
-from gemchat.app import GemchatApp, build_app, run_app
+from gemchat.app import GemchatApp
 from gemchat.paths import settings_path
 from gemchat.settings import Settings
 from gemchat.ui.api_key_dialog import ApiKeyDialog
@@ -28,34 +26,9 @@ from tests.conftest import TEST_KEY, run, until
 from tests.driving import last_stream, problems_reported, type_and_send, wait_answer_done
 from tests.fakes.gemini_server import FakeGemini
 from tests.fakes.memory_keyring import MemoryKeyring
+from tests.ui.conftest import Running
 
 CTRL = Qt.KeyboardModifier.ControlModifier
-
-
-class Running:
-    """One start of the app, closed (and its shutdown awaited) by `close`."""
-
-    def __init__(self, qloop: Any, qtbot: Any, data_dir: Path) -> None:
-        self.qloop = qloop
-        self.app: GemchatApp = build_app(data_dir)
-        self.task: asyncio.Task[None] = qloop.create_task(run_app(self.app))
-        run(qloop, until(lambda: self.app.window.isVisible() and self.app.window.ready, 5, "window ready"))
-        self.app.window.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is self.app.window, timeout=3000)
-
-    def close(self) -> None:
-        if not self.task.done():
-            self.app.window.close()
-            run(self.qloop, self.task)
-
-
-@pytest.fixture
-def started(qloop: Any, qtbot: Any, data_dir: Path) -> Iterator[list[Running]]:
-    """Apps started by the test; any still running is closed at the end."""
-    apps: list[Running] = []
-    yield apps
-    for running in apps:
-        running.close()
 
 
 def key_dialog(app: GemchatApp) -> ApiKeyDialog | None:
@@ -185,6 +158,8 @@ HAND_EDITED = """{
   "theme": "purple",
   "debug_log": 1,
   "show_thoughts": false,
+  "text_zoom": 5000,
+  "notifications": "no",
   "colour": "blue"
 }"""
 
@@ -202,7 +177,7 @@ def test_a_hand_edited_settings_file_starts_the_app_with_sane_values_and_the_log
     assert app.window.presenter.typing.enabled and app.window.presenter.typing._typewriter.chars_per_second == 250.0
     warnings = " ".join(r.getMessage() for r in caplog.records if r.name == "gemchat.settings")
     for name in ("model", "typing_effect", "typing_speed", "system_instruction", "thinking_level",
-                 "temperature", "theme", "debug_log"):
+                 "temperature", "theme", "debug_log", "text_zoom", "notifications"):
         assert name in warnings, (name, warnings)
     assert "read_timeout" not in warnings and "show_thoughts" not in warnings
     assert "unknown setting colour" in warnings

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -27,6 +28,7 @@ from tests.driving import rows, type_and_send, wait_answer_done
 from tests.fakes.gemini_server import FakeGemini, Reply, last_user_text
 from tests.test_gemchat_process import app_env
 from tests.ui.conftest import launch_again
+from tests.ui.test_text_size import width_of
 
 
 def summon(qloop: Any, gemini: FakeGemini, data_dir: Path, app: GemchatApp, tmp_path: Path,
@@ -165,6 +167,30 @@ def test_stop_in_the_quick_window_ends_the_answer_and_keeps_what_arrived(
     stored = rows(data_dir, "select text, status from messages where chat_id = ? and role = 'model'", (quick.chat_id,))
     assert stored[0][1] == "interrupted" and stored[0][0].startswith("Kept part.") and stored[0][0].count("more") < 50
     assert quick.isVisible()
+
+
+def test_the_quick_window_shows_text_at_the_main_windows_size_and_its_zoom_keys_size_both(
+        running: tuple[GemchatApp, LaunchListener], qloop: Any, qtbot: Any, gemini_env: FakeGemini, data_dir: Path,
+        tmp_path: Path) -> None:
+    app, _listener = running
+    words = "Words typed in the message box"
+    normal = app.window.composer.fontMetrics().horizontalAdvance(words)
+    for _ in range(3):
+        qtbot.keyClick(app.window.composer, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+    quick = summon(qloop, gemini_env, data_dir, app, tmp_path)
+    assert quick.composer.fontMetrics().horizontalAdvance(words) == app.window.composer.fontMetrics().horizontalAdvance(words)
+    assert quick.composer.fontMetrics().horizontalAdvance(words) == pytest.approx(normal * 1.3, rel=0.06)
+    ask(qtbot, quick, "Is this large?")
+    answer_shown(qloop, quick, "You said: Is this large?")
+    answer = width_of(quick.view, "You said: Is this large?")
+    box = quick.composer.height()
+
+    qtbot.keyClick(quick.composer, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+
+    assert width_of(quick.view, "You said: Is this large?") == pytest.approx(answer / 1.3, rel=0.06)
+    assert quick.composer.height() < box  # three lines high, in the smaller text
+    assert app.window.composer.fontMetrics().horizontalAdvance(words) == normal  # the main window too
+    assert app.settings.text_zoom == 100
 
 
 def test_gemchat_quick_with_a_prompt_asks_it_in_the_quick_window(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QAbstractSlider, QTextBrowser, QToolButton
 
 
@@ -52,6 +52,26 @@ class Scrolling:
     def after_wheel(self) -> None:
         """The wheel turned: following resumes only at the bottom."""
         self.following = self._at_bottom()
+        self.update_jump_button()
+
+    def keep_place(self, change: Callable[[], None]) -> None:
+        """Runs `change`, which lays the document out anew (a new text size), keeping in view what was.
+
+        Following, the bottom stays in view by itself (the scroll range changes).
+        """
+        if self.following:
+            change()
+            return
+        browser = self._browser
+        layout = browser.document().documentLayout()
+        bar = browser.verticalScrollBar()
+        block = browser.cursorForPosition(QPoint(0, 0)).block()  # the one at the top of the view
+        before = layout.blockBoundingRect(block)
+        into = (bar.value() - before.top()) / before.height() if before.height() > 0 else 0.0
+        change()
+        layout.documentSize()  # lays all of it out, so the scroll bar has its new range
+        after = layout.blockBoundingRect(block)
+        bar.setValue(round(after.top() + into * after.height()))
         self.update_jump_button()
 
     def update_jump_button(self) -> None:

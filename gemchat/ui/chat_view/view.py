@@ -378,6 +378,9 @@ class ChatView(QTextBrowser):
     # -- theme ---------------------------------------------------------------------------------
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.FontChange:  # the text size (`TextZoom`): every format is relative to it
+            self._scrolling.keep_place(lambda: QTextBrowser.changeEvent(self, event))
+            return
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange and is_dark(self.palette()) != self._formats.dark:
             self._restyle_timer.start(0)
