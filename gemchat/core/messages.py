@@ -15,6 +15,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gemchat.core.image_models import ImageOptions
+
 if TYPE_CHECKING:  # for annotations only: the window imports this module, and needs nothing of errors.py
     from gemchat.core.errors import GemchatError
 
@@ -56,6 +58,7 @@ class Chat:
     code_execution: bool = False  # Gemini may write and run Python to answer (the chat's toggle)
     url_context: bool = False  # Gemini may read the web pages a message links to (the chat's toggle)
     thinking_level: str = ""  # "" as in Settings; "default" the model's own; else minimal/low/medium/high
+    image_options: ImageOptions = field(default_factory=ImageOptions)  # what an image model is asked for
 
 
 @dataclass(slots=True)
@@ -200,5 +203,6 @@ class GenerationRequest:
     google_search: bool = False  # ground the answer with Google Search (the `google_search` tool)
     code_execution: bool = False  # let Gemini run code (the `code_execution` tool)
     url_context: bool = False  # let Gemini read linked pages (the `url_context` tool)
+    image_options: ImageOptions | None = None  # for an image model: the answer's kinds and its pictures' shape
     # Where an attachment's bytes are, by SHA-256 (the app's attachment store).
     attachment_path: Callable[[str], Path] | None = field(default=None, repr=False)

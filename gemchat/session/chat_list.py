@@ -11,6 +11,7 @@ import functools
 
 from PySide6.QtCore import QObject, Signal
 
+from gemchat.core.image_models import ImageOptions
 from gemchat.core.messages import Chat, SearchHit
 from gemchat.session.streams import Streams
 from gemchat.settings import Settings
@@ -199,15 +200,17 @@ class ChatList(QObject):
         await self._db.run(self._store.set_title, chat_id, title)
         await self._read_back(chat_id)
 
-    def set_chat_options(self, model: str, system_instruction: str, thinking_level: str | None = None) -> None:
+    def set_chat_options(self, model: str, system_instruction: str, thinking_level: str | None = None,
+                         image_options: ImageOptions | None = None) -> None:
         """Changes the open chat's model and system instruction (new chats still take the defaults)."""
         if self._chat is not None and model.strip():
             self._tasks.start(self._set_chat_options(self._chat.id, model.strip(), system_instruction.strip() or None,
-                                                     thinking_level))
+                                                     thinking_level, image_options))
 
     async def _set_chat_options(self, chat_id: int, model: str, system_instruction: str | None,
-                                thinking_level: str | None = None) -> None:
-        await self._db.run(self._store.set_chat_options, chat_id, model, system_instruction, thinking_level)
+                                thinking_level: str | None = None, image_options: ImageOptions | None = None) -> None:
+        await self._db.run(self._store.set_chat_options, chat_id, model, system_instruction, thinking_level,
+                           image_options)
         await self._read_back(chat_id)
 
     async def _read_back(self, chat_id: int) -> None:

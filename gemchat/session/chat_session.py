@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 from gemchat.core.errors import ErrorKind, GemchatError
 from gemchat.core.gemini import GeminiBackend
+from gemchat.core.image_models import ImageOptions
 from gemchat.core.messages import Attachment, Chat, Message, SearchHit
 from gemchat.core.thinking import accepted_levels
 from gemchat.files import write_atomically
@@ -232,9 +233,10 @@ class ChatSession(QObject):
             self._titles.keep(chat_id)
             self.tasks.start(self._chats.rename(chat_id, title))
 
-    def set_chat_options(self, model: str, system_instruction: str, thinking_level: str | None = None) -> None:
-        """The open chat's model, system instruction and (unless None) its own thinking level."""
-        self._chats.set_chat_options(model, system_instruction, thinking_level)
+    def set_chat_options(self, model: str, system_instruction: str, thinking_level: str | None = None,
+                         image_options: ImageOptions | None = None) -> None:
+        """The open chat's model, system instruction and (unless None) its thinking level and image options."""
+        self._chats.set_chat_options(model, system_instruction, thinking_level, image_options)
 
     def thinking_levels(self, model: str) -> tuple[str, ...] | None:
         """The thinking levels `model` takes (() none, None unknown), as far as gemchat knows (`core.thinking`)."""

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QObject, Signal
 
 from gemchat.core.gemini import GeminiBackend
+from gemchat.core.image_models import is_image_model
 from gemchat.core.messages import Attachment, Chat, GenerationRequest, Message, Role, Status
 from gemchat.core.thinking import level_to_send
 from gemchat.session.chat_list import ChatList
@@ -266,6 +267,7 @@ class Conversation(QObject):
             google_search=chat.google_search,
             code_execution=chat.code_execution,
             url_context=chat.url_context,
+            image_options=chat.image_options if is_image_model(chat.model) else None,
             attachment_path=self._files.path if self._files is not None else None,
         )
 

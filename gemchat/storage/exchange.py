@@ -3,8 +3,8 @@
 The JSON shape is a contract with scripts and with `gemchat import`:
 a list of chats, oldest first, each
 `{"id", "title", "created_at", "model", "system_instruction", "google_search", "messages": [...]}`
-(and `"code_execution": true`, `"url_context": true` for a chat with those tools on, and
-`"thinking_level"` for a chat with its own)
+(and `"code_execution": true`, `"url_context": true` for a chat with those tools on,
+`"thinking_level"` for a chat with its own, `"image_options"` for one with options for an image model)
 and each message `{"role", "text", "status", "error", "created_at", "attachments", "grounding",
 "thoughts"}`; `attachments` is a list of `{"name", "mime_type", "sha256", "size"}`. An answer
 whose parts gemchat kept also has `"gemini_parts"` (the API's JSON, thought signatures
@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from gemchat.core.attachments import SUPPORTED_TYPES
+from gemchat.core.image_models import ASPECT_RATIOS, IMAGE_SIZES, ImageOptions
 from gemchat.core.messages import Attachment, Chat, Message, Role, Status, utc_now
 from gemchat.files import write_atomically
 from gemchat.storage.attachment_files import AttachmentFiles
@@ -54,6 +55,7 @@ def chat_to_dict(chat: Chat, messages: list[Message]) -> dict[str, Any]:
         "google_search": chat.google_search,
         **{tool: True for tool in ("code_execution", "url_context") if getattr(chat, tool)},
         **({"thinking_level": chat.thinking_level} if chat.thinking_level else {}),
+        **({"image_options": chat.image_options.to_json()} if chat.image_options.to_json() else {}),
         "messages": [
             {
                 "role": m.role.value,
@@ -215,7 +217,13 @@ def _parse_chat(raw: Any, n: int) -> tuple[Chat, list[Message]]:
     if thinking not in _THINKING_LEVELS:
         raise ImportFormatError(f"{where}: \"thinking_level\" must be one of "
                                 f"{', '.join(sorted(level for level in _THINKING_LEVELS if level))}, or left out")
-    return Chat(0, title, created, updated, model, system or None, **tools, thinking_level=thinking), messages
+    image = raw.get("image_options", {})
+    if not isinstance(image, dict) or ImageOptions.from_json(image).to_json() != image:
+        raise ImportFormatError(f"{where}: \"image_options\" must be an object with \"aspect_ratio\" (one of "
+                                f"{', '.join(ASPECT_RATIOS)}), \"image_size\" (one of {', '.join(IMAGE_SIZES)}) "
+                                "and \"pictures_only\": true, each optional")
+    return Chat(0, title, created, updated, model, system or None, **tools, thinking_level=thinking,
+                image_options=ImageOptions.from_json(image)), messages
 
 
 def _parse_message(raw: Any, where: str) -> Message:

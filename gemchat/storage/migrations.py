@@ -212,6 +212,11 @@ def _v7_chat_thinking_level(conn: sqlite3.Connection) -> None:
     _run(conn, "ALTER TABLE chats ADD COLUMN thinking_level TEXT NOT NULL DEFAULT '';")
 
 
+def _v8_image_options(conn: sqlite3.Connection) -> None:
+    """A chat's options for an image model (JSON: aspect_ratio, image_size, pictures_only); NULL for none."""
+    _run(conn, "ALTER TABLE chats ADD COLUMN image_options TEXT;")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_chats_and_messages,
     _v2_full_text_search,
@@ -220,6 +225,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v5_gemini_parts,
     _v6_code_execution_and_url_context,
     _v7_chat_thinking_level,
+    _v8_image_options,
 )
 LATEST = len(MIGRATIONS)
 

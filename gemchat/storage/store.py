@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from gemchat.core.image_models import ImageOptions
 from gemchat.core.messages import (
     Attachment,
     Chat,
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 _CHAT_COLUMNS = (
     "id, title, created_at, updated_at, model, system_instruction, google_search, code_execution, url_context, "
-    "thinking_level"
+    "thinking_level, image_options"
 )
 TOOLS = ("google_search", "code_execution", "url_context")  # a chat's tool toggles: their columns, and Chat's fields
 _MESSAGE_COLUMNS = (
@@ -55,7 +56,8 @@ def _clean(text: str) -> str:
 def _chat(row: Sequence[Any]) -> Chat:
     return Chat(id=row[0], title=row[1], created_at=row[2], updated_at=row[3], model=row[4],
                 system_instruction=row[5], google_search=bool(row[6]), code_execution=bool(row[7]),
-                url_context=bool(row[8]), thinking_level=row[9] or "")
+                url_context=bool(row[8]), thinking_level=row[9] or "",
+                image_options=ImageOptions.from_json(_json_object(row[10])))
 
 
 def _json_object(text: str | None) -> dict[str, Any] | None:
@@ -194,11 +196,14 @@ class ChatStore:
         self._write(f"UPDATE chats SET {tool} = ? WHERE id = ?", (int(on), chat_id))
 
     def set_chat_options(self, chat_id: int, model: str, system_instruction: str | None,
-                         thinking_level: str | None = None) -> None:
-        """The chat's model, system instruction and (unless None) thinking level."""
+                         thinking_level: str | None = None, image_options: ImageOptions | None = None) -> None:
+        """The chat's model, system instruction and (unless None) thinking level and image options."""
         self._write("UPDATE chats SET model = ?, system_instruction = ?, thinking_level = coalesce(?, thinking_level) "
                     "WHERE id = ?",
                     (_clean(model), _clean(system_instruction) if system_instruction else None, thinking_level, chat_id))
+        if image_options is not None:
+            self._write("UPDATE chats SET image_options = ? WHERE id = ?",
+                        (_json_text(image_options.to_json()), chat_id))
 
     def delete_chat(self, chat_id: int) -> None:
         with self.transaction() as conn:
@@ -478,10 +483,11 @@ class ChatStore:
             for chat, messages in chats:
                 cursor = conn.execute(
                     "INSERT INTO chats (title, created_at, updated_at, model, system_instruction, google_search, "
-                    "code_execution, url_context, thinking_level) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "code_execution, url_context, thinking_level, image_options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (_clean(chat.title), chat.created_at, chat.updated_at, _clean(chat.model),
                      _clean(chat.system_instruction) if chat.system_instruction else None, int(chat.google_search),
-                     int(chat.code_execution), int(chat.url_context), chat.thinking_level),
+                     int(chat.code_execution), int(chat.url_context), chat.thinking_level,
+                     _json_text(chat.image_options.to_json())),
                 )
                 chat_id = cursor.lastrowid
                 parent = None

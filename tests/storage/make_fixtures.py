@@ -134,9 +134,15 @@ def _v7_rows(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE chats SET thinking_level = 'high' WHERE title = 'Code'")
 
 
+def _v8_rows(conn: sqlite3.Connection) -> None:
+    """Version 8 keeps a chat's options for an image model."""
+    conn.execute("""UPDATE chats SET image_options = '{"aspect_ratio": "16:9", "image_size": "2K"}' """
+                 "WHERE title = 'Code'")
+
+
 # Rows that only a schema from that version on can hold; run after the migrations up to it.
 EXTRAS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    3: _v3_rows, 4: _v4_rows, 5: _v5_rows, 6: _v6_rows, 7: _v7_rows,
+    3: _v3_rows, 4: _v4_rows, 5: _v5_rows, 6: _v6_rows, 7: _v7_rows, 8: _v8_rows,
 }
 
 

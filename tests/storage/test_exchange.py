@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gemchat.core.image_models import ImageOptions
 from gemchat.core.messages import Role, Status
 from gemchat.storage.errors import ImportFormatError
 from gemchat.storage.exchange import export_json, export_markdown, import_json
@@ -187,6 +188,9 @@ def chat_with(**fields: Any) -> dict[str, Any]:
     (json.dumps({"model": "m", "messages": {}}), 'chat 1: "messages" must be a list'),
     (json.dumps({"model": "m", "google_search": "yes"}), 'chat 1: "google_search" must be true or false'),
     (json.dumps({"model": "m", "code_execution": 1}), 'chat 1: "code_execution" must be true or false'),
+    (json.dumps({"model": "m", "image_options": {"aspect_ratio": "7:1"}}),
+     'chat 1: "image_options" must be an object with "aspect_ratio" (one of 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, '
+     '9:16, 16:9, 21:9), "image_size" (one of 1K, 2K, 4K) and "pictures_only": true, each optional'),
     (json.dumps({"model": "m", "thinking_level": "max"}),
      'chat 1: "thinking_level" must be one of default, high, low, medium, minimal, or left out'),
     (json.dumps({"model": "m", "url_context": None}), 'chat 1: "url_context" must be true or false'),
@@ -243,7 +247,7 @@ def test_an_answers_gemini_parts_and_model_travel_through_export_and_import() ->
 def test_a_chats_tools_and_thinking_level_travel_through_export_and_import() -> None:
     source = ChatStore.open(None)
     on = source.create_chat("m", "Tools", code_execution=True, url_context=True)
-    source.set_chat_options(on.id, "m", None, "high")
+    source.set_chat_options(on.id, "m", None, "high", ImageOptions("3:4", pictures_only=True))
     source.create_chat("m", "No tools")
     exported = json.loads(export_json(source))
     assert (exported[0]["code_execution"], exported[0]["url_context"]) == (True, True)
@@ -254,6 +258,9 @@ def test_a_chats_tools_and_thinking_level_travel_through_export_and_import() -> 
     assert (by_title["Tools"].code_execution, by_title["Tools"].url_context) == (True, True)
     assert (by_title["Tools"].thinking_level, by_title["No tools"].thinking_level) == ("high", "")
     assert exported[0]["thinking_level"] == "high" and "thinking_level" not in exported[1]
+    assert exported[0]["image_options"] == {"aspect_ratio": "3:4", "pictures_only": True}
+    assert "image_options" not in exported[1]
+    assert by_title["Tools"].image_options == ImageOptions("3:4", pictures_only=True)
     assert (by_title["No tools"].code_execution, by_title["No tools"].url_context) == (False, False)
     assert on.id
     source.close()

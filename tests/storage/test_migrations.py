@@ -184,5 +184,7 @@ def test_the_newest_fixture_reads_back_an_answers_gemini_parts_and_its_model(tmp
         code = next(c for c in store.list_chats() if c.title == "Code")
         assert (code.code_execution, code.url_context, chat.code_execution) == (True, True, False)
         assert (code.thinking_level, chat.thinking_level) == ("high", "")
+        assert (code.image_options.aspect_ratio, code.image_options.image_size) == ("16:9", "2K")
+        assert chat.image_options.to_json() == {}
     finally:
         store.close()

@@ -579,3 +579,36 @@ def test_a_model_the_list_says_does_not_think_is_sent_no_thinking_settings_and_o
     type_and_send(qtbot, live, "no thinking here")
     wait_answer_done(qloop, live)
     assert "thinkingConfig" not in camel_case(last_stream(gemini).body).get("generationConfig", {})
+
+
+def test_chat_options_for_an_image_model_set_the_pictures_shape_and_size_and_hide_for_other_models(
+        live, gemini: FakeGemini, qloop, qtbot, data_dir) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from gemchat.ui.chat_options_dialog import ChatOptionsDialog
+
+    gemini.models += [{"name": "models/gemini-3-pro-image-preview", "supportedGenerationMethods": ["generateContent"]}]
+    type_and_send(qtbot, live, "hello")
+    wait_answer_done(qloop, live)
+    live.window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is live.window, timeout=3000)
+    press(qtbot, live, "Ctrl+Shift+M")
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, ChatOptionsDialog) and w.isVisible())
+    run(qloop, until(lambda: dialog.model.findText("gemini-3-pro-image-preview") >= 0, 3, "models listed"))
+    names = [dialog.model.itemText(i) for i in range(dialog.model.count())]
+    assert names[-1] == "gemini-3-pro-image-preview" and names[-2] == ""  # last, after a separator
+    assert not dialog.pictures.isVisible()
+    dialog.model.setCurrentText("gemini-3-pro-image-preview")
+    assert dialog.pictures.isVisible()
+    dialog.aspect_ratio.setCurrentIndex(dialog.aspect_ratio.findData("16:9"))
+    dialog.image_size.setCurrentIndex(dialog.image_size.findData("2K"))
+    with qtbot.waitSignal(dialog.finished, timeout=3000):
+        qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok),
+                         Qt.MouseButton.LeftButton)
+    run(qloop, until(lambda: live.session.chat.image_options.aspect_ratio == "16:9", 3, "options saved"))
+    type_and_send(qtbot, live, "Draw a fox")
+    wait_answer_done(qloop, live)
+    config = camel_case(last_stream(gemini).body)["generationConfig"]
+    assert config["responseModalities"] == ["TEXT", "IMAGE"]
+    assert config["imageConfig"] == {"aspectRatio": "16:9", "imageSize": "2K"}
+    assert rows(data_dir, "select image_options from chats") == [('{"aspect_ratio": "16:9", "image_size": "2K"}',)]

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-NOT_FOR_CHAT = re.compile(r"embedding|tts|aqa|imagen|veo|native-audio|-live\b|-image\b|image-generation")
+NOT_FOR_CHAT = re.compile(r"embedding|tts|aqa|imagen|veo|native-audio|-live\b")
 """Models the API lists for generateContent that are made for something other than a chat."""
 
 class GeminiBackend:
@@ -156,7 +156,8 @@ class GeminiBackend:
         """Names of the models that can chat, without `models/`.
 
         That is, they support generateContent and are not made for something
-        else (embeddings, speech, images, video, live audio; `NOT_FOR_CHAT`).
+        else (embeddings, speech, Imagen and Veo, live audio; `NOT_FOR_CHAT`).
+        Gemini's image models are chat models that answer with pictures: listed.
         Each model's input token limit (for `input_token_limit`) and whether it
         thinks (for `model_thinks`) are kept.
         """

@@ -21,6 +21,9 @@ _NAMED = (
     (re.compile(r"thinking[ _]?level", re.IGNORECASE), "thinking level"),
     (re.compile(r"thinking|include[ _]?thoughts", re.IGNORECASE), "thinking"),
     (re.compile(r"temperature", re.IGNORECASE), "temperature"),
+    (re.compile(r"aspect[ _]?ratio", re.IGNORECASE), "aspect ratio"),
+    (re.compile(r"image[ _]?size", re.IGNORECASE), "picture size"),
+    (re.compile(r"response[ _]?modalit", re.IGNORECASE), "pictures only"),
     (re.compile(r"code[ _]?execution", re.IGNORECASE), "code execution"),
     (re.compile(r"url[ _]?context", re.IGNORECASE), "URL context"),
     (re.compile(r"google[ _]?search|search as tool|tool", re.IGNORECASE), "Google Search"),
@@ -44,6 +47,9 @@ def _sends(request: GenerationRequest, setting: str) -> bool:
         "temperature": request.temperature is not None,
         "Google Search": request.google_search,
         "code execution": request.code_execution,
+        "aspect ratio": request.image_options is not None and bool(request.image_options.aspect_ratio),
+        "picture size": request.image_options is not None and bool(request.image_options.image_size),
+        "pictures only": request.image_options is not None and request.image_options.pictures_only,
         "URL context": request.url_context,
     }[setting]
 
@@ -61,6 +67,12 @@ def without(request: GenerationRequest, settings: set[str]) -> GenerationRequest
         changes["google_search"] = False
     if "code execution" in settings:
         changes["code_execution"] = False
+    if request.image_options is not None and settings & {"aspect ratio", "picture size", "pictures only"}:
+        options = request.image_options
+        changes["image_options"] = dataclasses.replace(
+            options, aspect_ratio="" if "aspect ratio" in settings else options.aspect_ratio,
+            image_size="" if "picture size" in settings else options.image_size,
+            pictures_only=options.pictures_only and "pictures only" not in settings)
     if "URL context" in settings:
         changes["url_context"] = False
     return dataclasses.replace(request, **changes) if changes else request  # type: ignore[arg-type]

@@ -179,6 +179,7 @@ async def _question_and_config(request: GenerationRequest, media: dict[str, dict
         temperature=request.temperature,
         thinking_config=thinking,
         tools=_tools(request) or None,
+        **_picture_settings(request),
         http_options=types.HttpOptions(extra_body={"contents": history}),
         # gemchat passes no Python functions as tools. Left on, the SDK's automatic function
         # calling keeps every chunk's content until the stream ends (for its history): 300 kB
@@ -193,6 +194,20 @@ def _image(part: Any) -> ModelImage:
     data = bytes(part.inline_data.data)
     return ModelImage(str(part.inline_data.mime_type or "application/octet-stream"), data,
                       hashlib.sha256(data).hexdigest())
+
+
+def _picture_settings(request: GenerationRequest) -> dict[str, Any]:
+    """What an image model is asked for: answers with pictures (or pictures only), their shape and size."""
+    from google.genai import types
+
+    options = request.image_options
+    if options is None:
+        return {}
+    found: dict[str, Any] = {"response_modalities": ["IMAGE"] if options.pictures_only else ["TEXT", "IMAGE"]}
+    if options.aspect_ratio or options.image_size:
+        found["image_config"] = types.ImageConfig(aspect_ratio=options.aspect_ratio or None,
+                                                  image_size=options.image_size or None)
+    return found
 
 
 def _tools(request: GenerationRequest) -> list[Any]:

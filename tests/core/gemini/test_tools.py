@@ -61,3 +61,28 @@ def test_an_answer_that_is_only_a_function_call_says_so_in_words(gemini: FakeGem
         asyncio.run(collect(backend_for(gemini), request("Weather in Oslo?")))
     assert info.value.message == ("Gemini asked to call a function (“get_weather”) instead of answering, and gemchat "
                                   "offers none. Retry, or rephrase your message.")
+
+
+def test_an_image_model_is_asked_for_text_and_pictures_in_the_shape_and_size_the_chat_chose(gemini: FakeGemini) -> None:
+    from gemchat.core.image_models import ImageOptions
+
+    base = request("Draw", model="gemini-3-pro-image-preview")
+    for options in (ImageOptions("16:9", "2K"), ImageOptions(pictures_only=True), None):
+        asyncio.run(collect(backend_for(gemini), dataclasses.replace(base, image_options=options)))
+    shaped, only, plain = (body.get("generationConfig", {}) for body in stream_bodies(gemini))
+    assert shaped["responseModalities"] == ["TEXT", "IMAGE"]
+    assert shaped["imageConfig"] == {"aspectRatio": "16:9", "imageSize": "2K"}
+    assert only["responseModalities"] == ["IMAGE"] and "imageConfig" not in only
+    assert "responseModalities" not in plain and "imageConfig" not in plain
+
+
+def test_a_picture_size_the_model_refuses_is_left_out_and_the_shape_kept(gemini: FakeGemini) -> None:
+    from gemchat.core.image_models import ImageOptions
+
+    gemini.enqueue(Reply.invalid_argument("image_size 4K is not supported by this model."), Reply.text(["ok"]))
+    events = asyncio.run(collect(backend_for(gemini), dataclasses.replace(
+        request("Draw", model="gemini-2.5-flash-image"), image_options=ImageOptions("1:1", "4K"))))
+    assert texts(events) == "ok" and [e.notice for e in events if e.notice]
+    first, second = (body["generationConfig"] for body in stream_bodies(gemini))
+    assert first["imageConfig"] == {"aspectRatio": "1:1", "imageSize": "4K"}
+    assert second["imageConfig"] == {"aspectRatio": "1:1"}
