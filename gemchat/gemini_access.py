@@ -233,6 +233,19 @@ class GeminiAccess(QObject):
         async with self._stores:
             return await asyncio.get_running_loop().run_in_executor(None, function, *args)
 
+    async def check_key(self, key: str) -> str:
+        """Asks Gemini for its model list with `key`, before it is kept: words for the key dialog.
+
+        A client of its own, closed after, so the key in use is not touched.
+        Raises `GemchatError` (redacted, in words) when Gemini refuses the key or cannot be reached.
+        """
+        backend = self._make_backend(key)
+        try:
+            names = await backend.list_models()
+        finally:
+            await backend.aclose()
+        return f"The key works: Gemini offers it {len(names)} chat model{'s' if len(names) != 1 else ''}."
+
     async def warm_up(self) -> None:
         """Loads the SDK, and makes the HTTP client, while the first question is being typed."""
         await asyncio.get_running_loop().run_in_executor(None, _import_sdk)

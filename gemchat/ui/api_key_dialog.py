@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWidget,
 )
 
 from gemchat.core.credentials import KEYS_URL, KeyPlace
+from gemchat.core.errors import ErrorKind, GemchatError
 from gemchat.ui.sizing import grow_to_fit
+
+if TYPE_CHECKING:
+    from gemchat.tasks import Tasks
 
 KEPT_IN_KEYRING = "It is kept in your system keyring, never in gemchat's files."
 NO_KEYRING = "No system keyring was found on this computer. Where should gemchat keep the key?"
@@ -35,9 +44,17 @@ class ApiKeyDialog(QDialog):
         session_only, in_file: the two choices, shown only when there is no keyring.
     """
 
-    def __init__(self, parent: QWidget | None = None, problem: str | None = None) -> None:
-        """`problem`: why a key kept before was not used (the key file's permissions), shown above the field."""
+    def __init__(self, parent: QWidget | None = None, problem: str | None = None,
+                 check: Callable[[str], Awaitable[str]] | None = None, tasks: Tasks | None = None) -> None:
+        """`problem`: why a key kept before was not used (the key file's permissions), shown above the field.
+
+        `check` asks Gemini whether a key works (its words, or a `GemchatError`), run through `tasks`;
+        without them there is no Check button.
+        """
         super().__init__(parent)
+        self._check = check
+        self._tasks = tasks
+        self._checking: asyncio.Future[None] | None = None
         self.setWindowTitle("Gemini API key — gemchat")
         intro = QLabel(
             "gemchat needs a Gemini API key. Create one at "
@@ -66,7 +83,23 @@ class ApiKeyDialog(QDialog):
             said.setObjectName("key_file_problem")
             said.setWordWrap(True)
             layout.addWidget(said)
-        layout.addWidget(self._edit)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self._edit, 1)
+        self.check_button = QPushButton("Check key")
+        self.check_button.setToolTip("Ask Gemini whether this key works, before it is kept")
+        self.check_button.setEnabled(False)
+        self.check_button.setVisible(check is not None and tasks is not None)
+        self.check_button.clicked.connect(self._start_check)
+        self._edit.textChanged.connect(lambda text: self.check_button.setEnabled(bool(text.strip())))
+        self._edit.textChanged.connect(lambda _text: self._checked(""))
+        key_row.addWidget(self.check_button)
+        layout.addLayout(key_row)
+        self.check_result = QLabel()
+        self.check_result.setObjectName("key_check_result")
+        self.check_result.setWordWrap(True)
+        self.check_result.setAccessibleName("Key check")
+        self.check_result.hide()
+        layout.addWidget(self.check_result)
         layout.addWidget(self._where)
         self._choices = self._build_choices()
         layout.addWidget(self._choices)
@@ -107,6 +140,33 @@ class ApiKeyDialog(QDialog):
 
     def key(self) -> str:
         return self._edit.text().strip()
+
+    def _start_check(self) -> None:
+        if self._check is None or self._tasks is None or not self.key():
+            return
+        if self._checking is not None:
+            self._checking.cancel()
+        self.check_button.setEnabled(False)
+        self._checked("Checking with Gemini…")
+        self._checking = self._tasks.start(self._run_check(self._check, self.key()))
+        self.finished.connect(self._checking.cancel)
+
+    async def _run_check(self, check: Callable[[str], Awaitable[str]], key: str) -> None:
+        try:
+            said = await check(key)
+        except GemchatError as exc:
+            if exc.kind is ErrorKind.AUTH:
+                said = "This key did not work: Gemini did not accept it. Check that it was copied whole."
+            else:
+                said = f"This key could not be checked: {exc.message}"
+        if key == self.key():  # not a key replaced meanwhile
+            self._checked(said)
+        self.check_button.setEnabled(bool(self.key()))
+
+    def _checked(self, said: str) -> None:
+        self.check_result.setText(said)
+        self.check_result.setVisible(bool(said))
+        grow_to_fit(self)
 
     def place(self) -> KeyPlace:
         """Where the user wants the key kept."""

@@ -42,6 +42,8 @@ class KeyPlaces(Protocol):
 
     def probe_keyring(self) -> None: ...
 
+    async def check_key(self, key: str) -> str: ...
+
 
 class Dialogs(QObject):
     """Opens the window's dialogs, one Settings and one Search at a time, and acts on their answers.
@@ -128,7 +130,9 @@ class Dialogs(QObject):
             self.key_dialog.activateWindow()
             return
         keys = self.keys
-        dialog = ApiKeyDialog(self._window, problem=keys.key_file_problem if keys is not None else None)
+        dialog = ApiKeyDialog(self._window, problem=keys.key_file_problem if keys is not None else None,
+                              check=keys.check_key if keys is not None and self._session is not None else None,
+                              tasks=self._session.tasks if self._session is not None else None)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.key_dialog = dialog
         if keys is not None:

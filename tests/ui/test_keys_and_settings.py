@@ -203,3 +203,26 @@ def test_a_settings_file_that_is_not_settings_gives_the_defaults_and_says_so(
     assert Settings.load(path) == Settings()
     assert [r.levelno for r in caplog.records] == [logging.WARNING]
     assert said in caplog.records[0].getMessage()
+
+
+def test_the_key_dialog_checks_a_key_with_gemini_before_it_is_kept_and_says_whether_it_works(
+        live: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any) -> None:
+    live.window.dialogs.ask_api_key()
+    dialog = key_dialog(live)
+    assert dialog is not None and dialog.check_button.isVisible() and not dialog.check_button.isEnabled()
+    wrong = "AIzaSyWRONG-key-0123456789abcdefghij"
+    qtbot.keyClicks(dialog._edit, wrong)
+    qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+    run(qloop, until(lambda: "did not work" in dialog.check_result.text(), 10, "the wrong key checked"))
+    said = dialog.check_result.text()
+    assert said == "This key did not work: Gemini did not accept it. Check that it was copied whole."
+
+    dialog._edit.clear()
+    assert dialog.check_result.isHidden()  # a new key: the old verdict goes
+    qtbot.keyClicks(dialog._edit, TEST_KEY)
+    qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+    run(qloop, until(lambda: dialog.check_result.text().startswith("The key works"), 10, "the right key checked"))
+    assert dialog.check_result.text() == "The key works: Gemini offers it 2 chat models."
+    assert [r for r in gemini.requests if r.kind == "list"][-1].headers["x-goog-api-key"] == TEST_KEY
+    assert live.backend is not None  # the key in use was not touched by the check
+    dialog.reject()

@@ -162,17 +162,29 @@ class GeminiBackend:
         thinks (for `model_thinks`) are kept.
         """
         await load_sdk()
+        from google.genai import errors as genai_errors
+
         names = []
-        async for model in await (await self.client()).aio.models.list():
-            actions = model.supported_actions or []
-            if "generateContent" in actions and model.name:
-                name = model.name.removeprefix("models/")
-                if model.input_token_limit:
-                    self._token_limits[name] = model.input_token_limit
-                if model.thinking is not None:
-                    self._thinks[name] = model.thinking
-                if not NOT_FOR_CHAT.search(name):
-                    names.append(name)
+        try:
+            async with asyncio.timeout(self.read_timeout):
+                async for model in await (await self.client()).aio.models.list():
+                    actions = model.supported_actions or []
+                    if "generateContent" in actions and model.name:
+                        name = model.name.removeprefix("models/")
+                        if model.input_token_limit:
+                            self._token_limits[name] = model.input_token_limit
+                        if model.thinking is not None:
+                            self._thinks[name] = model.thinking
+                        if not NOT_FOR_CHAT.search(name):
+                            names.append(name)
+        except genai_errors.APIError as exc:
+            raise self.api_error(exc, "") from exc
+        except TimeoutError as exc:
+            raise GemchatError(ErrorKind.TIMEOUT, "Gemini did not list its models in time.") from exc
+        except Exception as exc:
+            if is_network_error(exc):
+                raise GemchatError(ErrorKind.NETWORK, "No connection to Gemini.", type(exc).__name__) from exc
+            raise
         return names
 
     def model_thinks(self, model: str) -> bool | None:
