@@ -12,9 +12,15 @@ SIGTERM, which gemchat handles like Ctrl+Q.
 
 No network: the app gets a dummy key and a base URL on a closed loopback port,
 and sends nothing at start-up. Each variant has its own temporary data
-directory.
+directory. gemchat's bytecode is written first, as `pip install` and
+PyInstaller do (benchmarks/startup.py says why): on a machine with
+PYTHONDONTWRITEBYTECODE=1 the venv would otherwise compile gemchat on every
+start, which no installed copy does.
 
-    .venv/bin/python benchmarks/startup_frozen.py [--runs N]
+`--against DIR` also starts another packaged build (a copy of dist/gemchat made
+before a change to the spec) in the same rotation:
+
+    .venv/bin/python benchmarks/startup_frozen.py [--runs N] [--against /tmp/gemchat-before]
 
 Needs Xvfb and libX11 (Debian: xvfb); the packaged app needs `make package`.
 """
@@ -35,7 +41,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import ROOT, compile_like_an_install
+
 FROZEN = ROOT / "dist" / "gemchat" / "gemchat"
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 MAP_NOTIFY = 19
@@ -125,7 +134,24 @@ def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     return server, f":{number.decode().strip()}"
 
 
-def time_one_start(command: list[str], env: dict[str, str], watcher: MapWatcher) -> float:
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process's threads have used (Linux's scheduler accounting, in nanoseconds)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # a thread that ended meanwhile
+    return total / 1e9
+
+
+def time_one_start(command: list[str], env: dict[str, str], watcher: MapWatcher) -> tuple[float, float]:
+    """Seconds to the window's MapNotify, and the CPU seconds the app had used by then.
+
+    The app is stopped (SIGSTOP) as soon as the window is mapped while its CPU
+    time is read, so the figure is the start-up's alone; load on the machine
+    moves it far less than the wall time.
+    """
     watcher.drain()
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -135,13 +161,16 @@ def time_one_start(command: list[str], env: dict[str, str], watcher: MapWatcher)
         process.kill()
         _, err = process.communicate()
         raise RuntimeError(f"{' '.join(command)}: {exc}\n{err.decode(errors='replace')[-2000:]}") from None
+    process.send_signal(signal.SIGSTOP)
+    used = cpu_seconds(process.pid)
+    process.send_signal(signal.SIGCONT)
     process.send_signal(signal.SIGTERM)
     try:
         process.communicate(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
         process.communicate()
-    return shown - started
+    return shown - started, used
 
 
 def app_env(display: str, data_dir: Path) -> dict[str, str]:
@@ -159,13 +188,13 @@ def app_env(display: str, data_dir: Path) -> dict[str, str]:
 
 
 def describe(samples: list[float]) -> str:
-    return (f"median {statistics.median(samples):6.3f} s   min {min(samples):6.3f}   "
-            f"max {max(samples):6.3f}")
+    return f"median {statistics.median(samples):6.3f} s   min {min(samples):6.3f}   max {max(samples):6.3f}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7, help="measured starts of each (default 7)")
+    parser.add_argument("--against", type=Path, help="another packaged build's folder, started in turn with these")
     args = parser.parse_args(argv)
     title = "startup_frozen: start-up to a visible window (Xvfb, xcb)"
     if shutil.which("Xvfb") is None or ctypes.util.find_library("X11") is None:
@@ -174,6 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     variants: dict[str, list[str]] = {"make run (.venv/bin/python -m gemchat)": [str(VENV_PYTHON), "-m", "gemchat"]}
     if FROZEN.exists():
         variants["packaged (dist/gemchat/gemchat)"] = [str(FROZEN)]
+    if args.against is not None:
+        if not (args.against / "gemchat").exists():
+            parser.error(f"{args.against} holds no gemchat executable")
+        variants[f"packaged ({args.against}/gemchat)"] = [str(args.against / "gemchat")]
+    compile_like_an_install()
     server, display = start_xvfb()
     try:
         watcher = MapWatcher(display)
@@ -181,21 +215,33 @@ def main(argv: list[str] | None = None) -> int:
             envs = {name: app_env(display, Path(temp) / str(i)) for i, name in enumerate(variants)}
             for name, command in variants.items():
                 time_one_start(command, envs[name], watcher)  # warm-up: page cache, database created
-            samples: dict[str, list[float]] = {name: [] for name in variants}
+            wall: dict[str, list[float]] = {name: [] for name in variants}
+            cpu: dict[str, list[float]] = {name: [] for name in variants}
             for _ in range(args.runs):
                 for name, command in variants.items():
-                    samples[name].append(time_one_start(command, envs[name], watcher))
+                    shown, used = time_one_start(command, envs[name], watcher)
+                    wall[name].append(shown)
+                    cpu[name].append(used)
         watcher.close()
     finally:
         server.terminate()
         server.wait(10)
-    print(f"{title}, {args.runs} runs each, alternating, after one warm-up start")
-    for name, values in samples.items():
-        print(f"  {name:42} {describe(values)}")
-    if len(samples) == 2:
-        venv, frozen = (statistics.median(v) for v in samples.values())
-        print(f"  packaged / make run: {frozen / venv:.2f}x ({(frozen - venv) * 1000:+.0f} ms)")
-    else:
+    print(f"{title}, {args.runs} runs each, alternating, after one warm-up start; load average "
+          f"{os.getloadavg()[0]:.1f} at the end")
+    width = max(len(name) for name in variants)
+    for label, samples in (("wall time", wall), ("CPU time by then", cpu)):
+        print(f" {label}")
+        for name, values in samples.items():
+            print(f"  {name:{width}} {describe(values)}")
+        venv, *packaged = (statistics.median(v) for v in samples.values())
+        baseline = next(iter(samples.values()))
+        for name, frozen in zip(list(samples)[1:], packaged, strict=True):
+            # Starts alternate, so each packaged start has a make run start beside it under the same load.
+            paired = [mine - theirs for mine, theirs in zip(samples[name], baseline, strict=True)]
+            print(f"  {name} / make run: {frozen / venv:.2f}x ({(frozen - venv) * 1000:+.0f} ms); "
+                  f"paired differences: median {statistics.median(paired) * 1000:+.0f} ms, "
+                  f"packaged faster in {sum(d < 0 for d in paired)} of {len(paired)}")
+    if len(variants) == 1:
         print("  packaged app not built: run `make package` to measure it beside this")
     return 0
 

@@ -188,6 +188,52 @@ def check_certificates(report: _Report) -> None:
         report.info(f"httpx2's SSL context could not be made: {type(exc).__name__}: {exc}")
 
 
+def check_collation(report: _Report) -> None:
+    """Qt's file dialogs sort names by the user's language with QCollator.
+
+    On Linux that is ICU, whose data the packaged build trims
+    (packaging/gemchat.spec); a collation with its own rules for a letter shows
+    the rules were kept.
+    """
+    from PySide6.QtCore import QCollator, QLocale
+
+    swedish = QCollator(QLocale("sv_SE")).compare("ö", "z")
+    german = QCollator(QLocale("de_DE")).compare("ö", "z")
+    if not swedish > 0 > german:
+        raise SelfTestFailure(f"Qt sorts without the languages' rules: 'ö' against 'z' gave {swedish} in Swedish "
+                              f"and {german} in German (after, then before, was expected)")
+    report.ok("Qt sorts by language (QCollator: ö after z in Swedish, before it in German)")
+
+
+def check_image_formats(report: _Report) -> None:
+    """Attachment previews need Qt's image readers, and icon themes' SVG icons its SVG icon engine.
+
+    JPEG, WebP and SVG are plugins a build can leave out (PNG is built in). Each
+    picture format is written and read back the way a preview reads a file,
+    QImageReader finding the format by itself.
+    """
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtGui import QColor, QIcon, QImage, QImageReader
+
+    from gemchat.ui.icons import RESOURCES
+
+    picture = QImage(16, 16, QImage.Format.Format_RGB32)
+    picture.fill(QColor("crimson"))
+    for name in ("PNG", "JPEG", "WEBP"):
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        written = picture.save(buffer, name)  # type: ignore[call-overload]  # the stubs want bytes, PySide6 a str
+        buffer.close()
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        reader = QImageReader(buffer)
+        if not written or reader.read().isNull():
+            raise SelfTestFailure(f"Qt cannot write and read {name} (its image format plugin is missing?)")
+    if QIcon(str(RESOURCES / "gemchat.svg")).pixmap(32).isNull():
+        raise SelfTestFailure("Qt cannot draw an SVG icon (the iconengines/qsvgicon plugin is missing?)")
+    report.ok("Qt reads PNG, JPEG and WebP (attachment previews) and draws SVG icons")
+
+
 async def _until(predicate: Callable[[], object], what: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -380,6 +426,8 @@ def _run_window(directory: Path, report: _Report, deadline: float) -> str:
 
     setup_logging(directory)
     qt_app = qt_application()
+    check_collation(report)
+    check_image_formats(report)
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     app = build_app(directory, key_store=MemoryKeyStore())

@@ -40,7 +40,8 @@ def test_self_test_streams_one_answer_end_to_end_and_exits_0(tmp_path: Path) -> 
     for line in ("ok    window shown", "ok    answer streamed and ended",
                  "ok    the window shows the whole answer",
                  "ok    the database holds the question and the whole answer",
-                 "ok    keyring backends import", "self-test passed"):
+                 "ok    keyring backends import", "ok    Qt sorts by language",
+                 "ok    Qt reads PNG, JPEG and WebP", "self-test passed"):
         assert line in out, out
     assert "FAIL" not in out and "Traceback" not in result.stderr
     assert not (home / "share" / "gemchat").exists()
