@@ -131,9 +131,11 @@ def filtered(package: bytes, keep: Callable[[str], bool]) -> bytes:
 
 def link_data_library(symbol: str, package: bytes, soname: str, output: Path) -> None:
     """A shared library `soname` that exports `package` as `symbol`, as ICU's own build makes it."""
-    tools = {tool: shutil.which(tool) for tool in ("as", "ld")}
-    if None in tools.values():
-        raise IcuDataError(f"binutils' {' and '.join(t for t, path in tools.items() if path is None)} not found")
+    found = {tool: shutil.which(tool) for tool in ("as", "ld")}
+    missing = [tool for tool, path in found.items() if path is None]
+    if missing:
+        raise IcuDataError(f"binutils' {' and '.join(missing)} not found")
+    tools = {tool: str(path) for tool, path in found.items()}
     output.parent.mkdir(parents=True, exist_ok=True)
     data, source, obj = (output.parent / f"{symbol}{suffix}" for suffix in (".dat", ".s", ".o"))
     data.write_bytes(package)
