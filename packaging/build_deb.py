@@ -211,8 +211,43 @@ def bundle_needs(app_dir: Path) -> tuple[set[str], tuple[int, ...] | None]:
     return outside, glibc
 
 
+def system_copies(internal: Path) -> dict[Path, tuple[str, str]]:
+    """Libraries PyInstaller copied into the bundle that are byte for byte a Debian package's file here.
+
+    Bundled file -> (that package, its version). The package can bring them
+    instead (a Depends): the folder built to run anywhere carries them, the
+    package need not. Only exact copies count, so the bundle never ends up
+    with a library other than the one it was built and tested with.
+    """
+    candidates = sorted(p for p in internal.glob("lib*.so*") if p.is_file() and not p.is_symlink()
+                        and not p.name.startswith(("libQt6", "libpyside6", "libshiboken6", "libpython", "libicu")))
+    owners = debian_packages([p.name for p in candidates])
+    found: dict[Path, tuple[str, str]] = {}
+    for path in candidates:
+        package = owners.get(path.name)
+        system = next((d / path.name for d in (Path("/usr/lib/x86_64-linux-gnu"), Path("/lib/x86_64-linux-gnu"))
+                       if (d / path.name).is_file()), None)
+        if package is None or system is None or system.read_bytes() != path.read_bytes():
+            continue
+        version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True)
+        if version.returncode == 0 and version.stdout:
+            found[path] = (package, version.stdout.strip())
+    return found
+
+
+def dependency(package: str, version: str) -> str:
+    """A Depends entry for a library package at least as new as the build's, under either of its names.
+
+    Ubuntu 24.04 renamed many library packages for 64-bit time_t (libssl3 -> libssl3t64); a name
+    that does not exist is simply never chosen. The version drops Debian's revision and epoch
+    compare as is, so a newer upstream release of another distribution satisfies it.
+    """
+    upstream = version.split("-")[0] if "-" in version else version
+    return f"{package} (>= {upstream}) | {package}t64"
+
+
 def depends(system_libraries: Iterable[str], glibc: tuple[int, ...] | None,
-            xcb_packages: Iterable[str]) -> list[str]:
+            xcb_packages: Iterable[str], brought: Mapping[str, str] | None = None) -> list[str]:
     """The Depends field's entries: libc6 first (versioned), then the rest in order of name.
 
     `xcb_packages` are the libraries Qt's X11 plugin needs, named by
@@ -220,15 +255,17 @@ def depends(system_libraries: Iterable[str], glibc: tuple[int, ...] | None,
     libraries PyInstaller copies is its choice, and may shrink
     (packaging/gemchat.spec); any X desktop has them already.
     """
-    system_libraries = set(system_libraries)
+    brought = dict(brought or {})  # library -> its Depends entry, for the copies left to the system
+    system_libraries = set(system_libraries) - brought.keys()
     unknown = sorted(system_libraries - SYSTEM_LIBRARIES.keys())
     if unknown:
         raise BuildError(f"the bundle loads {', '.join(unknown)} from the system, and packaging/build_deb.py's "
                          "SYSTEM_LIBRARIES does not say which package has it: add it (dpkg -S names the package)")
     names = {SYSTEM_LIBRARIES[lib] for lib in system_libraries} | set(xcb_packages) | set(RUNTIME_PACKAGES)
     names.discard("libc6")
+    names -= {entry.split(" ")[0] for entry in brought.values()}
     libc = "libc6" if glibc is None else f"libc6 (>= {'.'.join(map(str, glibc))})"
-    return [libc, *sorted(names)]
+    return [libc, *sorted(names | set(brought.values()))]
 
 
 def xcb_packages() -> list[str]:
@@ -575,9 +612,13 @@ def stage(app_dir: Path, staging: Path, version: str, release: Release) -> None:
     (share / "lintian" / "overrides").mkdir(parents=True)
     shutil.copyfile(LINTIAN_OVERRIDES, share / "lintian" / "overrides" / PACKAGE)
 
+    brought = {}
+    for path, (package, package_version) in system_copies(staging / INSTALL_DIR / "_internal").items():
+        path.unlink()  # the system's copy, from the package named in Depends, is loaded instead
+        brought[path.name] = dependency(package, package_version)
     system_libraries, glibc = bundle_needs(staging / INSTALL_DIR)
-    fields = control_fields(version, installed_size_kib(staging), depends(system_libraries, glibc, xcb_packages()),
-                            homepage())
+    fields = control_fields(version, installed_size_kib(staging),
+                            depends(system_libraries, glibc, xcb_packages(), brought), homepage())
     normalize_modes(staging)
     sums = md5sums(staging)
     debian = staging / "DEBIAN"

@@ -323,3 +323,22 @@ def test_a_stand_in_app_builds_into_a_package_the_checker_passes(tmp_path: Path)
     assert "usage: gemchat [\\-\\-self\\-test]" in man
     png = tree / "usr/share/icons/hicolor/512x512/apps/gemchat.png"
     assert png.read_bytes()[16:24] == (512).to_bytes(4, "big") * 2  # the PNG header's width and height
+
+
+def test_a_library_left_to_the_system_is_depended_on_at_the_builds_version_or_newer_under_either_name() -> None:
+    assert build_deb.dependency("libssl3", "3.0.19-1~deb12u1") == "libssl3 (>= 3.0.19) | libssl3t64"
+    assert build_deb.dependency("libx11-6", "2:1.8.4-2+deb12u2") == "libx11-6 (>= 2:1.8.4) | libx11-6t64"
+    entries = build_deb.depends({"libc.so.6", "libssl.so.3"}, (2, 35), [], {"libssl.so.3": "libssl3 (>= 3) | libssl3t64"})
+    assert entries == ["libc6 (>= 2.35)", "ca-certificates", "libfontconfig1", "libssl3 (>= 3) | libssl3t64"]
+
+
+def test_only_exact_copies_of_a_packages_library_are_left_to_the_system(tmp_path: Path) -> None:
+    system = Path("/usr/lib/x86_64-linux-gnu/libz.so.1")
+    if not system.is_file() or shutil.which("dpkg-query") is None:
+        pytest.skip("needs Debian's zlib1g and dpkg (installed on the machines CI and the package build run on)")
+    internal = tmp_path / "_internal"
+    internal.mkdir()
+    (internal / "libz.so.1").write_bytes(system.read_bytes())
+    (internal / "libbz2.so.1.0").write_bytes(b"\x7fELF not the system's copy")
+    found = build_deb.system_copies(internal)
+    assert [(path.name, package) for path, (package, _version) in found.items()] == [("libz.so.1", "zlib1g")]
