@@ -559,7 +559,7 @@ def test_chat_options_offer_only_the_thinking_levels_the_model_takes_and_the_cha
     assert "thinkingLevel" not in camel_case(last_stream(gemini).body)["generationConfig"].get("thinkingConfig", {})
 
 
-def test_a_model_the_list_says_does_not_think_is_sent_no_thinking_settings_and_other_models_are_not_offered(
+def test_a_model_the_list_says_does_not_think_is_sent_no_thinking_settings_and_speech_and_imagen_are_not_offered(
         live, gemini: FakeGemini, qloop, qtbot, data_dir) -> None:
     gemini.models += [
         {"name": "models/gemini-2.0-flash", "supportedGenerationMethods": ["generateContent"], "thinking": False,
@@ -569,7 +569,7 @@ def test_a_model_the_list_says_does_not_think_is_sent_no_thinking_settings_and_o
         {"name": "models/imagen-4.0-generate-001", "supportedGenerationMethods": ["predict"]},
     ]
     names = run(qloop, live.session.list_models())
-    assert sorted(names) == ["gemini-2.0-flash", "gemini-3.6-flash", "gemini-3.6-pro"]
+    assert sorted(names) == ["gemini-2.0-flash", "gemini-3-pro-image-preview", "gemini-3.6-flash", "gemini-3.6-pro"]
     live.settings.thinking_level = "low"
     live.settings.show_thoughts = True
     type_and_send(qtbot, live, "hello")
