@@ -60,14 +60,18 @@ def _chat(row: Sequence[Any]) -> Chat:
                 image_options=ImageOptions.from_json(_json_object(row[10])))
 
 
-def _json_object(text: str | None) -> dict[str, Any] | None:
-    """A JSON column's object; anything unreadable counts as absent rather than failing the chat."""
+def _json_value(text: str | None) -> Any:
+    """A JSON column's value; anything unreadable counts as absent (None) rather than failing the chat."""
     if not text:
         return None
     try:
-        value = json.loads(text)
+        return json.loads(text)
     except ValueError:
         return None
+
+
+def _json_object(text: str | None) -> dict[str, Any] | None:
+    value = _json_value(text)
     return value if isinstance(value, dict) else None
 
 
@@ -77,12 +81,7 @@ def _json_text(value: dict[str, Any] | list[dict[str, Any]] | None) -> str | Non
 
 def _json_parts(text: str | None) -> list[dict[str, Any]] | None:
     """A `gemini_parts` column: a list of objects, or None (not kept, or unreadable: the text is sent instead)."""
-    if not text:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
+    value = _json_value(text)
     return value if isinstance(value, list) and all(isinstance(p, dict) for p in value) else None
 
 

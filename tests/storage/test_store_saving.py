@@ -159,34 +159,35 @@ def test_an_answers_parts_and_model_are_kept_and_read_back(store: ChatStore) -> 
     assert [(m.gemini_parts, m.answered_by) for m in store.messages(chat.id)][1] == (SIGNED, "gemini-3.6-flash")
 
 
-def test_a_continued_answer_adds_its_parts_to_the_kept_ones_of_the_same_model_only(store: ChatStore) -> None:
+def cut_off_and_reopened(store: ChatStore) -> tuple[int, int]:
+    """A chat whose answer "Hello" was cut off with its parts kept (by m1), now being continued: (chat, answer)."""
     chat = store.create_chat("gemini-3.6-flash", "t")
     store.add_message(chat.id, Role.USER, "Hi")
     answer = store.add_message(chat.id, Role.MODEL, "", Status.STREAMING)
     store.append_to_message(answer.id, "Hello")
     store.finish_message(answer.id, Status.INTERRUPTED, gemini_parts=SIGNED, answered_by="m1")
     store.reopen_message(answer.id)
-    store.append_to_message(answer.id, ", world")
+    return chat.id, answer.id
+
+
+def test_a_continued_answer_adds_its_parts_to_the_kept_ones_of_the_same_model_only(store: ChatStore) -> None:
+    chat_id, answer_id = cut_off_and_reopened(store)
+    store.append_to_message(answer_id, ", world")
     more = [{"text": ", world"}, {"text": "", "thoughtSignature": "bW9yZQ=="}]
-    assert store.finish_message(answer.id, Status.COMPLETE, gemini_parts=more, answered_by="m1",
+    assert store.finish_message(answer_id, Status.COMPLETE, gemini_parts=more, answered_by="m1",
                                 continued=True).gemini_parts == SIGNED + more
 
-    store.reopen_message(answer.id)  # continued again, by another model: the whole goes back as text
-    store.append_to_message(answer.id, "!")
-    other = store.finish_message(answer.id, Status.COMPLETE, gemini_parts=[{"text": "!"}], answered_by="m2",
+    store.reopen_message(answer_id)  # continued again, by another model: the whole goes back as text
+    store.append_to_message(answer_id, "!")
+    other = store.finish_message(answer_id, Status.COMPLETE, gemini_parts=[{"text": "!"}], answered_by="m2",
                                  continued=True)
     assert (other.text, other.gemini_parts, other.answered_by) == ("Hello, world!", None, None)
 
 
 def test_an_answer_cut_off_by_a_crash_while_being_continued_loses_its_parts_and_goes_back_as_text(
         store: ChatStore) -> None:
-    chat = store.create_chat("gemini-3.6-flash", "t")
-    store.add_message(chat.id, Role.USER, "Hi")
-    answer = store.add_message(chat.id, Role.MODEL, "", Status.STREAMING)
-    store.append_to_message(answer.id, "Hello")
-    store.finish_message(answer.id, Status.INTERRUPTED, gemini_parts=SIGNED, answered_by="m1")
-    store.reopen_message(answer.id)
-    store.append_to_message(answer.id, ", wor")
+    chat_id, answer_id = cut_off_and_reopened(store)
+    store.append_to_message(answer_id, ", wor")
     assert store.recover_streaming() == 1
-    recovered = store.messages(chat.id)[-1]
+    recovered = store.messages(chat_id)[-1]
     assert (recovered.text, recovered.status, recovered.gemini_parts) == ("Hello, wor", Status.INTERRUPTED, None)

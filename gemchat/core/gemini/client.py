@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from gemchat.core.errors import ErrorKind, GemchatError, from_api_error, redact
@@ -132,24 +132,31 @@ class GeminiBackend:
         """Yields the answer as it is generated; raises `GemchatError` on failure (see `stream_answer`)."""
         return stream_answer(self, request)
 
-    async def generate_text(self, model: str, prompt: str) -> str:
-        """A small non-streaming call (chat titles); failures raise `GemchatError`."""
+    @contextlib.asynccontextmanager
+    async def _side_call(self, model: str, too_slow: str) -> AsyncIterator[None]:
+        """A small request's failures in words: refused (the API's error), `too_slow`, or no connection.
+
+        No connection covers a cut one, and the client closed under the call (the key forgotten).
+        """
         await load_sdk()
         from google.genai import errors as genai_errors
 
         try:
             async with asyncio.timeout(self.read_timeout):
-                response = await (await self.client()).aio.models.generate_content(
-                    model=model, contents=prompt
-                )
+                yield
         except genai_errors.APIError as exc:
             raise self.api_error(exc, model) from exc
         except TimeoutError as exc:
-            raise GemchatError(ErrorKind.TIMEOUT, "Gemini did not answer in time.") from exc
+            raise GemchatError(ErrorKind.TIMEOUT, too_slow) from exc
         except Exception as exc:
-            if is_network_error(exc):  # a cut connection, or the client closed under it (the key forgotten)
+            if is_network_error(exc):
                 raise GemchatError(ErrorKind.NETWORK, "No connection to Gemini.", type(exc).__name__) from exc
             raise
+
+    async def generate_text(self, model: str, prompt: str) -> str:
+        """A small non-streaming call (chat titles); failures raise `GemchatError`."""
+        async with self._side_call(model, "Gemini did not answer in time."):
+            response = await (await self.client()).aio.models.generate_content(model=model, contents=prompt)
         return response.text or ""
 
     async def list_models(self) -> list[str]:
@@ -161,30 +168,18 @@ class GeminiBackend:
         Each model's input token limit (for `input_token_limit`) and whether it
         thinks (for `model_thinks`) are kept.
         """
-        await load_sdk()
-        from google.genai import errors as genai_errors
-
         names = []
-        try:
-            async with asyncio.timeout(self.read_timeout):
-                async for model in await (await self.client()).aio.models.list():
-                    actions = model.supported_actions or []
-                    if "generateContent" in actions and model.name:
-                        name = model.name.removeprefix("models/")
-                        if model.input_token_limit:
-                            self._token_limits[name] = model.input_token_limit
-                        if model.thinking is not None:
-                            self._thinks[name] = model.thinking
-                        if not NOT_FOR_CHAT.search(name):
-                            names.append(name)
-        except genai_errors.APIError as exc:
-            raise self.api_error(exc, "") from exc
-        except TimeoutError as exc:
-            raise GemchatError(ErrorKind.TIMEOUT, "Gemini did not list its models in time.") from exc
-        except Exception as exc:
-            if is_network_error(exc):
-                raise GemchatError(ErrorKind.NETWORK, "No connection to Gemini.", type(exc).__name__) from exc
-            raise
+        async with self._side_call("", "Gemini did not list its models in time."):
+            async for model in await (await self.client()).aio.models.list():
+                actions = model.supported_actions or []
+                if "generateContent" in actions and model.name:
+                    name = model.name.removeprefix("models/")
+                    if model.input_token_limit:
+                        self._token_limits[name] = model.input_token_limit
+                    if model.thinking is not None:
+                        self._thinks[name] = model.thinking
+                    if not NOT_FOR_CHAT.search(name):
+                        names.append(name)
         return names
 
     def model_thinks(self, model: str) -> bool | None:
@@ -199,20 +194,8 @@ class GeminiBackend:
 
     async def count_tokens(self, model: str, text: str) -> int:
         """Tokens `text` costs with `model` (the API's `countTokens`); raises `GemchatError`."""
-        await load_sdk()
-        from google.genai import errors as genai_errors
-
-        try:
-            async with asyncio.timeout(self.read_timeout):
-                response = await (await self.client()).aio.models.count_tokens(model=model, contents=utf8(text))
-        except genai_errors.APIError as exc:
-            raise self.api_error(exc, model) from exc
-        except TimeoutError as exc:
-            raise GemchatError(ErrorKind.TIMEOUT, "Gemini did not count the tokens in time.") from exc
-        except Exception as exc:
-            if is_network_error(exc):
-                raise GemchatError(ErrorKind.NETWORK, "No connection to Gemini.", type(exc).__name__) from exc
-            raise
+        async with self._side_call(model, "Gemini did not count the tokens in time."):
+            response = await (await self.client()).aio.models.count_tokens(model=model, contents=utf8(text))
         return response.total_tokens or 0
 
     # -- closing ----------------------------------------------------------------------------
