@@ -171,7 +171,7 @@ def cut_off_and_reopened(store: ChatStore) -> tuple[int, int]:
 
 
 def test_a_continued_answer_adds_its_parts_to_the_kept_ones_of_the_same_model_only(store: ChatStore) -> None:
-    chat_id, answer_id = cut_off_and_reopened(store)
+    _chat_id, answer_id = cut_off_and_reopened(store)
     store.append_to_message(answer_id, ", world")
     more = [{"text": ", world"}, {"text": "", "thoughtSignature": "bW9yZQ=="}]
     assert store.finish_message(answer_id, Status.COMPLETE, gemini_parts=more, answered_by="m1",
