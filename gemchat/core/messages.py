@@ -59,6 +59,7 @@ class Chat:
     url_context: bool = False  # Gemini may read the web pages a message links to (the chat's toggle)
     thinking_level: str = ""  # "" as in Settings; "default" the model's own; else minimal/low/medium/high
     image_options: ImageOptions = field(default_factory=ImageOptions)  # what an image model is asked for
+    pinned: bool = False  # listed first, under Pinned
 
 
 @dataclass(slots=True)

@@ -196,6 +196,16 @@ class ChatList(QObject):
             last = len(self._chats) - 1
             self._tasks.start(self.open_chat(self._chats[last if position >= 8 else min(position, last)].id))
 
+    def set_pinned(self, chat_id: int, pinned: bool) -> None:
+        """Pins a chat (first in the list, under Pinned) or unpins it; the list is shown again."""
+        self._tasks.start(self._set_pinned(chat_id, pinned))
+
+    async def _set_pinned(self, chat_id: int, pinned: bool) -> None:
+        await self._db.run(self._store.set_pinned, chat_id, pinned)
+        if self._chat is not None and self._chat.id == chat_id:
+            self._chat.pinned = pinned
+        await self.refresh_chats()
+
     async def rename(self, chat_id: int, title: str) -> None:
         await self._db.run(self._store.set_title, chat_id, title)
         await self._read_back(chat_id)

@@ -233,6 +233,10 @@ class ChatSession(QObject):
             self._titles.keep(chat_id)
             self.tasks.start(self._chats.rename(chat_id, title))
 
+    def set_pinned(self, chat_id: int, pinned: bool) -> None:
+        """Pins a chat (listed first, under Pinned) or unpins it."""
+        self._chats.set_pinned(chat_id, pinned)
+
     def set_chat_options(self, model: str, system_instruction: str, thinking_level: str | None = None,
                          image_options: ImageOptions | None = None) -> None:
         """The open chat's model, system instruction and (unless None) its thinking level and image options."""

@@ -4,7 +4,8 @@ The JSON shape is a contract with scripts and with `gemchat import`:
 a list of chats, oldest first, each
 `{"id", "title", "created_at", "model", "system_instruction", "google_search", "messages": [...]}`
 (and `"code_execution": true`, `"url_context": true` for a chat with those tools on,
-`"thinking_level"` for a chat with its own, `"image_options"` for one with options for an image model)
+`"thinking_level"` for a chat with its own, `"image_options"` for one with options for an image model,
+`"pinned": true` for a pinned one)
 and each message `{"role", "text", "status", "error", "created_at", "attachments", "grounding",
 "thoughts"}`; `attachments` is a list of `{"name", "mime_type", "sha256", "size"}`. An answer
 whose parts gemchat kept also has `"gemini_parts"` (the API's JSON, thought signatures
@@ -56,6 +57,7 @@ def chat_to_dict(chat: Chat, messages: list[Message]) -> dict[str, Any]:
         **{tool: True for tool in ("code_execution", "url_context") if getattr(chat, tool)},
         **({"thinking_level": chat.thinking_level} if chat.thinking_level else {}),
         **({"image_options": chat.image_options.to_json()} if chat.image_options.to_json() else {}),
+        **({"pinned": True} if chat.pinned else {}),
         "messages": [
             {
                 "role": m.role.value,
@@ -209,7 +211,7 @@ def _parse_chat(raw: Any, n: int) -> tuple[Chat, list[Message]]:
     messages = [_parse_message(m, f"{where}, message {k}") for k, m in enumerate(raw_messages, 1)]
     updated = max([created, *(m.created_at for m in messages)])
     tools = {}
-    for tool in ("google_search", "code_execution", "url_context"):
+    for tool in ("google_search", "code_execution", "url_context", "pinned"):
         tools[tool] = raw.get(tool, False)
         if not isinstance(tools[tool], bool):
             raise ImportFormatError(f"{where}: \"{tool}\" must be true or false")

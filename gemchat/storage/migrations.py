@@ -217,6 +217,11 @@ def _v8_image_options(conn: sqlite3.Connection) -> None:
     _run(conn, "ALTER TABLE chats ADD COLUMN image_options TEXT;")
 
 
+def _v9_pinned_chats(conn: sqlite3.Connection) -> None:
+    """Chats the user pinned: listed first, under Pinned."""
+    _run(conn, "ALTER TABLE chats ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_chats_and_messages,
     _v2_full_text_search,
@@ -226,6 +231,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v6_code_execution_and_url_context,
     _v7_chat_thinking_level,
     _v8_image_options,
+    _v9_pinned_chats,
 )
 LATEST = len(MIGRATIONS)
 

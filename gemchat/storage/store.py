@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 _CHAT_COLUMNS = (
     "id, title, created_at, updated_at, model, system_instruction, google_search, code_execution, url_context, "
-    "thinking_level, image_options"
+    "thinking_level, image_options, pinned"
 )
 TOOLS = ("google_search", "code_execution", "url_context")  # a chat's tool toggles: their columns, and Chat's fields
 _MESSAGE_COLUMNS = (
@@ -57,7 +57,7 @@ def _chat(row: Sequence[Any]) -> Chat:
     return Chat(id=row[0], title=row[1], created_at=row[2], updated_at=row[3], model=row[4],
                 system_instruction=row[5], google_search=bool(row[6]), code_execution=bool(row[7]),
                 url_context=bool(row[8]), thinking_level=row[9] or "",
-                image_options=ImageOptions.from_json(_json_object(row[10])))
+                image_options=ImageOptions.from_json(_json_object(row[10])), pinned=bool(row[11]))
 
 
 def _json_value(text: str | None) -> Any:
@@ -187,6 +187,10 @@ class ChatStore:
     def set_google_search(self, chat_id: int, on: bool) -> None:
         """The chat's Google Search toggle: its answers are grounded with search while it is on."""
         self.set_tool(chat_id, "google_search", on)
+
+    def set_pinned(self, chat_id: int, pinned: bool) -> None:
+        """Pins a chat (listed first, under Pinned) or unpins it."""
+        self._write("UPDATE chats SET pinned = ? WHERE id = ?", (int(pinned), chat_id))
 
     def set_tool(self, chat_id: int, tool: str, on: bool) -> None:
         """One of the chat's tool toggles (`TOOLS`): Gemini may use that tool in its answers while it is on."""
@@ -482,11 +486,12 @@ class ChatStore:
             for chat, messages in chats:
                 cursor = conn.execute(
                     "INSERT INTO chats (title, created_at, updated_at, model, system_instruction, google_search, "
-                    "code_execution, url_context, thinking_level, image_options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "code_execution, url_context, thinking_level, image_options, pinned) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (_clean(chat.title), chat.created_at, chat.updated_at, _clean(chat.model),
                      _clean(chat.system_instruction) if chat.system_instruction else None, int(chat.google_search),
                      int(chat.code_execution), int(chat.url_context), chat.thinking_level,
-                     _json_text(chat.image_options.to_json())),
+                     _json_text(chat.image_options.to_json()), int(chat.pinned)),
                 )
                 chat_id = cursor.lastrowid
                 parent = None

@@ -183,10 +183,13 @@ class Dialogs(QObject):
 
     # -- the chats ----------------------------------------------------------------------
 
-    def open_search(self) -> None:
+    def open_search(self, words: str = "") -> None:
+        """Full-text search (Ctrl+K), started with `words` when given (Enter in the sidebar's field)."""
         if self.search_dialog is not None:
             self.search_dialog.raise_()
             self.search_dialog.activateWindow()
+            if words:
+                self.search_dialog.query.setText(words)
             return
         from gemchat.ui.search_dialog import SearchDialog
 
@@ -198,6 +201,8 @@ class Dialogs(QObject):
         self.search_dialog = dialog
         dialog.open()
         dialog.query.setFocus()
+        if words:
+            dialog.query.setText(words)
 
     def _on_search_dialog_finished(self) -> None:
         self.search_dialog = None

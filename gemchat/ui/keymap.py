@@ -58,6 +58,8 @@ KEYMAP: tuple[Binding, ...] = (
     *ZOOM_KEYS,
     Binding("shortcuts", "&Keyboard Shortcuts", ("Ctrl+/", StandardKey.HelpContents, "F1")),
     Binding("rename_chat", "Re&name Chat", ("F2",)),
+    Binding("pin_chat", "&Pin or Unpin Chat", ("Ctrl+Shift+P",)),
+    Binding("toggle_sidebar", "Show &Sidebar", ("Ctrl+B",)),
     Binding("delete_chat", "&Delete Chat", ("Ctrl+Shift+Backspace",)),
     Binding("undo_delete", "&Undo Delete", ("Ctrl+Alt+Z",)),
     Binding("next_chat", "Ne&xt Chat", ("Ctrl+Tab", StandardKey.NextChild, "Ctrl+PgDown")),

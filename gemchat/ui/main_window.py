@@ -14,8 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QResizeEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gemchat.core.context import chat_tokens
 from gemchat.core.messages import Chat, Message
@@ -32,7 +41,7 @@ from gemchat.ui.draft_keeper import DraftKeeper
 from gemchat.ui.last_turn import LastTurnActions
 from gemchat.ui.presenter import AnswerPresenter
 from gemchat.ui.sender import MessageSender
-from gemchat.ui.sidebar import Sidebar
+from gemchat.ui.sidebar import SidebarPanel
 from gemchat.ui.text_zoom import TextZoom
 from gemchat.ui.theme import apply_theme
 
@@ -111,7 +120,8 @@ class MainWindow(QMainWindow):
         self.editing_banner = QLabel("Editing your question: Enter sends it as a new version, Esc cancels.")
         self.editing_banner.setObjectName("editingBanner")
         self.editing_banner.setVisible(False)
-        self.sidebar = Sidebar()
+        self.sidebar_panel = SidebarPanel()
+        self.sidebar = self.sidebar_panel.chats
         self.undo_button = QPushButton("Undo")
         self.undo_button.setFlat(True)
         self.undo_button.setVisible(False)
@@ -137,7 +147,7 @@ class MainWindow(QMainWindow):
         conversation = QWidget()
         conversation.setLayout(layout)
         self.splitter = QSplitter()
-        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.sidebar_panel)
         self.splitter.addWidget(conversation)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([230, 670])
@@ -179,12 +189,13 @@ class MainWindow(QMainWindow):
             "settings": dialogs.open_settings,
             "shortcuts": dialogs.show_shortcuts,
             "rename_chat": self.sidebar.rename_current,
+            "pin_chat": self._pin_current_chat,
             "delete_chat": self._delete_current_chat,
             "undo_delete": self.undo_delete,
             "next_chat": lambda: self.session.switch_by(1),
             "previous_chat": lambda: self.session.switch_by(-1),
             **{f"chat_{n}": (lambda _checked=False, n=n: self.session.switch_to(n - 1)) for n in range(1, 10)},
-            "search": dialogs.open_search,
+            "search": lambda: dialogs.open_search(),
             "copy_last_answer": last_turn.copy_last_answer,
             "copy_last_code": last_turn.copy_last_code_block,
             "continue_answer": last_turn.continue_answer,
@@ -202,9 +213,11 @@ class MainWindow(QMainWindow):
         }
         toggles = {"typing_effect": self._on_typing_effect_toggled, "google_search": self._on_google_search_toggled,
                    "code_execution": lambda on: self._on_tool_toggled("code_execution", on),
-                   "url_context": lambda on: self._on_tool_toggled("url_context", on)}
+                   "url_context": lambda on: self._on_tool_toggled("url_context", on),
+                   "toggle_sidebar": self._on_sidebar_toggled}
         actions = build_actions(self, slots, toggles)
         set_checked_quietly(actions["typing_effect"], self._settings.typing_effect)
+        set_checked_quietly(actions["toggle_sidebar"], True)
         return actions
 
     def attach_session(self, session: ChatSession) -> None:
@@ -233,6 +246,9 @@ class MainWindow(QMainWindow):
         self.sidebar.chat_selected.connect(lambda chat_id: session.tasks.start(session.open_chat(chat_id)))
         self.sidebar.rename_requested.connect(session.rename_chat)
         self.sidebar.delete_requested.connect(session.delete_chat)
+        self.sidebar.pin_requested.connect(session.set_pinned)
+        self.sidebar_panel.new_chat_requested.connect(lambda: session.tasks.start(session.new_chat()))
+        self.sidebar_panel.search_requested.connect(self.dialogs.open_search)
         # What was typed before now stays, and is counted and kept as a draft from here on.
         self.composer.textChanged.connect(self.meter.draft_changed)
         if self.drafts.attach_session(session):
@@ -260,6 +276,36 @@ class MainWindow(QMainWindow):
     def retry(self) -> None:
         if not self.session.retry():
             self.statusBar().showMessage("Nothing to retry.", 3000)
+
+    def _pin_current_chat(self) -> None:
+        chat = self.session.chat
+        if chat is not None:
+            pinned = not self.sidebar.is_pinned(chat.id)
+            self.session.set_pinned(chat.id, pinned)
+            self.statusBar().showMessage("Pinned: listed first." if pinned else "Unpinned.", 3000)
+
+    # -- the sidebar's place ---------------------------------------------------------------
+
+    SIDEBAR_HIDES_BELOW = 700
+    """The window's width (px) under which the sidebar steps aside on its own, leaving the conversation room."""
+
+    def _on_sidebar_toggled(self, shown: bool) -> None:
+        """Ctrl+B: the user's choice, which a narrow window's own hiding then follows."""
+        self._sidebar_wanted = shown
+        self._place_sidebar()
+        focused = QApplication.focusWidget()
+        if not shown and focused is not None and self.sidebar_panel.isAncestorOf(focused):
+            self.composer.setFocus()
+
+    def _place_sidebar(self) -> None:
+        shown = getattr(self, "_sidebar_wanted", True) and self.width() >= self.SIDEBAR_HIDES_BELOW
+        self.sidebar_panel.setVisible(shown)
+        set_checked_quietly(self.actions_by_name["toggle_sidebar"], shown)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if hasattr(self, "actions_by_name"):
+            self._place_sidebar()
 
     def _delete_current_chat(self) -> None:
         chat = self.session.chat

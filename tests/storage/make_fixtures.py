@@ -140,9 +140,14 @@ def _v8_rows(conn: sqlite3.Connection) -> None:
                  "WHERE title = 'Code'")
 
 
+def _v9_rows(conn: sqlite3.Connection) -> None:
+    """Version 9 keeps which chats are pinned."""
+    conn.execute("UPDATE chats SET pinned = 1 WHERE title = 'Code'")
+
+
 # Rows that only a schema from that version on can hold; run after the migrations up to it.
 EXTRAS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    3: _v3_rows, 4: _v4_rows, 5: _v5_rows, 6: _v6_rows, 7: _v7_rows, 8: _v8_rows,
+    3: _v3_rows, 4: _v4_rows, 5: _v5_rows, 6: _v6_rows, 7: _v7_rows, 8: _v8_rows, 9: _v9_rows,
 }
 
 

@@ -248,6 +248,7 @@ def test_a_chats_tools_and_thinking_level_travel_through_export_and_import() -> 
     source = ChatStore.open(None)
     on = source.create_chat("m", "Tools", code_execution=True, url_context=True)
     source.set_chat_options(on.id, "m", None, "high", ImageOptions("3:4", pictures_only=True))
+    source.set_pinned(on.id, True)
     source.create_chat("m", "No tools")
     exported = json.loads(export_json(source))
     assert (exported[0]["code_execution"], exported[0]["url_context"]) == (True, True)
@@ -261,6 +262,7 @@ def test_a_chats_tools_and_thinking_level_travel_through_export_and_import() -> 
     assert exported[0]["image_options"] == {"aspect_ratio": "3:4", "pictures_only": True}
     assert "image_options" not in exported[1]
     assert by_title["Tools"].image_options == ImageOptions("3:4", pictures_only=True)
+    assert (exported[0]["pinned"], by_title["Tools"].pinned, by_title["No tools"].pinned) == (True, True, False)
     assert (by_title["No tools"].code_execution, by_title["No tools"].url_context) == (False, False)
     assert on.id
     source.close()

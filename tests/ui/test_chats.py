@@ -612,3 +612,58 @@ def test_chat_options_for_an_image_model_set_the_pictures_shape_and_size_and_hid
     assert config["responseModalities"] == ["TEXT", "IMAGE"]
     assert config["imageConfig"] == {"aspectRatio": "16:9", "imageSize": "2K"}
     assert rows(data_dir, "select image_options from chats") == [('{"aspect_ratio": "16:9", "image_size": "2K"}',)]
+
+
+def test_the_sidebar_pins_chats_first_filters_titles_as_you_type_and_enter_searches_every_message(
+        live, gemini: FakeGemini, qloop, qtbot, data_dir) -> None:
+    from gemchat.ui.search_dialog import SearchDialog
+
+    for text in ("Tomato soup recipe", "Paris trip", "Soup for a cold"):
+        run(qloop, live.session.new_chat())
+        type_and_send(qtbot, live, text)
+        wait_answer_done(qloop, live)
+    run(qloop, until(lambda: len(live.window.sidebar.chat_ids()) == 3, 3, "three chats listed"))
+    sidebar = live.window.sidebar
+    paris = next(c.id for c in live.session.chats if c.title.startswith("Paris"))
+    row = sidebar._item_for(paris)
+    menu = sidebar.chat_menu(row)
+    assert [a.text() for a in menu.actions() if a.text()] == ["Open", "Rename", "Pin", "Delete"]
+    next(a for a in menu.actions() if a.text() == "Pin").trigger()
+    run(qloop, until(lambda: sidebar.chat_ids()[0] == paris, 3, "pinned chat first"))
+    assert sidebar.item(0).text() == "Pinned" and rows(data_dir, "select title from chats where pinned = 1") \
+        == [("Paris trip",)]
+
+    panel = live.window.sidebar_panel
+    qtbot.keyClicks(panel.filter, "soup")
+    shown = [sidebar.item(r).text() for r in range(sidebar.count()) if not sidebar.item(r).isHidden()]
+    assert shown == ["Today", "Soup for a cold", "Tomato soup recipe"]  # the Pinned heading hides with its chat
+    qtbot.keyClick(panel.filter, Qt.Key.Key_Return)
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, SearchDialog) and w.isVisible())
+    assert dialog.query.text() == "soup"
+    dialog.reject()
+    qtbot.keyClick(panel.filter, Qt.Key.Key_Escape)
+    assert all(not sidebar.item(r).isHidden() for r in range(sidebar.count()))
+
+    live.window.actions_by_name["pin_chat"].trigger()  # Ctrl+Shift+P on the open chat (Soup for a cold): pinned too
+    run(qloop, until(lambda: len(rows(data_dir, "select id from chats where pinned = 1")) == 2, 3, "second pin"))
+
+
+def test_ctrl_b_hides_and_shows_the_sidebar_and_a_narrow_window_hides_it_on_its_own(live, qtbot) -> None:
+    window, panel = live.window, live.window.sidebar_panel
+    window.resize(1000, 700)
+    qtbot.waitUntil(lambda: panel.isVisible())
+    window.actions_by_name["toggle_sidebar"].trigger()
+    assert not panel.isVisible() and not window.actions_by_name["toggle_sidebar"].isChecked()
+    window.actions_by_name["toggle_sidebar"].trigger()
+    assert panel.isVisible()
+    window.resize(600, 700)
+    qtbot.waitUntil(lambda: not panel.isVisible())
+    window.resize(1000, 700)
+    qtbot.waitUntil(lambda: panel.isVisible())
+
+
+def test_the_new_chat_button_starts_a_new_chat(live, gemini: FakeGemini, qloop, qtbot) -> None:
+    type_and_send(qtbot, live, "first")
+    wait_answer_done(qloop, live)
+    qtbot.mouseClick(live.window.sidebar_panel.new_chat, Qt.MouseButton.LeftButton)
+    run(qloop, until(lambda: live.session.chat is None, 3, "a new chat"))
