@@ -60,6 +60,16 @@ class Chat:
     thinking_level: str = ""  # "" as in Settings; "default" the model's own; else minimal/low/medium/high
     image_options: ImageOptions = field(default_factory=ImageOptions)  # what an image model is asked for
     pinned: bool = False  # listed first, under Pinned
+    folder_id: int | None = None  # the folder it is in (`Folder`), if any
+
+
+@dataclass(slots=True)
+class Folder:
+    """A folder the user made for chats, listed in the sidebar by name; `collapsed` hides its chats there."""
+
+    id: int
+    name: str
+    collapsed: bool = False
 
 
 @dataclass(slots=True)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
 from gemchat.core.image_models import ImageOptions
-from gemchat.core.messages import Chat, SearchHit
+from gemchat.core.messages import Chat, Folder, SearchHit
 from gemchat.session.streams import Streams
 from gemchat.settings import Settings
 from gemchat.storage.errors import StorageError
@@ -58,6 +59,7 @@ class ChatList(QObject):
         self._chat: Chat | None = None
         self._tools_for_new_chat: set[str] = set()  # the tool toggles of a chat not saved yet
         self._chats: list[Chat] = []
+        self._folders: list[Folder] = []
         self._pending_deletes: dict[int, asyncio.TimerHandle] = {}
         self._deleted_order: list[int] = []
         self.undo_seconds = UNDO_SECONDS
@@ -166,6 +168,7 @@ class ChatList(QObject):
         return list(self._chats)
 
     async def refresh_chats(self) -> None:
+        self._folders = await self._db.run(self._store.list_folders)
         chats = await self._db.run(self._store.list_chats)
         self._chats = [c for c in chats if c.id not in self._pending_deletes]
         self.chats_listed.emit(self.chats)
@@ -195,6 +198,26 @@ class ChatList(QObject):
         if self._chats:
             last = len(self._chats) - 1
             self._tasks.start(self.open_chat(self._chats[last if position >= 8 else min(position, last)].id))
+
+    @property
+    def folders(self) -> list[Folder]:
+        """The user's folders, as of the last listing (`chats_listed` comes after it)."""
+        return list(self._folders)
+
+    def change_folders(self, change: Callable[..., object], *args: object) -> None:
+        """Runs a change to the folders (a `ChatStore` method) on the database thread, then lists the chats again."""
+        self._tasks.start(self._change_folders(change, *args))
+
+    async def _change_folders(self, change: Callable[..., object], *args: object) -> None:
+        await self._db.run(change, *args)
+        await self.refresh_chats()
+
+    async def new_folder(self, name: str, chat_id: int | None = None) -> None:
+        """Makes a folder named `name`, with that chat in it if one is given."""
+        folder = await self._db.run(self._store.create_folder, name)
+        if chat_id is not None:
+            await self._db.run(self._store.move_to_folder, chat_id, folder.id)
+        await self.refresh_chats()
 
     def set_pinned(self, chat_id: int, pinned: bool) -> None:
         """Pins a chat (first in the list, under Pinned) or unpins it; the list is shown again."""

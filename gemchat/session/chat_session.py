@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from gemchat.core.errors import ErrorKind, GemchatError
 from gemchat.core.gemini import GeminiBackend
 from gemchat.core.image_models import ImageOptions
-from gemchat.core.messages import Attachment, Chat, Message, SearchHit
+from gemchat.core.messages import Attachment, Chat, Folder, Message, SearchHit
 from gemchat.core.thinking import accepted_levels
 from gemchat.files import write_atomically
 from gemchat.session.attachments import add_bytes, add_files
@@ -232,6 +232,34 @@ class ChatSession(QObject):
         if title:
             self._titles.keep(chat_id)
             self.tasks.start(self._chats.rename(chat_id, title))
+
+    # -- folders ---------------------------------------------------------------------------
+
+    @property
+    def folders(self) -> list[Folder]:
+        return self._chats.folders
+
+    def new_folder(self, name: str, chat_id: int | None = None) -> None:
+        """Makes a folder (with that chat in it, if given); the chats are listed again."""
+        name = " ".join(name.split())
+        if name:
+            self.tasks.start(self._chats.new_folder(name, chat_id))
+
+    def rename_folder(self, folder_id: int, name: str) -> None:
+        name = " ".join(name.split())
+        if name:
+            self._chats.change_folders(self._store.rename_folder, folder_id, name)
+
+    def delete_folder(self, folder_id: int) -> None:
+        """Deletes the folder; its chats stay, out of any folder."""
+        self._chats.change_folders(self._store.delete_folder, folder_id)
+
+    def set_folder_collapsed(self, folder_id: int, collapsed: bool) -> None:
+        self._chats.change_folders(self._store.set_folder_collapsed, folder_id, collapsed)
+
+    def move_to_folder(self, chat_id: int, folder_id: int | None) -> None:
+        """Puts the chat in that folder, or in none."""
+        self._chats.change_folders(self._store.move_to_folder, chat_id, folder_id)
 
     def set_pinned(self, chat_id: int, pinned: bool) -> None:
         """Pins a chat (listed first, under Pinned) or unpins it."""

@@ -222,6 +222,21 @@ def _v9_pinned_chats(conn: sqlite3.Connection) -> None:
     _run(conn, "ALTER TABLE chats ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;")
 
 
+def _v10_folders(conn: sqlite3.Connection) -> None:
+    """Folders the user makes for chats; a chat is in one folder or none. `collapsed`: its chats hidden."""
+    _run(
+        conn,
+        """
+        CREATE TABLE folders (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            collapsed INTEGER NOT NULL DEFAULT 0
+        );
+        ALTER TABLE chats ADD COLUMN folder_id INTEGER REFERENCES folders(id) ON DELETE SET NULL;
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_chats_and_messages,
     _v2_full_text_search,
@@ -232,6 +247,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v7_chat_thinking_level,
     _v8_image_options,
     _v9_pinned_chats,
+    _v10_folders,
 )
 LATEST = len(MIGRATIONS)
 

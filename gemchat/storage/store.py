@@ -21,6 +21,7 @@ from gemchat.core.image_models import ImageOptions
 from gemchat.core.messages import (
     Attachment,
     Chat,
+    Folder,
     Message,
     Role,
     SearchHit,
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 
 _CHAT_COLUMNS = (
     "id, title, created_at, updated_at, model, system_instruction, google_search, code_execution, url_context, "
-    "thinking_level, image_options, pinned"
+    "thinking_level, image_options, pinned, folder_id"
 )
 TOOLS = ("google_search", "code_execution", "url_context")  # a chat's tool toggles: their columns, and Chat's fields
 _MESSAGE_COLUMNS = (
@@ -57,7 +58,7 @@ def _chat(row: Sequence[Any]) -> Chat:
     return Chat(id=row[0], title=row[1], created_at=row[2], updated_at=row[3], model=row[4],
                 system_instruction=row[5], google_search=bool(row[6]), code_execution=bool(row[7]),
                 url_context=bool(row[8]), thinking_level=row[9] or "",
-                image_options=ImageOptions.from_json(_json_object(row[10])), pinned=bool(row[11]))
+                image_options=ImageOptions.from_json(_json_object(row[10])), pinned=bool(row[11]), folder_id=row[12])
 
 
 def _json_value(text: str | None) -> Any:
@@ -187,6 +188,33 @@ class ChatStore:
     def set_google_search(self, chat_id: int, on: bool) -> None:
         """The chat's Google Search toggle: its answers are grounded with search while it is on."""
         self.set_tool(chat_id, "google_search", on)
+
+    # -- folders -----------------------------------------------------------------------
+
+    def list_folders(self) -> list[Folder]:
+        """Every folder, by name (as people scan a list of names), then by age."""
+        rows = self._conn.execute("SELECT id, name, collapsed FROM folders ORDER BY name COLLATE NOCASE, id")
+        return [Folder(row[0], row[1], bool(row[2])) for row in rows]
+
+    def create_folder(self, name: str) -> Folder:
+        cursor = self._write("INSERT INTO folders (name) VALUES (?)", (_clean(name),))
+        return Folder(cursor.lastrowid or 0, _clean(name))
+
+    def rename_folder(self, folder_id: int, name: str) -> None:
+        self._write("UPDATE folders SET name = ? WHERE id = ?", (_clean(name), folder_id))
+
+    def set_folder_collapsed(self, folder_id: int, collapsed: bool) -> None:
+        self._write("UPDATE folders SET collapsed = ? WHERE id = ?", (int(collapsed), folder_id))
+
+    def delete_folder(self, folder_id: int) -> None:
+        """Deletes the folder only: its chats stay, out of any folder."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE chats SET folder_id = NULL WHERE folder_id = ?", (folder_id,))
+            conn.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
+
+    def move_to_folder(self, chat_id: int, folder_id: int | None) -> None:
+        """Puts the chat in that folder, or in none for None."""
+        self._write("UPDATE chats SET folder_id = ? WHERE id = ?", (folder_id, chat_id))
 
     def set_pinned(self, chat_id: int, pinned: bool) -> None:
         """Pins a chat (listed first, under Pinned) or unpins it."""

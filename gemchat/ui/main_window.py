@@ -13,11 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QPushButton,
@@ -247,6 +248,14 @@ class MainWindow(QMainWindow):
         self.sidebar.rename_requested.connect(session.rename_chat)
         self.sidebar.delete_requested.connect(session.delete_chat)
         self.sidebar.pin_requested.connect(session.set_pinned)
+        self.sidebar.move_requested.connect(session.move_to_folder)
+        self.sidebar.folder_collapse_requested.connect(session.set_folder_collapsed)
+        self.sidebar.delete_folder_requested.connect(session.delete_folder)
+        self.sidebar.new_folder_requested.connect(
+            lambda chat_id: self._ask_folder_name("New Folder", "", lambda name: session.new_folder(name, chat_id)))
+        self.sidebar.rename_folder_requested.connect(
+            lambda folder_id, name: self._ask_folder_name(
+                "Rename Folder", name, lambda new: session.rename_folder(folder_id, new)))
         self.sidebar_panel.new_chat_requested.connect(lambda: session.tasks.start(session.new_chat()))
         self.sidebar_panel.search_requested.connect(self.dialogs.open_search)
         # What was typed before now stays, and is counted and kept as a draft from here on.
@@ -276,6 +285,17 @@ class MainWindow(QMainWindow):
     def retry(self) -> None:
         if not self.session.retry():
             self.statusBar().showMessage("Nothing to retry.", 3000)
+
+    def _ask_folder_name(self, title: str, name: str, done: Callable[[str], None]) -> QInputDialog:
+        """A folder's name, asked in a small dialog that does not hold up the window; `done` gets it on OK."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(f"{title} — {APP_NAME}")
+        dialog.setLabelText("Folder name:")
+        dialog.setTextValue(name)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.textValueSelected.connect(done)
+        dialog.open()
+        return dialog
 
     def _pin_current_chat(self) -> None:
         chat = self.session.chat
@@ -431,7 +451,7 @@ class MainWindow(QMainWindow):
 
     def _on_session_chats_listed(self, chats: list[Chat]) -> None:
         current = self.session.chat
-        self.sidebar.set_chats(chats, current.id if current else None)
+        self.sidebar.set_chats(chats, current.id if current else None, self.session.folders)
 
     def _set_title(self, chat: Chat | None) -> None:
         title = chat.title if chat is not None and chat.title else "New chat"

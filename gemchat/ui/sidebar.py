@@ -8,10 +8,10 @@ menu (right-click, or the Menu key) to open, rename, pin or delete it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QContextMenuEvent, QFont, QKeyEvent
+from PySide6.QtGui import QContextMenuEvent, QDropEvent, QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
@@ -23,10 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gemchat.core.messages import Chat
+from gemchat.core.messages import Chat, Folder
 
 CHAT_ID = Qt.ItemDataRole.UserRole
 PINNED = Qt.ItemDataRole.UserRole + 1
+FOLDER_ID = Qt.ItemDataRole.UserRole + 2  # on a folder's heading
+IN_FOLDER = Qt.ItemDataRole.UserRole + 3  # on a chat: its folder's id, or None
+COLLAPSED = Qt.ItemDataRole.UserRole + 4  # on a folder's heading
 GROUPS = ("Pinned", "Today", "Yesterday", "Previous 7 days", "Older")
 
 
@@ -52,12 +55,23 @@ class Sidebar(QListWidget):
         rename_requested(int, str): the user edited a chat's title in place.
         delete_requested(int): Delete pressed on a chat, or Delete chosen in its menu.
         pin_requested(int, bool): Pin or Unpin chosen in a chat's menu.
+        move_requested(int, object): a chat was moved to a folder (its id, or None for out of folders),
+            from its menu or by dragging it onto a folder.
+        new_folder_requested(object): New Folder… chosen (with the chat whose menu it was, or None).
+        folder_collapse_requested(int, bool): a folder's heading was clicked (or Enter on it): fold or unfold.
+        rename_folder_requested(int, str): Rename Folder… chosen (its id, its name now).
+        delete_folder_requested(int): Delete Folder chosen (its chats stay, out of folders).
     """
 
     chat_selected = Signal(int)
     rename_requested = Signal(int, str)
     delete_requested = Signal(int)
     pin_requested = Signal(int, bool)
+    move_requested = Signal(int, object)
+    new_folder_requested = Signal(object)
+    folder_collapse_requested = Signal(int, bool)
+    rename_folder_requested = Signal(int, str)
+    delete_folder_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,55 +84,102 @@ class Sidebar(QListWidget):
         self._current: int | None = None
         self._filling = False
         self._filter = ""
+        self._folders: list[Folder] = []
         self.currentItemChanged.connect(self._on_current_item_changed)
         self.itemChanged.connect(self._on_item_changed)
+        self.itemClicked.connect(self._on_item_clicked)
+        self.itemActivated.connect(self._on_item_clicked)
+        # Chats are dragged onto folders; the list's own reordering is never used (see dropEvent).
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
 
-    def set_chats(self, chats: Sequence[Chat], current: int | None) -> None:
-        """Rebuilds the list (a few hundred items rebuild in well under a frame)."""
+    def set_chats(self, chats: Sequence[Chat], current: int | None, folders: Sequence[Folder] = ()) -> None:
+        """Rebuilds the list (a few hundred items rebuild in well under a frame).
+
+        Pinned chats first, then each folder with its chats (none shown while it
+        is collapsed), then the other chats by age.
+        """
         self._filling = True
         self.clear()
+        self._folders = list(folders)
         today = dt.date.today()
         header_font = QFont(self.font())
         header_font.setBold(True)
         header_font.setPointSizeF(max(header_font.pointSizeF() * 0.85, 7))
+        known = {folder.id for folder in folders}
+        pinned = [c for c in chats if c.pinned]
+        if pinned:
+            self._add_heading("Pinned", header_font)
+            for chat in pinned:
+                self._add_chat(chat)
+        for folder in folders:
+            heading = self._add_heading(f"{'▸' if folder.collapsed else '▾'} {folder.name}", header_font)
+            heading.setData(FOLDER_ID, folder.id)
+            heading.setData(COLLAPSED, folder.collapsed)
+            heading.setToolTip(f"{folder.name}: click to {'show' if folder.collapsed else 'hide'} its chats; "
+                               "drop a chat here to move it in")
+            heading.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDropEnabled)
+            for chat in chats:
+                if chat.folder_id == folder.id and not chat.pinned:
+                    self._add_chat(chat).setHidden(folder.collapsed)
         last_group = None
-        for chat in sorted(chats, key=lambda c: not c.pinned):  # pinned first; each part keeps its order
-            group = "Pinned" if chat.pinned else group_of(chat.updated_at, today)
+        for chat in chats:
+            if chat.pinned or chat.folder_id in known:
+                continue
+            group = group_of(chat.updated_at, today)
             if group != last_group:
-                header = QListWidgetItem(group)
-                header.setFlags(Qt.ItemFlag.NoItemFlags)
-                header.setFont(header_font)
-                self.addItem(header)
+                self._add_heading(group, header_font)
                 last_group = group
-            item = QListWidgetItem(chat.title or "New chat")
-            item.setData(CHAT_ID, chat.id)
-            item.setData(PINNED, chat.pinned)
-            item.setToolTip(chat.title)
-            item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsEditable)
-            self.addItem(item)
+            self._add_chat(chat)
         self._current = current
         self._select(current)
         self._filling = False
         self.filter_titles(self._filter)
 
+    def _add_heading(self, text: str, font: QFont) -> QListWidgetItem:
+        heading = QListWidgetItem(text)
+        heading.setFlags(Qt.ItemFlag.NoItemFlags)
+        heading.setFont(font)
+        self.addItem(heading)
+        return heading
+
+    def _add_chat(self, chat: Chat) -> QListWidgetItem:
+        item = QListWidgetItem(chat.title or "New chat")
+        item.setData(CHAT_ID, chat.id)
+        item.setData(PINNED, chat.pinned)
+        item.setData(IN_FOLDER, chat.folder_id)
+        item.setToolTip(chat.title)
+        item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsEditable
+                      | Qt.ItemFlag.ItemIsDragEnabled)
+        self.addItem(item)
+        return item
+
     def filter_titles(self, text: str) -> None:
-        """Shows only the chats whose title holds every word of `text` (any case); "" shows them all."""
+        """Shows only the chats whose title holds every word of `text` (any case); "" shows them all.
+
+        A date's heading shows while a chat under it does; a folder's always does
+        (it is where chats are dropped), and a collapsed folder's chats stay hidden.
+        """
         self._filter = text
         words = text.casefold().split()
         header: QListWidgetItem | None = None
         header_has_rows = False
+        collapsed = False
         for row in range(self.count()):
             item = self.item(row)
-            if item.data(CHAT_ID) is None:  # a group's heading: shown if a row under it is
-                if header is not None:
+            if item.data(CHAT_ID) is None:  # a heading
+                if header is not None and header.data(FOLDER_ID) is None:
                     header.setHidden(not header_has_rows)
                 header, header_has_rows = item, False
+                collapsed = bool(item.data(COLLAPSED))
                 continue
             title = item.text().casefold()
             shown = all(word in title for word in words)
-            item.setHidden(not shown)
+            item.setHidden(not shown or collapsed)
             header_has_rows = header_has_rows or shown
-        if header is not None:
+        if header is not None and header.data(FOLDER_ID) is None:
             header.setHidden(not header_has_rows)
 
     def first_shown(self) -> None:
@@ -185,11 +246,16 @@ class Sidebar(QListWidget):
             self.rename_requested.emit(chat_id, title)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt override)
-        """A chat's menu: with the mouse on its row, or from the keyboard (Menu, Shift+F10) on the current one."""
+        """A chat's or a folder's menu: with the mouse on its row, or from the keyboard (Menu, Shift+F10)."""
         item = self.itemAt(event.pos()) if event.reason() == QContextMenuEvent.Reason.Mouse else self.currentItem()
-        if item is None or item.data(CHAT_ID) is None:
+        if item is None:
             return
-        menu = self.chat_menu(item)
+        if item.data(FOLDER_ID) is not None:
+            menu = self.folder_menu(item)
+        elif item.data(CHAT_ID) is not None:
+            menu = self.chat_menu(item)
+        else:
+            return
         position = event.globalPos() if event.reason() == QContextMenuEvent.Reason.Mouse \
             else self.viewport().mapToGlobal(self.visualItemRect(item).center())
         menu.popup(position)
@@ -202,9 +268,62 @@ class Sidebar(QListWidget):
         menu.addAction("Open", lambda: self.setCurrentItem(item))
         menu.addAction("Rename", lambda: self._rename(item))
         menu.addAction("Unpin" if pinned else "Pin", lambda: self.pin_requested.emit(chat_id, not pinned))
+        move = menu.addMenu("Move to Folder")
+        for folder in self._folders:
+            action = move.addAction(folder.name)
+            action.triggered.connect(self._mover(chat_id, folder.id))
+            action.setEnabled(folder.id != item.data(IN_FOLDER))
+        if self._folders:
+            move.addSeparator()
+        move.addAction("New Folder…", lambda: self.new_folder_requested.emit(chat_id))
+        if item.data(IN_FOLDER) is not None:
+            menu.addAction("Remove from Folder", lambda: self.move_requested.emit(chat_id, None))
         menu.addSeparator()
         menu.addAction("Delete", lambda: self.delete_requested.emit(chat_id))
         return menu
+
+    def _mover(self, chat_id: int, folder_id: int | None) -> Callable[[], None]:
+        return lambda: self.move_requested.emit(chat_id, folder_id)
+
+    def folder_menu(self, heading: QListWidgetItem) -> QMenu:
+        """Fold or unfold, Rename Folder…, Delete Folder, New Folder…: what can be done to a folder."""
+        folder_id, collapsed = heading.data(FOLDER_ID), bool(heading.data(COLLAPSED))
+        name = next((f.name for f in self._folders if f.id == folder_id), "")
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addAction("Show Its Chats" if collapsed else "Hide Its Chats",
+                       lambda: self.folder_collapse_requested.emit(folder_id, not collapsed))
+        menu.addAction("Rename Folder…", lambda: self.rename_folder_requested.emit(folder_id, name))
+        menu.addAction("Delete Folder (Its Chats Stay)", lambda: self.delete_folder_requested.emit(folder_id))
+        menu.addSeparator()
+        menu.addAction("New Folder…", lambda: self.new_folder_requested.emit(None))
+        return menu
+
+    def _on_item_clicked(self, item: QListWidgetItem) -> None:
+        """A click on a folder's heading (or Enter on it) folds or unfolds it."""
+        folder_id = item.data(FOLDER_ID)
+        if folder_id is not None:
+            self.folder_collapse_requested.emit(folder_id, not item.data(COLLAPSED))
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        """A chat dropped on a folder (its heading or one of its chats) goes in it; elsewhere, out of folders.
+
+        The list itself is never reordered: the order is the chats' own.
+        """
+        dragged = self.currentItem()
+        target = self.itemAt(event.position().toPoint())
+        event.setDropAction(Qt.DropAction.IgnoreAction)
+        event.accept()
+        if dragged is None or dragged.data(CHAT_ID) is None:
+            return
+        if target is None:
+            folder = None
+        elif target.data(FOLDER_ID) is not None:
+            folder = target.data(FOLDER_ID)
+        else:
+            folder = target.data(IN_FOLDER)
+        if folder != dragged.data(IN_FOLDER):
+            self.move_requested.emit(dragged.data(CHAT_ID), folder)
 
     def _rename(self, item: QListWidgetItem) -> None:
         self.setCurrentItem(item)

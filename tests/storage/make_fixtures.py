@@ -145,9 +145,15 @@ def _v9_rows(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE chats SET pinned = 1 WHERE title = 'Code'")
 
 
+def _v10_rows(conn: sqlite3.Connection) -> None:
+    """Version 10 keeps folders: one collapsed, holding a chat."""
+    folder = conn.execute("INSERT INTO folders (name, collapsed) VALUES ('Voyages ✈', 1)").lastrowid
+    conn.execute("UPDATE chats SET folder_id = ? WHERE title = 'Capital of France'", (folder,))
+
+
 # Rows that only a schema from that version on can hold; run after the migrations up to it.
 EXTRAS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    3: _v3_rows, 4: _v4_rows, 5: _v5_rows, 6: _v6_rows, 7: _v7_rows, 8: _v8_rows, 9: _v9_rows,
+    3: _v3_rows, 4: _v4_rows, 5: _v5_rows, 6: _v6_rows, 7: _v7_rows, 8: _v8_rows, 9: _v9_rows, 10: _v10_rows,
 }
 
 

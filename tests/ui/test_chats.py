@@ -667,3 +667,58 @@ def test_the_new_chat_button_starts_a_new_chat(live, gemini: FakeGemini, qloop, 
     wait_answer_done(qloop, live)
     qtbot.mouseClick(live.window.sidebar_panel.new_chat, Qt.MouseButton.LeftButton)
     run(qloop, until(lambda: live.session.chat is None, 3, "a new chat"))
+
+
+def test_folders_hold_chats_moved_by_menu_or_drop_fold_away_remembered_and_deleting_one_keeps_its_chats(
+        live, gemini: FakeGemini, qloop, qtbot, data_dir) -> None:
+    from PySide6.QtCore import QMimeData, QPointF
+    from PySide6.QtGui import QDropEvent
+    from PySide6.QtWidgets import QInputDialog
+
+    from gemchat.ui.sidebar import FOLDER_ID
+
+    for text in ("Rome trip", "Tax return", "Lisbon trip"):
+        run(qloop, live.session.new_chat())
+        type_and_send(qtbot, live, text)
+        wait_answer_done(qloop, live)
+    run(qloop, until(lambda: len(live.window.sidebar.chat_ids()) == 3, 3, "three chats"))
+    sidebar = live.window.sidebar
+    ids = {c.title.split()[0]: c.id for c in live.session.chats}
+
+    # Rome's menu: Move to Folder > New Folder…, named "Travel".
+    menu = sidebar.chat_menu(sidebar._item_for(ids["Rome"]))
+    move = next(a.menu() for a in menu.actions() if a.text() == "Move to Folder")
+    next(a for a in move.actions() if a.text() == "New Folder…").trigger()
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QInputDialog) and w.isVisible())
+    dialog.setTextValue("Travel")
+    dialog.accept()
+    run(qloop, until(lambda: rows(data_dir, "select name from folders") == [("Travel",)], 3, "folder made"))
+    run(qloop, until(lambda: sidebar._item_for(ids["Rome"]) is not None
+                     and sidebar.row(sidebar._item_for(ids["Rome"])) == 1, 3, "Rome under the folder"))
+    heading = sidebar.item(0)
+    assert heading.text() == "▾ Travel" and heading.data(FOLDER_ID) is not None
+
+    # Lisbon dragged onto the folder's heading.
+    sidebar.setCurrentItem(sidebar._item_for(ids["Lisbon"]))
+    drop = QDropEvent(QPointF(sidebar.visualItemRect(heading).center()), Qt.DropAction.MoveAction, QMimeData(),
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    sidebar.dropEvent(drop)
+    run(qloop, until(lambda: len(rows(data_dir, "select id from chats where folder_id is not null")) == 2, 3,
+                     "Lisbon in the folder"))
+    run(qloop, until(lambda: sorted(sidebar.item(r).text() for r in (1, 2)) == ["Lisbon trip", "Rome trip"], 3,
+                     "both under the folder's heading"))
+    assert sidebar.item(0).text() == "▾ Travel"
+
+    # A click on the heading folds the folder away, and it stays folded after a restart of the list.
+    qtbot.mouseClick(sidebar.viewport(), Qt.MouseButton.LeftButton, pos=sidebar.visualItemRect(sidebar.item(0)).center())
+    run(qloop, until(lambda: rows(data_dir, "select collapsed from folders") == [(1,)], 3, "folded"))
+    run(qloop, until(lambda: sidebar.item(0).text() == "▸ Travel", 3, "heading shows folded"))
+    assert sidebar._item_for(ids["Rome"]).isHidden() and not sidebar._item_for(ids["Tax"]).isHidden()
+    run(qloop, live.session.refresh_chats())
+    assert sidebar._item_for(ids["Rome"]).isHidden()
+
+    # Deleting the folder keeps its chats, out of folders.
+    next(a for a in sidebar.folder_menu(sidebar.item(0)).actions() if a.text().startswith("Delete Folder")).trigger()
+    run(qloop, until(lambda: rows(data_dir, "select count(*) from folders") == [(0,)], 3, "folder deleted"))
+    assert rows(data_dir, "select count(*) from chats where folder_id is null") == [(3,)]
+    run(qloop, until(lambda: all(not sidebar._item_for(i).isHidden() for i in ids.values()), 3, "all shown"))
