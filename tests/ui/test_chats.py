@@ -627,7 +627,7 @@ def test_the_sidebar_pins_chats_first_filters_titles_as_you_type_and_enter_searc
     paris = next(c.id for c in live.session.chats if c.title.startswith("Paris"))
     row = sidebar._item_for(paris)
     menu = sidebar.chat_menu(row)
-    assert [a.text() for a in menu.actions() if a.text()] == ["Open", "Rename", "Pin", "Delete"]
+    assert [a.text() for a in menu.actions() if a.text()] == ["Open", "Rename", "Pin", "Move to Folder", "Delete"]
     next(a for a in menu.actions() if a.text() == "Pin").trigger()
     run(qloop, until(lambda: sidebar.chat_ids()[0] == paris, 3, "pinned chat first"))
     assert sidebar.item(0).text() == "Pinned" and rows(data_dir, "select title from chats where pinned = 1") \
