@@ -39,6 +39,7 @@ from gemchat.ui.composer import Composer
 from gemchat.ui.context_meter import ContextMeter
 from gemchat.ui.dialogs import Dialogs
 from gemchat.ui.draft_keeper import DraftKeeper
+from gemchat.ui.empty_state import EmptyState
 from gemchat.ui.last_turn import LastTurnActions
 from gemchat.ui.presenter import AnswerPresenter
 from gemchat.ui.sender import MessageSender
@@ -121,6 +122,8 @@ class MainWindow(QMainWindow):
         self.editing_banner = QLabel("Editing your question: Enter sends it as a new version, Esc cancels.")
         self.editing_banner.setObjectName("editingBanner")
         self.editing_banner.setVisible(False)
+        self.empty_state = EmptyState()
+        self.empty_state.setVisible(False)
         self.sidebar_panel = SidebarPanel()
         self.sidebar = self.sidebar_panel.chats
         self.undo_button = QPushButton("Undo")
@@ -141,8 +144,8 @@ class MainWindow(QMainWindow):
         row.addLayout(buttons)
         layout = QVBoxLayout()
         layout.setContentsMargins(8, 8, 8, 8)
-        for widget in (self.view, self.activity, self.editing_banner, self.upload_bar, self.tray):
-            layout.addWidget(widget, 1 if widget is self.view else 0)
+        for widget in (self.view, self.empty_state, self.activity, self.editing_banner, self.upload_bar, self.tray):
+            layout.addWidget(widget, 1 if widget in (self.view, self.empty_state) else 0)
         layout.addLayout(row)
         layout.addWidget(self.meter)
         conversation = QWidget()
@@ -157,6 +160,7 @@ class MainWindow(QMainWindow):
 
     def _connect_widgets(self) -> None:
         self.composer.submitted.connect(self._on_composer_submitted)
+        self.empty_state.starter_chosen.connect(self._on_empty_state_starter_chosen)
         self.composer.edited.connect(self._on_composer_edited)
         self.composer.edit_last_requested.connect(self.last_turn.edit_last_question)
         self.composer.editing_changed.connect(self.editing_banner.setVisible)
@@ -392,8 +396,19 @@ class MainWindow(QMainWindow):
 
     # -- what the session says -----------------------------------------------------------
 
+    def _show_empty_state(self, empty: bool) -> None:
+        """A new chat with nothing in it shows the greeting and starters where the conversation will be."""
+        self.empty_state.setVisible(empty)
+        self.view.setVisible(not empty)
+
+    def _on_empty_state_starter_chosen(self, question: str) -> None:
+        self.composer.setPlainText(question)
+        self.composer.moveCursor(self.composer.textCursor().MoveOperation.End)
+        self.composer.setFocus()
+
     def _on_session_chat_opened(self, chat: Chat | None, messages: list[Message],
                                 generation: Generation | None) -> None:
+        self._show_empty_state(chat is None and not messages)
         self.presenter.detach()
         self.last_turn.shown(messages)
         self.composer.cancel_edit()
@@ -425,6 +440,7 @@ class MainWindow(QMainWindow):
             self._set_title(chat)
 
     def _on_session_message_added(self, message: Message) -> None:
+        self._show_empty_state(False)
         self.drafts.chat_id = message.chat_id  # a new chat was just saved with its first message
         self.last_turn.added(message)
         self.view.add_message(message)

@@ -638,7 +638,8 @@ def test_the_sidebar_pins_chats_first_filters_titles_as_you_type_and_enter_searc
     shown = [sidebar.item(r).text() for r in range(sidebar.count()) if not sidebar.item(r).isHidden()]
     assert shown == ["Today", "Soup for a cold", "Tomato soup recipe"]  # the Pinned heading hides with its chat
     qtbot.keyClick(panel.filter, Qt.Key.Key_Return)
-    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, SearchDialog) and w.isVisible())
+    dialog = live.window.dialogs.search_dialog
+    assert isinstance(dialog, SearchDialog) and dialog.isVisible()
     assert dialog.query.text() == "soup"
     dialog.reject()
     qtbot.keyClick(panel.filter, Qt.Key.Key_Escape)
@@ -722,3 +723,19 @@ def test_folders_hold_chats_moved_by_menu_or_drop_fold_away_remembered_and_delet
     run(qloop, until(lambda: rows(data_dir, "select count(*) from folders") == [(0,)], 3, "folder deleted"))
     assert rows(data_dir, "select count(*) from chats where folder_id is null") == [(3,)]
     run(qloop, until(lambda: all(not sidebar._item_for(i).isHidden() for i in ids.values()), 3, "all shown"))
+
+
+
+def test_a_new_chat_greets_with_four_starters_and_a_click_puts_one_in_the_message_box(
+        live, gemini: FakeGemini, qloop, qtbot) -> None:
+    window = live.window
+    run(qloop, live.session.new_chat())
+    assert window.empty_state.isVisible() and not window.view.isVisible()
+    assert len(window.empty_state.starters) == 4
+    qtbot.mouseClick(window.empty_state.starters[3], Qt.MouseButton.LeftButton)
+    assert window.composer.toPlainText() == "Plan a three-day trip to Lisbon on a modest budget."
+    assert window.composer.hasFocus()
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    wait_answer_done(qloop, live)
+    assert window.view.isVisible() and not window.empty_state.isVisible()
+    assert "Plan a three-day trip" in window.view.toPlainText()
