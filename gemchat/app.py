@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from gemchat.storage.worker import StoreWorker
     from gemchat.tasks import Tasks
     from gemchat.ui.answer_notifications import AnswerNotifications
+    from gemchat.ui.chat_view.typesetter import Typesetter
     from gemchat.ui.main_window import MainWindow
     from gemchat.ui.quick_ask import QuickAskWindow
 
@@ -50,6 +51,7 @@ class GemchatApp:
 
     Attributes:
         tasks: the app's own background work (the key saved, the SDK warmed), ended at shutdown.
+        typesetter: typesets the formulas of both windows' answers, in a worker process started for the first.
     """
 
     directory: Path
@@ -59,6 +61,7 @@ class GemchatApp:
     tasks: Tasks
     session: ChatSession
     window: MainWindow
+    typesetter: Typesetter
     recovered: int = 0
     moved_aside: Path | None = None
     quick_ask: QuickAskWindow | None = None  # made the first time `gemchat --quick` asks for it
@@ -111,6 +114,7 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
     from gemchat.storage.drafts import DraftStore
     from gemchat.storage.worker import StoreWorker
     from gemchat.tasks import Tasks
+    from gemchat.ui.chat_view.typesetter import Typesetter
 
     if window is None:
         window = build_window(directory)
@@ -127,7 +131,9 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
     db = StoreWorker(store)
     session = ChatSession(db, settings, access.current, model_override=model,
                           drafts=DraftStore(drafts_path(directory)), attachments=attachment_files)
-    app = GemchatApp(directory, settings, db, access, tasks, session, window,
+    typesetter = Typesetter(parent=window)
+    window.view.typesetter = typesetter
+    app = GemchatApp(directory, settings, db, access, tasks, session, window, typesetter,
                      recovered=recovered, moved_aside=store.moved_aside)
     window.dialogs.keys = access
     window.attach_session(session)
@@ -247,6 +253,7 @@ def _quick_ask(app: GemchatApp) -> Callable[[str | None], None]:
 
             quick = app.quick_ask = QuickAskWindow(app.session, app.settings, app.window.text_zoom,
                                                    icon=app.window.windowIcon())
+            quick.view.typesetter = app.typesetter
             quick.shown_in_main.connect(lambda _chat_id: bring_to_front(app.window))
             app.window.settings_changed.connect(
                 lambda: quick.presenter.set_typing(app.settings.typing_effect, app.settings.typing_speed))
@@ -289,6 +296,7 @@ async def shutdown(app: GemchatApp) -> None:
     if app.backend is not None:
         await app.backend.aclose()
     await asyncio.get_running_loop().run_in_executor(None, app.db.close)
+    app.typesetter.close()
     app.window.allow_close()
     app.window.close()
 

@@ -21,10 +21,15 @@ if TYPE_CHECKING:
     from gemchat.storage.store import ChatStore
 
 COMMANDS = ("export", "import")
+WORKER_ARGUMENT = "--typeset-worker"  # gemchat.core.typeset.WORKER_ARGUMENT, without importing it
 _OPTIONS_WITH_VALUE = ("--data-dir", "--model", "--format", "--chat", "--output")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if list(sys.argv[1:] if argv is None else argv) == [WORKER_ARGUMENT]:  # the app's own formula typesetter
+        from gemchat.core.typeset import run_worker
+
+        return run_worker()
     args = parse_args(argv)
     if getattr(args, "self_test", False):
         from gemchat.selftest import run_self_test

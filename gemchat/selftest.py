@@ -234,6 +234,36 @@ def check_image_formats(report: _Report) -> None:
     report.ok("Qt reads PNG, JPEG and WebP (attachment previews) and draws SVG icons")
 
 
+def check_formulas(report: _Report) -> None:
+    """Formulas are typeset by this same program run as `--typeset-worker` and drawn with QtSvg.
+
+    A build that left out ziamath's math font, latex2mathml's symbol table or
+    metadata, or QtSvg, would show every formula as its source and say nothing.
+    """
+    import json
+    import subprocess
+
+    from gemchat.ui.chat_view.formulas import draw
+    from gemchat.ui.chat_view.typesetter import worker_command
+
+    request = json.dumps({"tex": "\\frac{1}{2}", "display": True}) + "\n"
+    try:
+        done = subprocess.run(worker_command(), input=request, capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        raise SelfTestFailure("the formula typesetter (--typeset-worker) did not answer within 30 s") from None
+    answers = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    if not answers or "ready" not in answers[0]:
+        raise SelfTestFailure(f"the formula typesetter did not start: {answers[:1] or done.stderr[-300:]!r}")
+    svg = answers[1].get("svg") if len(answers) > 1 else None
+    if not svg:
+        raise SelfTestFailure(f"the formula typesetter typeset nothing: {answers[1:] or done.stderr[-300:]!r}")
+    picture = draw(svg, "#000000", 16.0, 1.0, 3.5)
+    if picture is None or picture.image.isNull():
+        raise SelfTestFailure("QtSvg could not draw a typeset formula")
+    report.ok(f"a formula is typeset by the worker process and drawn with QtSvg "
+              f"({picture.image.width()}x{picture.image.height()} px)")
+
+
 async def _until(predicate: Callable[[], object], what: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -378,6 +408,7 @@ def run_self_test(timeout: float = DEFAULT_TIMEOUT) -> int:
         check_keyring_backends(report)
         check_certificates(report)
         _run_exchange(report, report.started + timeout - SHUTDOWN_TIMEOUT - 2.0, fault)
+        check_formulas(report)  # after the exchange: drawing needs its QApplication
     except SelfTestFailure as exc:
         report.fail(str(exc))
         print(f"self-test FAILED after {report.elapsed():.1f} s", flush=True)

@@ -37,7 +37,8 @@ icon = window.windowIcon()
 print(json.dumps({{"visible": window.isVisible(), "icon": [s.width() for s in icon.availableSizes()],
                   "icon drawn": not icon.pixmap(48).isNull(), "loaded": sorted(
     name for name in ("asyncio", "qasync", "sqlite3", "gemchat.session", "gemchat.storage.store",
-                      "gemchat.core.gemini", "google.genai", "markdown_it", "pygments", "keyring")
+                      "gemchat.core.gemini", "google.genai", "markdown_it", "pygments", "keyring",
+                      "mdit_py_plugins", "ziamath", "PySide6.QtSvg")
     if name in sys.modules)}}))
 """
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60,

@@ -15,6 +15,11 @@ what keeps the streamed result equal to the one-shot one.
 
 Model output is untrusted: raw HTML is escaped (`html` off), link schemes are
 checked by markdown-it, and images become links (nothing is ever fetched).
+
+Formulas (`$…$`, `$$…$$`, `\\(…\\)`, `\\[…\\]`, parsed by mdit-py-plugins) are
+shown as their source with a mark the view replaces by the typeset picture
+(`gemchat.core.formulas`). A price is not a formula: `$` must touch the text it
+encloses and no digit may touch it from outside ("$5 and $10" stays text).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml, normalizeReference, unescapeAll
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
+
+from gemchat.core.formulas import formula
 
 COPY_CODE_PREFIX = "gemchat:copy-code/"
 """Anchor of a code block's Copy link: ``gemchat:copy-code/<message_id>/<index>``."""
@@ -86,9 +93,55 @@ DARK = MarkdownStyle(
 
 
 def make_parser() -> MarkdownIt:
-    """CommonMark with tables and strikethrough; raw HTML is text, never markup."""
+    """CommonMark with tables, strikethrough and formulas; raw HTML is text, never markup."""
     md = MarkdownIt("commonmark", {"html": False}, renderer_cls=_QtHtmlRenderer)
-    return md.enable(["table", "strikethrough"])
+    md.enable(["table", "strikethrough"])
+    _add_formulas(md)
+    return md
+
+
+# `\[…\]` as texmath's "brackets" rules parse it, but never across a blank line (a formula open
+# while streaming would otherwise take in paragraphs already settled), and only on lines of its
+# own: after `\]` texmath would drop the rest of the line, and `\[1\]` inside a line is escaped
+# brackets (citations are written so), not a formula.
+_BRACKET_BLOCK = re.compile(r"^\\\[((?:(?!\n[ \t]*\n)[\s\S])+?)\\\][ \t]*(?=\n|$)")
+_BRACKET_INLINE = re.compile(r"^\\\[(.+?)\\\](?=[ \t]*(?:\n|$))", re.DOTALL)
+_BRACKET_CLOSED = re.compile(r"\\\][ \t]*$")
+_BLANK = re.compile(r"[ \t]*")
+FORMULA_TOKENS = ("math_inline", "math_inline_double", "math_block")
+
+
+def _add_formulas(md: MarkdownIt) -> None:
+    """`$…$` and `\\(…\\)` inline; `$$…$$` and `\\[…\\]` set apart, on lines of their own or in a paragraph.
+
+    dollarmath's settings keep prices text: no space inside the dollars, no digit outside them;
+    no blank line inside a `$$` block, for the reason given for `\\[` above.
+    """
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+    from mdit_py_plugins.texmath.index import make_block_func, make_inline_func, rules
+
+    dollarmath_plugin(md, allow_labels=False, allow_space=False, allow_digits=False, allow_blank_lines=False,
+                      double_inline=True)
+    md.inline.ruler.before("escape", "math_paren", make_inline_func(rules["brackets"]["inline"][0]))
+    md.inline.ruler.before("escape", "math_bracket_inline", make_inline_func(
+        {"name": "math_inline_double", "rex": _BRACKET_INLINE, "tmpl": "", "tag": "\\[", "pre": _line_start}))
+    bracket_block = make_block_func({"name": "math_block", "rex": _BRACKET_BLOCK, "tmpl": "", "tag": "\\["})
+
+    def bracket_block_with_lines(state: Any, start: int, end: int, silent: bool) -> bool:
+        # texmath leaves the token's lines unset; the streaming renderer cuts pieces by them.
+        if not bracket_block(state, start, end, silent):
+            return False
+        if not silent:
+            state.tokens[-1].map = [start, state.line]
+        return True
+
+    md.block.ruler.before("fence", "math_bracket_block", bracket_block_with_lines)
+    for name in FORMULA_TOKENS:  # the plugins' HTML is for a browser with KaTeX: ours replaces it
+        md.add_render_rule(name, getattr(_QtHtmlRenderer, name))
+
+
+def _line_start(src: str, begin: int) -> bool:
+    return begin == 0 or src[begin - 1] == "\n"
 
 
 _PARSER: MarkdownIt | None = None
@@ -189,7 +242,26 @@ class _QtHtmlRenderer(RendererHTML):
         return "<br>"
 
     def softbreak(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-        return " "
+        # A `$$` formula on lines of its own inside a paragraph keeps them.
+        near = tokens[idx - 1 : idx + 2 : 2] if idx else tokens[idx + 1 : idx + 2]
+        return "<br>" if any(t.type == "math_inline_double" for t in near) else " "
+
+    def math_inline(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        return _formula_html(tokens[idx], False, env)
+
+    def math_inline_double(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        return _formula_html(tokens[idx], True, env)
+
+    def math_block(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        return f'<p align="center" style="margin-top:8px; margin-bottom:8px;">{_formula_html(tokens[idx], True, env)}</p>'
+
+
+def _formula_html(token: Token, display: bool, env: dict[str, Any]) -> str:
+    """A formula's source, code-like, marked for the view to put its picture there (`gemchat.core.formulas`)."""
+    found = formula(token.markup, token.content, display)
+    mark = f'<a name="{escapeHtml(found.mark())}"></a>' if found.typesettable else ""
+    return (f'<code style="background-color:{_style(env).inline_code_background}; white-space:pre-wrap;">'
+            f"{mark}{escapeHtml(found.shown)}</code>")
 
 
 _HEADING_SIZES = {"h1": "x-large", "h2": "large", "h3": "medium", "h4": "medium", "h5": "medium", "h6": "medium"}
@@ -392,7 +464,8 @@ class StreamingMarkdown:
         tokens = _parser().parse(text, env)
         pieces = self._pieces(tokens, lines, shift, final, env)
         # At the end nothing more can arrive: every piece settles, whatever it mentions.
-        count = len(pieces) if final else self._settle_count(pieces, env, lines, shift)
+        count = len(pieces) if final else self._settle_count(pieces, env, lines, shift,
+                                                             _open_formula_line(lines, shift, tokens))
         settled_pieces, tail_pieces = pieces[:count], pieces[count:]
         tail = tuple(p.html for p in tail_pieces)
         if not settled_pieces:
@@ -538,14 +611,16 @@ class StreamingMarkdown:
 
     # -- settling
 
-    def _settle_count(self, pieces: list[_Piece], env: dict[str, Any], lines: list[str], shift: int) -> int:
+    def _settle_count(self, pieces: list[_Piece], env: dict[str, Any], lines: list[str], shift: int,
+                      held: int | None) -> int:
         """How many leading pieces settle now.
 
         A piece that mentions a reference label defined further down, in text
         not settling now, waits: its link would change if the definition does.
+        Nothing from line `held` on settles (a display formula not closed yet).
         """
         count = 0
-        while count < len(pieces) and pieces[count].stable:
+        while count < len(pieces) and pieces[count].stable and (held is None or pieces[count].end_line <= held):
             count += 1
         new = {label: ref["map"][0] - shift for label, ref in env.get("references", {}).items()
                if label not in self._references}
@@ -559,6 +634,70 @@ class StreamingMarkdown:
                 return count
             count -= 1
         return 0
+
+
+def _open_formula_line(lines: list[str], shift: int, tokens: list[Token]) -> int | None:
+    """The first line (counted in pending-text lines) of a display formula that may still be open.
+
+    `$$` or `\\[` starting a line (or a list item, or a quote's line) opens a
+    formula that a later line may close: until one does, or a blank line shows
+    none will, the lines after it may yet become part of it (in a list item,
+    lines that are not indented too), so nothing from that line on settles.
+    Lines of code and of formulas already closed are not looked at.
+    """
+    taken = [t.map for t in tokens if t.map and t.type in ("fence", "code_block", "math_block")]
+    for i in range(shift, len(lines)):
+        opener = _formula_opener(lines[i])
+        if opener and not any(a <= i < b for a, b in taken) and _formula_may_open(lines, i, opener):
+            return i - shift
+    return None
+
+
+_LIST_MARKER = re.compile(r"(?:[-*+]|\d{1,9}[.)])(?=[ \t])")
+
+
+def _formula_opener(line: str) -> str | None:
+    """The line from its `$$` or `\\[` on, if one starts it after any quote and list markers."""
+    rest = line.lstrip(" \t")
+    while rest:
+        if rest.startswith(">"):
+            rest = rest[1:].lstrip(" \t")
+        elif marker := _LIST_MARKER.match(rest):
+            rest = rest[marker.end():].lstrip(" \t")
+        else:
+            break
+    return rest if rest.startswith(("$$", "\\[")) else None
+
+
+def _formula_may_open(lines: list[str], i: int, stripped: str) -> bool:
+    """Whether the `$$` or `\\[` starting line `i` may yet open a formula on lines to come.
+
+    Mirrors the two block rules: dollarmath's (a line ending in `$$` closes, a
+    blank line ends the search, `$$` elsewhere on the first line means no block)
+    and `_BRACKET_BLOCK`. Only whole lines count: the last may still grow.
+    """
+    complete = len(lines) - 1
+    if stripped.startswith("$$"):
+        if len(stripped.strip()) > 3 and stripped.strip().endswith("$$"):
+            return i >= complete
+        if "$$" in stripped[2:]:
+            return False
+
+        def closes(line: str) -> bool:
+            return line.strip().endswith("$$")
+
+        def blank(line: str) -> bool:
+            return not line.strip()
+    else:
+        if _BRACKET_CLOSED.search(stripped[2:]):
+            return i >= complete
+
+        def closes(line: str) -> bool:
+            return bool(_BRACKET_CLOSED.search(line))
+
+        def blank(line: str) -> bool:
+            return bool(_BLANK.fullmatch(line))
+    return not any(blank(line) or closes(line) for line in lines[i + 1 : complete])
 
 
 def _mentions_any(text: str, labels: Any) -> bool:

@@ -32,9 +32,12 @@ MARKDOWN_LINES = [
     "```py", "~~~", "x = 1", "---", "===", "| a | b |", "|---|---|", "| 1 | 2 |", "[a]: http://x",
     "[a] link", "text [b](http://y)", "<b>html</b>", "   ", "\t- tab", "1.", "-", "  continued",
     "~~del~~", "![img](http://i)", "Steps:",
+    # Formulas: display ones open across lines (and may never close), inline ones, and prices.
+    "$$", "$$x^2", "y = 1$$", "$$a$$", "\\[", "\\]", "\\[x\\]", "\\[ y \\] tail", "$x$ and \\(y\\)",
+    "costs $5 and $10", "\\$5", "  $$",
 ]
 markdown_text = st.lists(
-    st.sampled_from(MARKDOWN_LINES) | st.text(alphabet="-*_`#>[]()!|:=~ \tab1.\n<&\\", max_size=10),
+    st.sampled_from(MARKDOWN_LINES) | st.text(alphabet="-*_`#>[]()!|:=~ \tab1.\n<&\\$", max_size=10),
     max_size=25,
 ).map("\n".join)
 
@@ -307,11 +310,18 @@ TRICKY_ANSWERS = [
     "| a | b |\n|:--|--:|\n| 1 | 2 |\n| 3 | 4 |\nstill a row?\n\n> quote\n> - item in quote\n\nend\n",
     "- item with code:\n\n  ```bash\n  echo one\n  echo two\n  ```\n- next item\n\n    indented code\n    more\n",
     "~~~\n" + "\n".join(f"tilde {n}" for n in range(45)) + "\n~~~~\n\n" + _long_code("js", 50)[:-4],
+    # Formulas: display ones over several lines (one closed only after a list began below its opening),
+    # inline ones, ones inside a paragraph, one never closed (a blank line ends it), and prices.
+    "The product $65465 - 6544 \\times 65464$ and \\(\\alpha+\\beta\\):\n\n$$\n\\int_0^1 x^2\\,dx = \\frac{1}{3}\n$$\n\n"
+    "\\[\n\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}\n\\]\nIt costs $5 and $10, not $x$.\n\n"
+    "$$\nx\n- not a list\n- still the formula\n$$\n\nThus\n$$E = mc^2$$\nwhere $m$ is mass.\n\n"
+    "$$ never closed\n\n- a real list\n- with \\(y_1\\)\n\n\\[ a \\] after\n\n\\[\nb\n",
 ]
 
 
 @pytest.mark.parametrize("text", TRICKY_ANSWERS, ids=["long fence", "lists", "numbers and headings",
-                                                      "table and quote", "fence in a list", "open fence"])
+                                                      "table and quote", "fence in a list", "open fence",
+                                                      "formulas"])
 @pytest.mark.parametrize("size", [2, 7, 40, 0], ids=["by 2", "by 7", "by 40", "by line"])
 def test_tricky_answers_streamed_in_any_pieces_show_at_each_step_what_they_would_in_one_go(
         text: str, size: int) -> None:

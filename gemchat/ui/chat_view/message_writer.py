@@ -24,6 +24,7 @@ from gemchat.ui.chat_view.links import app_href
 if TYPE_CHECKING:
     from PySide6.QtGui import QImage
 
+    from gemchat.ui.chat_view.formulas import Formulas
     from gemchat.ui.chat_view.thoughts import Thoughts
 
 THUMBNAIL_SIDE = 96
@@ -41,10 +42,11 @@ class MessageWriter:
 
     attachment_path: Callable[[str], Path | None] | None = None
 
-    def __init__(self, browser: QTextBrowser, formats: Formats, thoughts: Thoughts) -> None:
+    def __init__(self, browser: QTextBrowser, formats: Formats, thoughts: Thoughts, formulas: Formulas) -> None:
         self._browser = browser
         self._formats = formats
         self._thoughts = thoughts
+        self._formulas = formulas
 
     def insert_header(self, cursor: QTextCursor, message_id: int, role: Role, in_place: bool = False) -> None:
         """Starts a message; `in_place` uses the (empty) block at the cursor instead of a new one."""
@@ -70,9 +72,14 @@ class MessageWriter:
             cursor.insertText(message.text, formats.body)
             self._insert_attachments(cursor, message)
         elif message.text:
+            from gemchat.core.formulas import MARK
             from gemchat.core.markdown import render_pieces
 
-            insert_pieces(cursor, render_pieces(self._cited(message), message.id, self._formats.markdown_style()))
+            start = cursor.position()
+            pieces = render_pieces(self._cited(message), message.id, self._formats.markdown_style())
+            insert_pieces(cursor, pieces)
+            if any(MARK in html for html in pieces):
+                self._formulas.place(start, cursor.position())
         if message.role is Role.MODEL:
             self._insert_pictures(cursor, message)
             self._insert_sources(cursor, message)

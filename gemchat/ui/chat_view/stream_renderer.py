@@ -26,6 +26,7 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QTextBrowser
 
 from gemchat.core.budget import StepBudget
+from gemchat.core.formulas import MARK
 from gemchat.core.messages import Message
 from gemchat.ui.chat_view.blocks import Formats, insert_html_blocks, insert_pieces, remove_blocks_after
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # Markdown modules load on the first answer, after the window
     from PySide6.QtGui import QTextDocument
 
     from gemchat.core.markdown import MarkdownStyle, StreamingMarkdown
+    from gemchat.ui.chat_view.formulas import Formulas
     from gemchat.ui.chat_view.thoughts import Thoughts
 
 FRAME_MS = 16
@@ -66,10 +68,11 @@ class StreamRegion:
         markdown: its source and the settled/tail split.
     """
 
-    def __init__(self, document: QTextDocument, message_id: int, style: MarkdownStyle) -> None:
+    def __init__(self, document: QTextDocument, message_id: int, style: MarkdownStyle, formulas: Formulas) -> None:
         from gemchat.core.markdown import StreamingMarkdown
 
         self._document = document
+        self._formulas = formulas
         self.message_id = message_id
         self.markdown: StreamingMarkdown = StreamingMarkdown(message_id, style)
         self._settled_length = 0  # characters of settled blocks, just above the tail
@@ -89,6 +92,15 @@ class StreamRegion:
     def stale(self) -> bool:
         """What is shown is behind what arrived (queued pieces, or a tail not shown yet)."""
         return bool(self._queue) or not self._tail_shown
+
+    def text_replaced(self, position: int, change: int) -> None:
+        """Text at `position` changed length by `change` since the last step (a formula's picture came)."""
+        end_before = self._document.characterCount() - 1 - change
+        tail_start = end_before - self._tail_length
+        if position >= tail_start:
+            self._tail_length += change
+        elif position >= tail_start - self._settled_length:
+            self._settled_length += change
 
     def release_tail(self) -> None:
         """The next step shows a tail holding a table even if one was shown less than `SLOW_TAIL_INTERVAL` ago."""
@@ -133,14 +145,20 @@ class StreamRegion:
         remove_blocks_after(cursor, start, end)
         self._tail_length = 0
         spent = 0
+        formulas = False
         while self._queue and (budget is None or spent < budget):
             html = self._queue.popleft()
             insert_html_blocks(cursor, html)
             spent += len(html) * (TABLE_COST if "<table" in html else 1)
+            formulas = formulas or MARK in html
+        if formulas:
+            self._formulas.place(start, cursor.position())
         self._settled_length += cursor.position() - start
         if not self._queue and (budget is None or spent < budget):  # else the tail comes next step
             tail_start = cursor.position()
             insert_pieces(cursor, self._tail)
+            if any(MARK in html for html in self._tail):
+                self._formulas.place(tail_start, cursor.position())
             self._tail_length = cursor.position() - tail_start
             self._tail_shown = True
             self._last_tail = now
@@ -159,11 +177,12 @@ class StreamRenderer:
     line goes under it).
     """
 
-    def __init__(self, browser: QTextBrowser, formats: Formats, thoughts: Thoughts,
+    def __init__(self, browser: QTextBrowser, formats: Formats, thoughts: Thoughts, formulas: Formulas,
                  completed: Callable[[Message], None]) -> None:
         self._browser = browser
         self._formats = formats
         self._thoughts = thoughts
+        self._formulas = formulas
         self._completed = completed
         self._region: StreamRegion | None = None
         self._ended: Message | None = None  # set while a finished answer's backlog drains
@@ -191,7 +210,8 @@ class StreamRenderer:
 
     def start(self, message_id: int) -> None:
         """Starts an answer whose header is the last thing in the document."""
-        self._region = StreamRegion(self._browser.document(), message_id, self._formats.markdown_style())
+        self._region = StreamRegion(self._browser.document(), message_id, self._formats.markdown_style(),
+                                    self._formulas)
         self._ended = None
         self._document_half_next = False
         self._incoming.clear()
@@ -253,6 +273,11 @@ class StreamRenderer:
             self._region.render(final=True)
             self._region = None
         self.complete()
+
+    def text_replaced(self, position: int, change: int) -> None:
+        """Text at `position` changed length by `change` (a formula's picture came): the answer's regions follow."""
+        if self._region is not None:
+            self._region.text_replaced(position, change)
 
     def drop(self) -> None:
         """Forgets the answer being written, shown or not (the document is about to be cleared)."""

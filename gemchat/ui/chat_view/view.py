@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QEvent, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
@@ -33,12 +33,18 @@ from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
 from gemchat.core.messages import Message, Role
 from gemchat.ui.chat_view.blocks import Formats, header_block_of, message_of
 from gemchat.ui.chat_view.document import Document
+from gemchat.ui.chat_view.formulas import OBJECT, Formulas, formula_sources
 from gemchat.ui.chat_view.links import Links
 from gemchat.ui.chat_view.message_writer import MessageWriter
 from gemchat.ui.chat_view.scrolling import Scrolling
 from gemchat.ui.chat_view.stream_renderer import StreamRenderer
 from gemchat.ui.chat_view.thoughts import Thoughts
 from gemchat.ui.theme import is_dark
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QMimeData
+
+    from gemchat.ui.chat_view.typesetter import Typesetter
 
 WARM_STEP_MS = 60
 """Idle pause between the steps that compile the Markdown parser and common lexers ahead of use."""
@@ -80,8 +86,10 @@ class ChatView(QTextBrowser):
         self._formats = Formats(self)  # made on first use: after the window's first paint
         self._thoughts = Thoughts(self, self._formats)
         self._scrolling = Scrolling(self, self.user_scrolled.emit)
-        self._stream = StreamRenderer(self, self._formats, self._thoughts, self._on_stream_completed)
-        self._writer = MessageWriter(self, self._formats, self._thoughts)
+        self._formulas = Formulas(self)
+        self._stream = StreamRenderer(self, self._formats, self._thoughts, self._formulas, self._on_stream_completed)
+        self._formulas.replaced = self._stream.text_replaced
+        self._writer = MessageWriter(self, self._formats, self._thoughts, self._formulas)
         self._document = Document(self, self._writer, self._stream, self._scrolling)
         self.jump_button = self._scrolling.jump_button
         self._restyle_timer = QTimer(self)
@@ -103,6 +111,15 @@ class ChatView(QTextBrowser):
     @attachment_path.setter
     def attachment_path(self, path: Callable[[str], Path | None] | None) -> None:
         self._writer.attachment_path = path
+
+    @property
+    def typesetter(self) -> Typesetter | None:
+        """Typesets the answers' formulas (set by the app); without one, formulas are shown as their source."""
+        return self._formulas.typesetter
+
+    @typesetter.setter
+    def typesetter(self, typesetter: Typesetter | None) -> None:
+        self._formulas.typesetter = typesetter
 
     # -- warming up, while idle ---------------------------------------------------------
 
@@ -133,6 +150,7 @@ class ChatView(QTextBrowser):
         """
         self._stream.drop()
         self._thoughts.clear()
+        self._formulas.clear()
         self._document.show(messages, live or {})
         self.scroll_to_bottom()
         self._document.load_older_soon()
@@ -329,6 +347,24 @@ class ChatView(QTextBrowser):
             QGuiApplication.clipboard().setImage(image)
             QToolTip.showText(self.mapToGlobal(self.viewport().geometry().center()), "Image copied", self)
 
+    def createMimeDataFromSelection(self) -> QMimeData:  # noqa: N802 (Qt override)
+        """A selection holding typeset formulas copies as plain text, each formula as its source."""
+        mime = super().createMimeDataFromSelection()
+        if OBJECT not in mime.text():
+            return mime
+        cursor = self.textCursor()
+        sources = formula_sources(self.document(), cursor.selectionStart(), cursor.selectionEnd())
+        if any(source is not None for source in sources):
+            pieces = mime.text().split(OBJECT)
+            if len(pieces) == len(sources) + 1:  # every picture of the selection is in the text, in order
+                from PySide6.QtCore import QMimeData
+
+                text = pieces[0] + "".join((source if source is not None else OBJECT) + rest
+                                           for source, rest in zip(sources, pieces[1:], strict=True))
+                mime = QMimeData()
+                mime.setText(text)
+        return mime
+
     def _copy(self, text: str | None, note: str = "Copied") -> None:
         if text is None:
             return
@@ -399,6 +435,7 @@ class ChatView(QTextBrowser):
         if self._stream.message_id is not None:
             live[self._stream.message_id] = self._stream.source()
         self._stream.drop()
+        self._formulas.clear()
         self._document.show_again(live)
         self._thoughts.show_all()
         if follow:
