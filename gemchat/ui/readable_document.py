@@ -18,7 +18,7 @@ about 8 ms).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import shiboken6
 from PySide6.QtCore import QPoint, QRect
@@ -70,7 +70,11 @@ class DocumentAccessible(QAccessibleWidget, QAccessibleTextInterface):
     def __init__(self, browser: QTextBrowser) -> None:
         QAccessibleWidget.__init__(self, browser, QAccessible.Role.Document)
         QAccessibleTextInterface.__init__(self)
-        self._browser = browser
+
+    @property
+    def _browser(self) -> QTextBrowser:
+        # Asked of Qt each time, not kept: PySide6 keeps every interface its factory made until the app ends.
+        return cast(QTextBrowser, self.widget())
 
     def interface_cast(self, kind: QAccessible.InterfaceType) -> object:  # type: ignore[override]
         """The C++ address of the text interface half of this object for Qt's TextInterface; the base's otherwise."""
