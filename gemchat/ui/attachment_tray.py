@@ -101,6 +101,7 @@ class AttachmentTray(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAccessibleName("Attached files")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a row of chips: Tab goes to their ✕ buttons, not to the row
         inner = QWidget()
         self._row = QHBoxLayout(inner)
         self._row.setContentsMargins(0, 0, 0, 0)

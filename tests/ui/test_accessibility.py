@@ -77,11 +77,11 @@ def unnamed_controls(*tops: QWidget) -> list[str]:
     return found
 
 
-def picture(path: Path) -> Path:
+def picture(path: Path, color: str = "#1a73e8") -> Path:
     from PySide6.QtGui import QColor, QImage
 
     image = QImage(40, 30, QImage.Format.Format_RGB32)
-    image.fill(QColor("#1a73e8"))
+    image.fill(QColor(color))
     image.save(str(path))
     return path
 
@@ -117,10 +117,11 @@ def test_every_control_of_the_window_its_dialogs_and_the_quick_ask_window_has_a_
     assert accessible_name(window.composer) == "Message" and accessible_name(window.sidebar) == "Chats"
 
 
-def test_tab_goes_from_the_chat_list_to_the_conversation_the_message_box_and_send(
-        live: GemchatApp, qloop: Any, qtbot: Any) -> None:
+def test_tab_goes_from_the_chat_list_to_the_conversation_the_message_box_send_and_the_files_attached(
+        live: GemchatApp, qloop: Any, qtbot: Any, tmp_path: Path) -> None:
     window = live.window
-    qtbot.keyClicks(window.composer, "A question")  # Send is enabled by text to send
+    window.attachments.attach_paths([picture(tmp_path / "a.png"), picture(tmp_path / "b.png", "#d93025")])
+    run(qloop, until(lambda: len(window.tray.chips()) == 2, what="two files attached"))  # Send takes files alone
     window.sidebar.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.sidebar, timeout=3000)
 
@@ -139,6 +140,7 @@ def test_tab_goes_from_the_chat_list_to_the_conversation_the_message_box_and_sen
     assert reached is window.composer
     assert tab_to_next() is window.send_button
     assert tab_to_next() is window.attach_button  # Stop is hidden: no answer is coming
+    assert [tab_to_next(), tab_to_next()] == [chip.remove_button for chip in window.tray.chips()]
     assert tab_to_next() is window.sidebar  # and round again
 
 
@@ -168,8 +170,9 @@ def test_the_conversation_reads_as_a_document_with_tables_cell_by_cell_and_no_pr
     assert rect.width() > 0 and text_interface.offsetAtPoint(rect.center()) in (start, start + 1)
 
 
-def test_readable_text_of_a_document_with_a_picture_a_line_break_and_two_tables() -> None:
+def test_readable_text_of_a_document_with_a_picture_a_line_break_and_two_tables(qtbot: Any) -> None:
     view = ChatView()
+    qtbot.addWidget(view)
     view.setHtml("<p>Before<br>after</p><table><tr><td>a</td><td>b</td><td>c</td></tr></table>"
                  "<p><img src='x.png' width='4' height='4'> a picture</p>"
                  "<table><tr><td>1</td></tr><tr><td>2</td></tr></table><p>End</p>")
