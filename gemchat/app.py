@@ -114,10 +114,14 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
     from gemchat.storage.drafts import DraftStore
     from gemchat.storage.worker import StoreWorker
     from gemchat.tasks import Tasks
+    from gemchat.ui import accessibility
     from gemchat.ui.chat_view.typesetter import Typesetter
 
     if window is None:
         window = build_window(directory)
+    # Rich text reads as a document to a screen reader. Not before the first paint: Qt's accessibility
+    # types cost it about 8 ms to import.
+    accessibility.install(window)
     settings = window.settings
     store, recovered, attachment_files = _open_storage(directory)
     tell = window.statusBar().showMessage

@@ -191,6 +191,38 @@ def code_blocks(text: str) -> list[str]:
     return [t.content for t in _parser().parse(normalize_newlines(text)) if t.type in ("fence", "code_block")]
 
 
+def plain_text(text: str) -> str:
+    """The words of Markdown as a listener should hear them: no marks, a table's rows on lines, cells parted by tabs.
+
+    Code keeps its lines; raw HTML is text (as the view shows it); an image is its
+    description. Blank lines are dropped, each line's spaces collapsed.
+    """
+    out: list[str] = []
+    for token in _parser().parse(normalize_newlines(text)):
+        if token.type == "inline":
+            out.append("".join(_inline_words(token.children or [])))
+        elif token.type in ("fence", "code_block", "html_block"):
+            out.append(token.content)
+        elif token.type in ("th_open", "td_open") and out and not out[-1].endswith("\n"):
+            out.append("\t")
+        if token.type in ("paragraph_close", "heading_close", "tr_close", "fence", "code_block", "html_block"):
+            out.append("\n")
+    lines = ("\t".join(" ".join(cell.split()) for cell in line.split("\t")) for line in "".join(out).splitlines())
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _inline_words(children: Sequence[Token]) -> Iterator[str]:
+    for child in children:
+        if child.type in ("text", "code_inline", "html_inline"):
+            yield child.content
+        elif child.type == "image":
+            yield "".join(_inline_words(child.children or []))
+        elif child.type == "softbreak":
+            yield " "
+        elif child.type == "hardbreak":
+            yield "\n"
+
+
 def normalize_newlines(text: str) -> str:
     """What markdown-it does to its input, done first so line numbers match ours."""
     if "\r" in text:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenuBar, QWidget
+from PySide6.QtWidgets import QMenuBar, QToolButton, QWidget
 
 from gemchat.ui.keymap import KEYMAP
 
@@ -61,6 +61,10 @@ def build_menus(bar: QMenuBar, actions: Mapping[str, QAction]) -> None:
                 menu.addSeparator()
             else:
                 menu.addAction(actions[name])
+    # The » button Qt shows when the window is too narrow for every menu: an icon, so it needs a name.
+    overflow = bar.findChild(QToolButton, "qt_menubar_ext_button")
+    if overflow is not None:
+        overflow.setAccessibleName("More menus")
 
 
 def set_checked_quietly(action: QAction, on: bool) -> None:

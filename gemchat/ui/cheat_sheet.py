@@ -45,6 +45,7 @@ class CheatSheet(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts — gemchat")
         self.browser = QTextBrowser()
+        self.browser.setAccessibleName("Keyboard shortcuts")
         self.browser.setHtml(cheat_sheet_html())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)

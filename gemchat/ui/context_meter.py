@@ -50,8 +50,8 @@ class ContextMeter(QWidget):
         self.limit: int | None = None
         self.label = QLabel()
         self.label.setObjectName("contextMeter")
-        self.label.setAccessibleName("Context used")
         self.bar = QProgressBar()
+        self.bar.setAccessibleName("Context used")
         self.bar.setTextVisible(False)
         self.bar.setMaximumHeight(6)
         self.bar.setMaximumWidth(160)
@@ -189,6 +189,7 @@ class ContextMeter(QWidget):
             self.label.setText(f"{approx}{total:,} tokens{files}")
             self.bar.setVisible(False)
             state = "ok"
+        self.label.setAccessibleName(f"Context used: {self.label.text()}")  # a screen reader reads the name
         if self.property("state") != state:
             self.setProperty("state", state)
             self.label.setStyleSheet({"over": "color: #d93025;", "near": "color: #e37400;"}.get(state, ""))

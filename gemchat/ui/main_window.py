@@ -10,6 +10,7 @@ drafts (`draft_keeper`), sending (`sender`), the last question and answer
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -101,6 +102,7 @@ class MainWindow(QMainWindow):
         self.actions_by_name = self._build_actions()
         build_menus(self.menuBar(), self.actions_by_name)
         self._connect_widgets()
+        self._set_tab_order()
         self.composer.setFocus()
 
     def _build_widgets(self) -> None:
@@ -157,6 +159,17 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([230, 670])
         self.setCentralWidget(self.splitter)
         self.statusBar().addPermanentWidget(self.undo_button)
+
+    def _set_tab_order(self) -> None:
+        """Tab goes as the eye does: the chat list, the conversation, the message box, Send and its neighbours.
+
+        The attached files' ✕ buttons follow Attach; they come and go, so the order is set again with them.
+        """
+        order = [self.sidebar, self.view, self.view.jump_button, self.composer, self.send_button, self.stop_button,
+                 self.attach_button, *(chip.remove_button for chip in self.tray.chips()), self.upload_bar.cancel,
+                 self.undo_button]
+        for before, after in pairwise(order):
+            QWidget.setTabOrder(before, after)
 
     def _connect_widgets(self) -> None:
         self.composer.submitted.connect(self._on_composer_submitted)
@@ -353,6 +366,7 @@ class MainWindow(QMainWindow):
         self.session.edit_question(message_id, text)
 
     def _on_tray_changed(self) -> None:
+        self._set_tab_order()
         self.composer.allow_blank_submit = bool(self.tray.attachments())
         self.meter.set_pending_files(len(self.tray.attachments()))
         self._update_send_button()

@@ -4,7 +4,10 @@ The session's `Generation` emits the answer's text as it arrives; the typing
 effect paces it; the view shows what is revealed. The presenter connects the
 three for the answer of the open chat, and lets go when the answer ends or
 another chat is opened. The window only hears what to show around the answer:
-the activity line and the Stop button.
+the activity line and the Stop button. When an answer ends in front of the
+user, a screen reader is told once (`announcement`); the view's own edits are
+not reported as the answer streams, and an answer that ends out of sight is the
+desktop notification's to tell (`answer_notifications`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from gemchat.core.messages import Status
 from gemchat.ui.typing import TypingEffect
 
 if TYPE_CHECKING:
@@ -22,6 +26,8 @@ if TYPE_CHECKING:
     from gemchat.ui.chat_view import ChatView
 
 WAITING = "Gemini is thinking"
+ANNOUNCED_CHARS = 500
+"""About half a minute of speech: the beginning of a longer answer is said, the rest is in the conversation."""
 
 
 class AnswerPresenter(QObject):
@@ -132,4 +138,32 @@ class AnswerPresenter(QObject):
             # Citations go where Gemini's segments end, and pictures are kept, known only now.
             self._view.refresh_message(message)
         self.detach()
+        from gemchat.ui.answer_notifications import in_front  # not before the window shows: it loads asyncio
+
+        said = announcement(message)
+        if said and in_front(self._view.window()):  # elsewhere the desktop notification tells of it, once
+            self._view.announce(said)
         self.answer_ended.emit(message)
+
+
+def announcement(message: Message) -> str | None:
+    """What a screen reader says when an answer ends: its words (the first `ANNOUNCED_CHARS`) or why it failed.
+
+    Nothing for an answer the user stopped: they know.
+    """
+    from gemchat.core.errors import CUT_OFF_REASONS
+    from gemchat.core.markdown import plain_text
+    from gemchat.ui.answer_notifications import first_line, stopped
+
+    if message.status is Status.ERROR:
+        return f"The answer failed: {first_line(message.error or '') or 'no reason given'}"
+    if stopped(message):
+        return None
+    words = plain_text(message.text)
+    if len(words) > ANNOUNCED_CHARS:
+        words = words[:ANNOUNCED_CHARS].rsplit(None, 1)[0] + "… The rest is in the conversation."
+    if not words:
+        words = "a picture." if message.attachments else "nothing."
+    if message.status is Status.INTERRUPTED and message.finish_reason in CUT_OFF_REASONS:
+        return f"Gemini's answer was cut off: {words}"
+    return f"Gemini answered: {words}"

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -54,6 +55,8 @@ class SearchDialog(QDialog):
         self.query.setPlaceholderText("Search all chats (titles and messages)")
         self.query.setAccessibleName("Search")
         self.query.setClearButtonEnabled(True)
+        for button in self.query.findChildren(QToolButton):  # Qt's ✕ that clears the field: an icon, unnamed
+            button.setAccessibleName("Clear search")
         self.results = QListWidget()
         self.results.setAccessibleName("Search results")
         self.results.setWordWrap(True)

@@ -126,6 +126,7 @@ class SettingsDialog(QDialog):
             "Off by default: Gemini 3.6 models deprecated sampling parameters; only set it for models that accept it."
         )
         self.temperature = QDoubleSpinBox()
+        self.temperature.setAccessibleName("Temperature")
         self.temperature.setRange(0.0, 2.0)
         self.temperature.setSingleStep(0.1)
         self.temperature.setValue(settings.temperature if settings.temperature is not None else 1.0)

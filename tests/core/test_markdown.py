@@ -19,6 +19,7 @@ from gemchat.core.markdown import (
     code_blocks,
     escape_text,
     make_parser,
+    plain_text,
     render_markdown,
     warm_up,
 )
@@ -359,3 +360,15 @@ def test_tables_and_quotes_carry_their_colours_and_margins_inline() -> None:
         f'<td bgcolor="{LIGHT.table_cell_background}">1</td></tr></tbody></table>')
     assert render_markdown("> q\n") == (
         f'<blockquote style="color:{LIGHT.muted}; margin-left:14px; margin-right:0px;"><p>q</p></blockquote>')
+
+
+def test_plain_text_is_what_a_listener_hears_marks_gone_table_rows_on_lines_cells_parted_by_tabs() -> None:
+    answer = ("# Trip\n\nThree **days** in *Lisbon*, ~~two~~ `Belém` [first](http://x) ![a tram](http://t.png).\n"
+              "Next line  \nafter a hard break\n\n| Day | Where |\n| :-- | --: |\n| 1 | Alfama |\n| 2 |  |\n\n"
+              "- one\n  - nested\n\n> quoted\n\n```python\nx = 1\n    y\n```\n\n    indented code\n\n"
+              "<div>raw html</div>\n\n---\n\nEnd.")
+    assert plain_text(answer) == (
+        "Trip\nThree days in Lisbon, two Belém first a tram. Next line\nafter a hard break\n"
+        "Day\tWhere\n1\tAlfama\n2\t\none\nnested\nquoted\nx = 1\ny\nindented code\n<div>raw html</div>\nEnd.")
+    assert plain_text("") == "" and plain_text("\n\n  \n") == ""
+    assert plain_text("a\r\nb\rc") == "a b c"  # soft breaks: one paragraph, read on

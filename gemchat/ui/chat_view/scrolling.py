@@ -27,6 +27,7 @@ class Scrolling:
         self.following = True
         self.jump_button = QToolButton(browser)
         self.jump_button.setText("↓ Jump to latest")
+        self.jump_button.setAccessibleName("Jump to latest")  # without the arrow, which a screen reader would read
         self.jump_button.setToolTip("Scroll to the newest text and keep following it (End)")
         self.jump_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.jump_button.setAutoRaise(False)

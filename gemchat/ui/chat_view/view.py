@@ -31,6 +31,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
 
 from gemchat.core.messages import Message, Role
+from gemchat.ui import accessibility
 from gemchat.ui.chat_view.blocks import Formats, header_block_of, message_of
 from gemchat.ui.chat_view.document import Document
 from gemchat.ui.chat_view.formulas import OBJECT, Formulas, formula_sources
@@ -56,6 +57,7 @@ class ChatView(QTextBrowser):
         continue_requested(int): the Continue link of a cut-off answer was clicked.
         version_requested(int, int): a version arrow of a message was clicked (id, -1 or +1).
         user_scrolled(): the user moved the view (wheel, scroll bar, keys).
+        announced(str): a screen reader was told this (`announce`: the end of an answer).
 
     Attributes:
         jump_button: "Jump to latest", shown while the user has scrolled away from the newest text.
@@ -65,6 +67,7 @@ class ChatView(QTextBrowser):
     continue_requested = Signal(int)
     version_requested = Signal(int, int)
     user_scrolled = Signal()
+    announced = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,6 +75,7 @@ class ChatView(QTextBrowser):
         self.setOpenExternalLinks(False)
         self.setUndoRedoEnabled(False)
         self.setAccessibleName("Conversation")
+        accessibility.quiet(self)
         self.document().setDocumentMargin(16)
         self.document().setIndentWidth(22)  # nested lists: Qt's 40 px per level is too deep for a chat
         self._links = Links({
@@ -139,6 +143,17 @@ class ChatView(QTextBrowser):
             self._warming = warm_up(self._formats.markdown_style())
         if next(self._warming, StopIteration) is not StopIteration:
             self._warm_timer.start(WARM_STEP_MS)
+
+    # -- assistive technology (`gemchat.ui.accessibility`) --------------------------------
+
+    def clear(self) -> None:
+        super().clear()
+        accessibility.quiet(self)  # after a clear Qt reports every edit again, and the caret is a new one
+
+    def announce(self, text: str) -> None:
+        """Has a screen reader say `text` once, politely: the view's own edits are not reported as they happen."""
+        accessibility.announce(self, text)
+        self.announced.emit(text)
 
     # -- whole chats -----------------------------------------------------------
 
