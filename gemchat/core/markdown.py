@@ -566,8 +566,10 @@ class StreamingMarkdown:
                 cont = self._list if number == 0 and not shift else None
                 pieces.extend(self._list_pieces(tokens, a, b, closed or final, settled_after, env, cont, shift))
                 continue
-            if first.type in ("heading_open", "hr") and end - 1 < complete:
-                closed = True  # one line, whole: nothing below can change it
+            if first.type in ("heading_open", "hr") and end - 1 < complete and "|" not in lines[start]:
+                # One line, whole: nothing below can change it. (A line with a "|" can: followed by a
+                # delimiter row, "# a | b" is a table's header, as tables come before headings.)
+                closed = True
             before = env["code_index"]
             html = renderer.render(tokens[a:b], options, env)
             pieces.append(_Piece(html, end - shift, closed or final, env["code_index"] - before))

@@ -372,3 +372,10 @@ def test_plain_text_is_what_a_listener_hears_marks_gone_table_rows_on_lines_cell
         "Day\tWhere\n1\tAlfama\n2\t\none\nnested\nquoted\nx = 1\ny\nindented code\n<div>raw html</div>\nEnd.")
     assert plain_text("") == "" and plain_text("\n\n  \n") == ""
     assert plain_text("a\r\nb\rc") == "a b c"  # soft breaks: one paragraph, read on
+
+
+
+def test_a_heading_line_with_a_bar_becomes_a_tables_header_when_a_delimiter_row_follows_as_in_one_go() -> None:
+    """Found by the property above: "# |" was settled as a heading before "|---|" made it a table."""
+    text = "# |\n|---|---|"
+    assert stream(text, [4, 6], check_every_step=True) == render_markdown(text, 3)
