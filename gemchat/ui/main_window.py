@@ -161,11 +161,15 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.undo_button)
 
     def _set_tab_order(self) -> None:
-        """Tab goes as the eye does: the chat list, the conversation, the message box, Send and its neighbours.
+        """Tab goes as the eye does: New chat, the chat search, the chat list, the conversation (or, in a new
+        chat, its starters), the message box, Send and its neighbours.
 
         The attached files' ✕ buttons follow Attach; they come and go, so the order is set again with them.
+        Hidden ones (the sidebar stepped aside, the conversation behind the starters) are passed over.
         """
-        order = [self.sidebar, self.view, self.view.jump_button, self.composer, self.send_button, self.stop_button,
+        panel = self.sidebar_panel
+        order = [panel.new_chat, panel.filter, self.sidebar, self.view, *self.empty_state.starters,
+                 self.view.jump_button, self.composer, self.send_button, self.stop_button,
                  self.attach_button, *(chip.remove_button for chip in self.tray.chips()), self.upload_bar.cancel,
                  self.undo_button]
         for before, after in pairwise(order):

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -361,6 +362,8 @@ class SidebarPanel(QWidget):
         self.filter.setAccessibleName("Search chats")
         self.filter.setToolTip("Typing shows the chats whose title has these words; Enter searches every message")
         self.filter.setClearButtonEnabled(True)
+        for button in self.filter.findChildren(QToolButton):  # Qt's ✕ that clears the field: an icon, unnamed
+            button.setAccessibleName("Clear chat search")
         self.chats = Sidebar()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
