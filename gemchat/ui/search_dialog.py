@@ -11,15 +11,14 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from gemchat.core.messages import MATCH_END, MATCH_START, Role, SearchHit
+from gemchat.ui.fields import search_field
 
 if TYPE_CHECKING:
     from gemchat.tasks import Tasks
@@ -51,12 +50,7 @@ class SearchDialog(QDialog):
         self._search = search
         self._tasks = tasks
         self._generation = 0  # answers to older queries are dropped
-        self.query = QLineEdit()
-        self.query.setPlaceholderText("Search all chats (titles and messages)")
-        self.query.setAccessibleName("Search")
-        self.query.setClearButtonEnabled(True)
-        for button in self.query.findChildren(QToolButton):  # Qt's ✕ that clears the field: an icon, unnamed
-            button.setAccessibleName("Clear search")
+        self.query = search_field("Search all chats (titles and messages)", "Search")
         self.results = QListWidget()
         self.results.setAccessibleName("Search results")
         self.results.setWordWrap(True)

@@ -14,17 +14,16 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QContextMenuEvent, QDropEvent, QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
     QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from gemchat.core.messages import Chat, Folder
+from gemchat.ui.fields import search_field
 
 CHAT_ID = Qt.ItemDataRole.UserRole
 PINNED = Qt.ItemDataRole.UserRole + 1
@@ -357,13 +356,8 @@ class SidebarPanel(QWidget):
         self.new_chat = QPushButton("New chat")
         self.new_chat.setAccessibleName("New chat")
         self.new_chat.setToolTip("Start a new chat (Ctrl+N)")
-        self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Search chats")
-        self.filter.setAccessibleName("Search chats")
+        self.filter = search_field("Search chats", "Search chats")
         self.filter.setToolTip("Typing shows the chats whose title has these words; Enter searches every message")
-        self.filter.setClearButtonEnabled(True)
-        for button in self.filter.findChildren(QToolButton):  # Qt's ✕ that clears the field: an icon, unnamed
-            button.setAccessibleName("Clear chat search")
         self.chats = Sidebar()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
