@@ -310,11 +310,11 @@ def test_a_picture_gemini_makes_shows_in_the_answer_scaled_to_the_column_is_kept
 
     # Right-click on it: Save Image As… and Copy Image.
     answer = live.window.view.messages[-1]
-    path = live.window.view._picture_path(answer.id, 0)
+    path = live.window.view.pictures.path(answer.id, 0)
     assert path is not None
-    live.window.view.save_picture(path, str(tmp_path / "saved.png"))
+    live.window.view.pictures.save(path, str(tmp_path / "saved.png"))
     assert (tmp_path / "saved.png").read_bytes() == png
-    live.window.view.copy_picture(path)
+    live.window.view.pictures.copy(path)
     assert QGuiApplication.clipboard().image().width() == 800
 
     type_and_send(qtbot, live, "Make it darker")

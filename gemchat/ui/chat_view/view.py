@@ -20,7 +20,6 @@ from PySide6.QtCore import QByteArray, QEvent, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QContextMenuEvent,
-    QDesktopServices,
     QGuiApplication,
     QKeyEvent,
     QPaintEvent,
@@ -37,6 +36,7 @@ from gemchat.ui.chat_view.document import Document
 from gemchat.ui.chat_view.formulas import OBJECT, Formulas, formula_sources
 from gemchat.ui.chat_view.links import Links
 from gemchat.ui.chat_view.message_writer import MessageWriter
+from gemchat.ui.chat_view.pictures import Pictures
 from gemchat.ui.chat_view.scrolling import Scrolling
 from gemchat.ui.chat_view.stream_renderer import StreamRenderer
 from gemchat.ui.chat_view.thoughts import Thoughts
@@ -84,7 +84,7 @@ class ChatView(QTextBrowser):
             "version": (2, self.version_requested.emit),
             "toggle-thoughts": (1, self.toggle_thoughts),
             "copy-code": (2, self._copy_code),
-            "open-picture": (2, self._open_picture),
+            "open-picture": (2, lambda message_id, index: self.pictures.open(message_id, index)),
         })
         self.anchorClicked.connect(self._links.follow)
         self._formats = Formats(self)  # made on first use: after the window's first paint
@@ -94,6 +94,7 @@ class ChatView(QTextBrowser):
         self._stream = StreamRenderer(self, self._formats, self._thoughts, self._formulas, self._on_stream_completed)
         self._formulas.replaced = self._stream.text_replaced
         self._writer = MessageWriter(self, self._formats, self._thoughts, self._formulas)
+        self.pictures = Pictures(self, lambda: self.messages, lambda: self.attachment_path)
         self._document = Document(self, self._writer, self._stream, self._scrolling)
         self.jump_button = self._scrolling.jump_button
         self._restyle_timer = QTimer(self)
@@ -280,17 +281,7 @@ class ChatView(QTextBrowser):
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt override)
         menu = self.createStandardContextMenu(event.pos())
-        picture = self.picture_at(event.pos())
-        if picture is not None:
-            save, copy = QAction("Save Image As…", menu), QAction("Copy Image", menu)
-            save.triggered.connect(lambda: self.save_picture(picture))
-            copy.triggered.connect(lambda: self.copy_picture(picture))
-            if menu.actions():
-                first = menu.actions()[0]
-                menu.insertActions(first, [save, copy])
-                menu.insertSeparator(first)
-            else:
-                menu.addActions([save, copy])
+        self.pictures.add_actions(menu, event.pos())
         found = self.message_at(event.pos())
         if found is not None and found[1] is Role.MODEL:
             message_id = found[0]
@@ -309,58 +300,6 @@ class ChatView(QTextBrowser):
         blocks = code_blocks(source) if source else []
         if index < len(blocks):
             self._copy(blocks[index], "Code copied")
-
-    # -- pictures in answers -----------------------------------------------------------
-
-    def picture_at(self, position: QPoint) -> Path | None:
-        """The file of the answer's picture under `position` (viewport coordinates), if one is there."""
-        href = self.anchorAt(position)
-        prefix = "gemchat:open-picture/"
-        if not href.startswith(prefix):
-            return None
-        try:
-            message_id, index = (int(number) for number in href.removeprefix(prefix).split("/"))
-        except ValueError:
-            return None
-        return self._picture_path(message_id, index)
-
-    def _picture_path(self, message_id: int, index: int) -> Path | None:
-        message = next((m for m in self.messages if m.id == message_id), None)
-        if message is None or not 0 <= index < len(message.attachments) or self.attachment_path is None:
-            return None
-        return self.attachment_path(message.attachments[index].sha256)
-
-    def _open_picture(self, message_id: int, index: int) -> None:
-        """A click on an answer's picture: opened full size in the system's image viewer."""
-        path = self._picture_path(message_id, index)
-        if path is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-
-    def save_picture(self, path: Path, target: str | None = None) -> None:
-        """Save Image As…: a copy of the picture where the user chooses (`target` skips the dialog)."""
-        import shutil
-
-        from PySide6.QtWidgets import QFileDialog
-
-        if target is None:
-            suffix = path.suffix or ".png"
-            target, _ = QFileDialog.getSaveFileName(self, "Save Image As", f"gemini-image{suffix}",
-                                                    f"Image (*{suffix})")
-        if target:
-            try:
-                shutil.copyfile(path, target)
-            except OSError as exc:
-                QToolTip.showText(self.mapToGlobal(self.viewport().geometry().center()),
-                                  f"The image was not saved: {exc.strerror or exc}", self)
-
-    def copy_picture(self, path: Path) -> None:
-        """Copy Image: the picture, full size, on the clipboard."""
-        from PySide6.QtGui import QImage
-
-        image = QImage(str(path))
-        if not image.isNull():
-            QGuiApplication.clipboard().setImage(image)
-            QToolTip.showText(self.mapToGlobal(self.viewport().geometry().center()), "Image copied", self)
 
     def createMimeDataFromSelection(self) -> QMimeData:  # noqa: N802 (Qt override)
         """A selection holding typeset formulas copies as plain text, each formula as its source."""
