@@ -168,7 +168,7 @@ class ChatList(QObject):
         return list(self._chats)
 
     async def refresh_chats(self) -> None:
-        self._folders = await self._db.run(self._store.list_folders)
+        self._folders = await self._db.run(self._store.folders.list)
         chats = await self._db.run(self._store.list_chats)
         self._chats = [c for c in chats if c.id not in self._pending_deletes]
         self.chats_listed.emit(self.chats)
@@ -214,9 +214,9 @@ class ChatList(QObject):
 
     async def new_folder(self, name: str, chat_id: int | None = None) -> None:
         """Makes a folder named `name`, with that chat in it if one is given."""
-        folder = await self._db.run(self._store.create_folder, name)
+        folder = await self._db.run(self._store.folders.create, name)
         if chat_id is not None:
-            await self._db.run(self._store.move_to_folder, chat_id, folder.id)
+            await self._db.run(self._store.folders.move_chat, chat_id, folder.id)
         await self.refresh_chats()
 
     def set_pinned(self, chat_id: int, pinned: bool) -> None:

@@ -248,18 +248,18 @@ class ChatSession(QObject):
     def rename_folder(self, folder_id: int, name: str) -> None:
         name = " ".join(name.split())
         if name:
-            self._chats.change_folders(self._store.rename_folder, folder_id, name)
+            self._chats.change_folders(self._store.folders.rename, folder_id, name)
 
     def delete_folder(self, folder_id: int) -> None:
         """Deletes the folder; its chats stay, out of any folder."""
-        self._chats.change_folders(self._store.delete_folder, folder_id)
+        self._chats.change_folders(self._store.folders.delete, folder_id)
 
     def set_folder_collapsed(self, folder_id: int, collapsed: bool) -> None:
-        self._chats.change_folders(self._store.set_folder_collapsed, folder_id, collapsed)
+        self._chats.change_folders(self._store.folders.set_collapsed, folder_id, collapsed)
 
     def move_to_folder(self, chat_id: int, folder_id: int | None) -> None:
         """Puts the chat in that folder, or in none."""
-        self._chats.change_folders(self._store.move_to_folder, chat_id, folder_id)
+        self._chats.change_folders(self._store.folders.move_chat, chat_id, folder_id)
 
     def set_pinned(self, chat_id: int, pinned: bool) -> None:
         """Pins a chat (listed first, under Pinned) or unpins it."""

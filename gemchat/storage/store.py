@@ -21,7 +21,6 @@ from gemchat.core.image_models import ImageOptions
 from gemchat.core.messages import (
     Attachment,
     Chat,
-    Folder,
     Message,
     Role,
     SearchHit,
@@ -30,6 +29,7 @@ from gemchat.core.messages import (
 )
 from gemchat.storage.database import Transaction, connect, move_aside
 from gemchat.storage.errors import CorruptDatabase, StorageError
+from gemchat.storage.folders import FolderStore
 from gemchat.storage.search import search
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,43 @@ def _message(row: Sequence[Any]) -> Message:
                    answered_by=row[15])
 
 
+def _insert_attachments(conn: sqlite3.Connection, message_id: int, attachments: Sequence[Attachment],
+                        first: int = 0) -> None:
+    """A message's files, in order, numbered from `first`."""
+    conn.executemany(
+        "INSERT INTO message_attachments (message_id, position, sha256, name, mime_type, size) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(message_id, first + n, a.sha256, _clean(a.name), a.mime_type, a.size) for n, a in enumerate(attachments)],
+    )
+
+
+def _leaf(conn: sqlite3.Connection, chat_id: int) -> int | None:
+    row = conn.execute(
+        "SELECT coalesce(current_leaf_id, (SELECT max(id) FROM messages WHERE chat_id = chats.id)) "
+        "FROM chats WHERE id = ?", (chat_id,)).fetchone()
+    return row[0] if row else None
+
+
+def _fold_parts(conn: sqlite3.Connection, message_id: int) -> None:
+    parts = [p for (p,) in conn.execute(
+        "SELECT text FROM message_parts WHERE message_id = ? ORDER BY seq", (message_id,))]
+    if parts:
+        conn.execute("UPDATE messages SET text = text || ? WHERE id = ?", ("".join(parts), message_id))
+        conn.execute("DELETE FROM message_parts WHERE message_id = ?", (message_id,))
+
+
+def _keep_parts(conn: sqlite3.Connection, message_id: int, gemini_parts: list[dict[str, Any]] | None,
+                answered_by: str | None, continued: bool) -> None:
+    """An ended answer's parts as Gemini sent them (see `ChatStore.finish_message`)."""
+    if continued:
+        before = conn.execute("SELECT gemini_parts, answered_by FROM messages WHERE id = ?", (message_id,)).fetchone()
+        earlier = _json_parts(before[0]) if before is not None else None
+        same_model = before is not None and before[1] == answered_by
+        gemini_parts = earlier + gemini_parts if earlier and gemini_parts and same_model else None
+    conn.execute("UPDATE messages SET gemini_parts = ?, answered_by = ? WHERE id = ?",
+                 (_json_text(gemini_parts), answered_by if gemini_parts else None, message_id))
+
+
 class ChatStore:
     """Chats and messages in SQLite.
 
@@ -108,6 +145,7 @@ class ChatStore:
         self.path = path
         self.backup: Path | None = None
         self.moved_aside: Path | None = None
+        self.folders = FolderStore(conn, self._write, _clean)
 
     # -- opening -----------------------------------------------------------------
 
@@ -189,33 +227,6 @@ class ChatStore:
         """The chat's Google Search toggle: its answers are grounded with search while it is on."""
         self.set_tool(chat_id, "google_search", on)
 
-    # -- folders -----------------------------------------------------------------------
-
-    def list_folders(self) -> list[Folder]:
-        """Every folder, by name (as people scan a list of names), then by age."""
-        rows = self._conn.execute("SELECT id, name, collapsed FROM folders ORDER BY name COLLATE NOCASE, id")
-        return [Folder(row[0], row[1], bool(row[2])) for row in rows]
-
-    def create_folder(self, name: str) -> Folder:
-        cursor = self._write("INSERT INTO folders (name) VALUES (?)", (_clean(name),))
-        return Folder(cursor.lastrowid or 0, _clean(name))
-
-    def rename_folder(self, folder_id: int, name: str) -> None:
-        self._write("UPDATE folders SET name = ? WHERE id = ?", (_clean(name), folder_id))
-
-    def set_folder_collapsed(self, folder_id: int, collapsed: bool) -> None:
-        self._write("UPDATE folders SET collapsed = ? WHERE id = ?", (int(collapsed), folder_id))
-
-    def delete_folder(self, folder_id: int) -> None:
-        """Deletes the folder only: its chats stay, out of any folder."""
-        with self.transaction() as conn:
-            conn.execute("UPDATE chats SET folder_id = NULL WHERE folder_id = ?", (folder_id,))
-            conn.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
-
-    def move_to_folder(self, chat_id: int, folder_id: int | None) -> None:
-        """Puts the chat in that folder, or in none for None."""
-        self._write("UPDATE chats SET folder_id = ? WHERE id = ?", (folder_id, chat_id))
-
     def set_pinned(self, chat_id: int, pinned: bool) -> None:
         """Pins a chat (listed first, under Pinned) or unpins it."""
         self._write("UPDATE chats SET pinned = ? WHERE id = ?", (int(pinned), chat_id))
@@ -264,25 +275,17 @@ class ChatStore:
         error = _clean(error) if error is not None else None
         with self.transaction() as conn:
             if parent_id is ...:
-                parent_id = self._leaf(conn, chat_id)
+                parent_id = _leaf(conn, chat_id)
             cursor = conn.execute(
                 "INSERT INTO messages (chat_id, role, text, status, error, created_at, parent_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (chat_id, role.value, text, status.value, error, now, parent_id),
             )
-            self._insert_attachments(conn, cursor.lastrowid or 0, attachments)
+            _insert_attachments(conn, cursor.lastrowid or 0, attachments)
             conn.execute("UPDATE chats SET updated_at = max(updated_at, ?), current_leaf_id = ? WHERE id = ?",
                          (now, cursor.lastrowid, chat_id))
         return Message(cursor.lastrowid or 0, chat_id, role, text, status, now, error,
                        parent_id=parent_id, attachments=list(attachments))  # type: ignore[arg-type]
-
-    @staticmethod
-    def _insert_attachments(conn: sqlite3.Connection, message_id: int, attachments: Sequence[Attachment]) -> None:
-        conn.executemany(
-            "INSERT INTO message_attachments (message_id, position, sha256, name, mime_type, size) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(message_id, n, a.sha256, _clean(a.name), a.mime_type, a.size) for n, a in enumerate(attachments)],
-        )
 
     def _load_attachments(self, messages: Sequence[Message]) -> None:
         """Fills in each message's attachments, with what is known of their Files API copies."""
@@ -305,13 +308,6 @@ class ChatStore:
     def attachment_hashes(self) -> set[str]:
         """The SHA-256 of every file some message refers to (what the attachment folder must keep)."""
         return {sha for (sha,) in self._conn.execute("SELECT DISTINCT sha256 FROM message_attachments")}
-
-    @staticmethod
-    def _leaf(conn: sqlite3.Connection, chat_id: int) -> int | None:
-        row = conn.execute(
-            "SELECT coalesce(current_leaf_id, (SELECT max(id) FROM messages WHERE chat_id = chats.id)) "
-            "FROM chats WHERE id = ?", (chat_id,)).fetchone()
-        return row[0] if row else None
 
     def set_leaf(self, chat_id: int, message_id: int | None) -> None:
         """Shows the branch that ends at `message_id` (None: the chat shows nothing yet)."""
@@ -365,7 +361,7 @@ class ChatStore:
         """
         with self.transaction() as conn:
             if text is None:
-                self._fold_parts(conn, message_id)
+                _fold_parts(conn, message_id)
             else:
                 conn.execute("DELETE FROM message_parts WHERE message_id = ?", (message_id,))
                 conn.execute("UPDATE messages SET text = ? WHERE id = ?", (_clean(text), message_id))
@@ -377,22 +373,11 @@ class ChatStore:
                  json.dumps(usage) if usage else None, first_token_ms, duration_ms, _json_text(grounding),
                  _clean(thoughts), message_id),
             )
-            if continued:
-                before = conn.execute("SELECT gemini_parts, answered_by FROM messages WHERE id = ?",
-                                      (message_id,)).fetchone()
-                earlier = _json_parts(before[0]) if before is not None else None
-                same_model = before is not None and before[1] == answered_by
-                gemini_parts = earlier + gemini_parts if earlier and gemini_parts and same_model else None
-            conn.execute("UPDATE messages SET gemini_parts = ?, answered_by = ? WHERE id = ?",
-                         (_json_text(gemini_parts), answered_by if gemini_parts else None, message_id))
-            if attachments:
+            _keep_parts(conn, message_id, gemini_parts, answered_by, continued)
+            if attachments:  # after any it has
                 first = conn.execute("SELECT count(*) FROM message_attachments WHERE message_id = ?",
                                      (message_id,)).fetchone()[0]
-                conn.executemany(
-                    "INSERT INTO message_attachments (message_id, position, sha256, name, mime_type, size) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [(message_id, first + n, a.sha256, _clean(a.name), a.mime_type, a.size)
-                     for n, a in enumerate(attachments)])
+                _insert_attachments(conn, message_id, attachments, first)
             row = conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)).fetchone()
             if row is None:
                 raise LookupError(f"no message {message_id}")
@@ -404,20 +389,12 @@ class ChatStore:
         self._load_attachments([message])
         return message
 
-    @staticmethod
-    def _fold_parts(conn: sqlite3.Connection, message_id: int) -> None:
-        parts = [p for (p,) in conn.execute(
-            "SELECT text FROM message_parts WHERE message_id = ? ORDER BY seq", (message_id,))]
-        if parts:
-            conn.execute("UPDATE messages SET text = text || ? WHERE id = ?", ("".join(parts), message_id))
-            conn.execute("DELETE FROM message_parts WHERE message_id = ?", (message_id,))
-
     def messages(self, chat_id: int) -> list[Message]:
         """The shown branch of a chat, in order, each with its place among its versions.
 
         A streaming answer includes the parts saved so far.
         """
-        leaf = self._leaf(self._conn, chat_id)
+        leaf = _leaf(self._conn, chat_id)
         rows = self._conn.execute(
             f"""WITH RECURSIVE path(id) AS (
                     SELECT ? UNION ALL
@@ -459,7 +436,7 @@ class ChatStore:
             if row is None:
                 return None
             chat_id = row[0]
-            leaf = self._leaf(conn, chat_id)
+            leaf = _leaf(conn, chat_id)
             on_branch = conn.execute(
                 """WITH RECURSIVE path(id) AS (
                        SELECT ? UNION ALL
@@ -493,7 +470,7 @@ class ChatStore:
         with self.transaction() as conn:
             ids = [i for (i,) in conn.execute("SELECT id FROM messages WHERE status = 'streaming'")]
             for message_id in ids:
-                self._fold_parts(conn, message_id)
+                _fold_parts(conn, message_id)
             # A continued answer's kept parts now cover less than its text: it goes back as text.
             conn.execute("UPDATE messages SET status = 'interrupted', gemini_parts = NULL, answered_by = NULL "
                          "WHERE status = 'streaming'")
@@ -534,7 +511,7 @@ class ChatStore:
                          m.duration_ms, _json_text(m.grounding), _clean(m.thoughts) or None,
                          _json_text(m.gemini_parts), m.answered_by if m.gemini_parts else None),
                     ).lastrowid
-                    self._insert_attachments(conn, parent or 0, m.attachments)
+                    _insert_attachments(conn, parent or 0, m.attachments)
                 conn.execute("UPDATE chats SET current_leaf_id = ? WHERE id = ?", (parent, chat_id))
                 ids.append(chat_id or 0)
         return ids

@@ -187,7 +187,7 @@ def test_the_newest_fixture_reads_back_an_answers_gemini_parts_and_its_model(tmp
         assert (code.image_options.aspect_ratio, code.image_options.image_size) == ("16:9", "2K")
         assert chat.image_options.to_json() == {}
         assert (code.pinned, chat.pinned) == (True, False)
-        [folder] = store.list_folders()
+        [folder] = store.folders.list()
         assert (folder.name, folder.collapsed, chat.folder_id, code.folder_id) == ("Voyages ✈", True, folder.id, None)
     finally:
         store.close()
