@@ -78,6 +78,13 @@ class Composer(QPlainTextEdit):
             self.moveCursor(self.textCursor().MoveOperation.End)
             self.editing_changed.emit(False)
 
+    def put_text(self, text: str, focus: bool = False) -> None:
+        """Replaces what is typed with `text` (a starter, a message that could not be saved), the cursor at its end."""
+        self.setPlainText(text)
+        self.moveCursor(self.textCursor().MoveOperation.End)
+        if focus:
+            self.setFocus()
+
     def is_blank(self) -> bool:
         return self._blank
 

@@ -20,8 +20,10 @@ class EmptyState(QWidget):
 
     starter_chosen = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, instead_of: QWidget, parent: QWidget | None = None) -> None:
+        """`instead_of`: the conversation, which this stands in for while a new chat is empty."""
         super().__init__(parent)
+        self._instead_of = instead_of
         self.setObjectName("emptyState")
         greeting = QLabel("What can Gemini help with?")
         greeting.setObjectName("greeting")
@@ -49,3 +51,8 @@ class EmptyState(QWidget):
         layout.addSpacing(16)
         layout.addLayout(grid)
         layout.addStretch(3)
+
+    def show_instead(self, empty: bool) -> None:
+        """A new chat with nothing in it shows this where the conversation will be; otherwise the conversation."""
+        self.setVisible(empty)
+        self._instead_of.setVisible(not empty)

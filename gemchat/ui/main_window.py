@@ -14,12 +14,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QResizeEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QPushButton,
@@ -45,6 +43,7 @@ from gemchat.ui.last_turn import LastTurnActions
 from gemchat.ui.presenter import AnswerPresenter
 from gemchat.ui.sender import MessageSender
 from gemchat.ui.sidebar import SidebarPanel
+from gemchat.ui.sidebar_actions import SidebarActions
 from gemchat.ui.text_zoom import TextZoom
 from gemchat.ui.theme import apply_theme
 
@@ -57,6 +56,17 @@ if TYPE_CHECKING:
 # is imported).
 
 APP_NAME = "gemchat"
+
+
+# What the status bar says when a tool of the chat is turned on or off (Chat menu, or its key).
+TOOL_TOGGLED = {
+    ("google_search", True): "Answers in this chat search Google and cite sources.",
+    ("google_search", False): "Google Search is off for this chat.",
+    ("code_execution", True): "Gemini may run code to answer in this chat.",
+    ("code_execution", False): "Code execution is off for this chat.",
+    ("url_context", True): "Gemini may read the pages your messages in this chat link to.",
+    ("url_context", False): "Reading links is off for this chat.",
+}
 
 
 class MainWindow(QMainWindow):
@@ -124,10 +134,14 @@ class MainWindow(QMainWindow):
         self.editing_banner = QLabel("Editing your question: Enter sends it as a new version, Esc cancels.")
         self.editing_banner.setObjectName("editingBanner")
         self.editing_banner.setVisible(False)
-        self.empty_state = EmptyState()
+        self.empty_state = EmptyState(instead_of=self.view)
         self.empty_state.setVisible(False)
         self.sidebar_panel = SidebarPanel()
         self.sidebar = self.sidebar_panel.chats
+        self.sidebar_actions = SidebarActions(
+            self, self.sidebar_panel, tell=self.statusBar().showMessage,
+            shown_changed=lambda shown: set_checked_quietly(self.actions_by_name["toggle_sidebar"], shown),
+            focus_elsewhere=self.composer.setFocus)
         self.undo_button = QPushButton("Undo")
         self.undo_button.setFlat(True)
         self.undo_button.setVisible(False)
@@ -161,11 +175,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.undo_button)
 
     def _set_tab_order(self) -> None:
-        """Tab goes as the eye does: New chat, the chat search, the chat list, the conversation (or, in a new
-        chat, its starters), the message box, Send and its neighbours.
+        """Tab goes as the eye does (README's *Accessibility*); hidden widgets are passed over.
 
         The attached files' ✕ buttons follow Attach; they come and go, so the order is set again with them.
-        Hidden ones (the sidebar stepped aside, the conversation behind the starters) are passed over.
         """
         panel = self.sidebar_panel
         order = [panel.new_chat, panel.filter, self.sidebar, self.view, *self.empty_state.starters,
@@ -177,7 +189,7 @@ class MainWindow(QMainWindow):
 
     def _connect_widgets(self) -> None:
         self.composer.submitted.connect(self._on_composer_submitted)
-        self.empty_state.starter_chosen.connect(self._on_empty_state_starter_chosen)
+        self.empty_state.starter_chosen.connect(lambda question: self.composer.put_text(question, focus=True))
         self.composer.edited.connect(self._on_composer_edited)
         self.composer.edit_last_requested.connect(self.last_turn.edit_last_question)
         self.composer.editing_changed.connect(self.editing_banner.setVisible)
@@ -211,7 +223,7 @@ class MainWindow(QMainWindow):
             "settings": dialogs.open_settings,
             "shortcuts": dialogs.show_shortcuts,
             "rename_chat": self.sidebar.rename_current,
-            "pin_chat": self._pin_current_chat,
+            "pin_chat": self.sidebar_actions.pin_open_chat,
             "delete_chat": self._delete_current_chat,
             "undo_delete": self.undo_delete,
             "next_chat": lambda: self.session.switch_by(1),
@@ -233,10 +245,9 @@ class MainWindow(QMainWindow):
             "zoom_out": self.text_zoom.zoom_out,
             "zoom_reset": self.text_zoom.reset,
         }
-        toggles = {"typing_effect": self._on_typing_effect_toggled, "google_search": self._on_google_search_toggled,
-                   "code_execution": lambda on: self._on_tool_toggled("code_execution", on),
-                   "url_context": lambda on: self._on_tool_toggled("url_context", on),
-                   "toggle_sidebar": self._on_sidebar_toggled}
+        toggles = {"typing_effect": self._on_typing_effect_toggled,
+                   **{tool: self._tool_toggle(tool) for tool, _on in TOOL_TOGGLED},
+                   "toggle_sidebar": self.sidebar_actions.toggle}
         actions = build_actions(self, slots, toggles)
         set_checked_quietly(actions["typing_effect"], self._settings.typing_effect)
         set_checked_quietly(actions["toggle_sidebar"], True)
@@ -265,20 +276,7 @@ class MainWindow(QMainWindow):
         session.chats_listed.connect(self._on_session_chats_listed)
         session.chat_deleted.connect(self._on_session_chat_deleted)
         self.view.version_requested.connect(session.switch_version)
-        self.sidebar.chat_selected.connect(lambda chat_id: session.tasks.start(session.open_chat(chat_id)))
-        self.sidebar.rename_requested.connect(session.rename_chat)
-        self.sidebar.delete_requested.connect(session.delete_chat)
-        self.sidebar.pin_requested.connect(session.set_pinned)
-        self.sidebar.move_requested.connect(session.move_to_folder)
-        self.sidebar.folder_collapse_requested.connect(session.set_folder_collapsed)
-        self.sidebar.delete_folder_requested.connect(session.delete_folder)
-        self.sidebar.new_folder_requested.connect(
-            lambda chat_id: self._ask_folder_name("New Folder", "", lambda name: session.new_folder(name, chat_id)))
-        self.sidebar.rename_folder_requested.connect(
-            lambda folder_id, name: self._ask_folder_name(
-                "Rename Folder", name, lambda new: session.rename_folder(folder_id, new)))
-        self.sidebar_panel.new_chat_requested.connect(lambda: session.tasks.start(session.new_chat()))
-        self.sidebar_panel.search_requested.connect(self.dialogs.open_search)
+        self.sidebar_actions.attach_session(session, self.dialogs.open_search)
         # What was typed before now stays, and is counted and kept as a draft from here on.
         self.composer.textChanged.connect(self.meter.draft_changed)
         if self.drafts.attach_session(session):
@@ -307,46 +305,10 @@ class MainWindow(QMainWindow):
         if not self.session.retry():
             self.statusBar().showMessage("Nothing to retry.", 3000)
 
-    def _ask_folder_name(self, title: str, name: str, done: Callable[[str], None]) -> QInputDialog:
-        """A folder's name, asked in a small dialog that does not hold up the window; `done` gets it on OK."""
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle(f"{title} — {APP_NAME}")
-        dialog.setLabelText("Folder name:")
-        dialog.setTextValue(name)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.textValueSelected.connect(done)
-        dialog.open()
-        return dialog
-
-    def _pin_current_chat(self) -> None:
-        chat = self.session.chat
-        if chat is not None:
-            pinned = not self.sidebar.is_pinned(chat.id)
-            self.session.set_pinned(chat.id, pinned)
-            self.statusBar().showMessage("Pinned: listed first." if pinned else "Unpinned.", 3000)
-
-    # -- the sidebar's place ---------------------------------------------------------------
-
-    SIDEBAR_HIDES_BELOW = 700
-    """The window's width (px) under which the sidebar steps aside on its own, leaving the conversation room."""
-
-    def _on_sidebar_toggled(self, shown: bool) -> None:
-        """Ctrl+B: the user's choice, which a narrow window's own hiding then follows."""
-        self._sidebar_wanted = shown
-        self._place_sidebar()
-        focused = QApplication.focusWidget()
-        if not shown and focused is not None and self.sidebar_panel.isAncestorOf(focused):
-            self.composer.setFocus()
-
-    def _place_sidebar(self) -> None:
-        shown = getattr(self, "_sidebar_wanted", True) and self.width() >= self.SIDEBAR_HIDES_BELOW
-        self.sidebar_panel.setVisible(shown)
-        set_checked_quietly(self.actions_by_name["toggle_sidebar"], shown)
-
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        if hasattr(self, "actions_by_name"):
-            self._place_sidebar()
+        if hasattr(self, "actions_by_name"):  # built last in __init__: a resize may come before
+            self.sidebar_actions.place()
 
     def _delete_current_chat(self) -> None:
         chat = self.session.chat
@@ -378,18 +340,13 @@ class MainWindow(QMainWindow):
     def _update_send_button(self) -> None:
         self.send_button.setEnabled(not self.composer.is_blank() or bool(self.tray.attachments()))
 
-    def _on_google_search_toggled(self, on: bool) -> None:
-        self.session.set_google_search(on)
-        self.statusBar().showMessage("Answers in this chat search Google and cite sources." if on
-                                     else "Google Search is off for this chat.", 4000)
+    def _tool_toggle(self, tool: str) -> Callable[[bool], None]:
+        """The slot of a tool's menu entry: the open chat's toggle, and a word in the status bar."""
+        def toggled(on: bool) -> None:
+            self.session.set_tool(tool, on)
+            self.statusBar().showMessage(TOOL_TOGGLED[tool, on], 4000)
 
-    def _on_tool_toggled(self, tool: str, on: bool) -> None:
-        self.session.set_tool(tool, on)
-        said = {("code_execution", True): "Gemini may run code to answer in this chat.",
-                ("code_execution", False): "Code execution is off for this chat.",
-                ("url_context", True): "Gemini may read the pages your messages in this chat link to.",
-                ("url_context", False): "Reading links is off for this chat."}
-        self.statusBar().showMessage(said[tool, on], 4000)
+        return toggled
 
     def _on_typing_effect_toggled(self, on: bool) -> None:
         self._settings.typing_effect = on
@@ -414,19 +371,9 @@ class MainWindow(QMainWindow):
 
     # -- what the session says -----------------------------------------------------------
 
-    def _show_empty_state(self, empty: bool) -> None:
-        """A new chat with nothing in it shows the greeting and starters where the conversation will be."""
-        self.empty_state.setVisible(empty)
-        self.view.setVisible(not empty)
-
-    def _on_empty_state_starter_chosen(self, question: str) -> None:
-        self.composer.setPlainText(question)
-        self.composer.moveCursor(self.composer.textCursor().MoveOperation.End)
-        self.composer.setFocus()
-
     def _on_session_chat_opened(self, chat: Chat | None, messages: list[Message],
                                 generation: Generation | None) -> None:
-        self._show_empty_state(chat is None and not messages)
+        self.empty_state.show_instead(chat is None and not messages)
         self.presenter.detach()
         self.last_turn.shown(messages)
         self.composer.cancel_edit()
@@ -458,7 +405,7 @@ class MainWindow(QMainWindow):
             self._set_title(chat)
 
     def _on_session_message_added(self, message: Message) -> None:
-        self._show_empty_state(False)
+        self.empty_state.show_instead(False)
         self.drafts.chat_id = message.chat_id  # a new chat was just saved with its first message
         self.last_turn.added(message)
         self.view.add_message(message)
@@ -471,8 +418,7 @@ class MainWindow(QMainWindow):
     def _on_session_unsent(self, text: str) -> None:
         # The message could not be saved: it goes back where it was typed rather than being lost.
         if self.composer.document().isEmpty():
-            self.composer.setPlainText(text)
-            self.composer.moveCursor(self.composer.textCursor().MoveOperation.End)
+            self.composer.put_text(text)
 
     def _on_session_chat_deleted(self, _chat_id: int, title: str) -> None:
         self.statusBar().showMessage(f"Deleted “{title or 'New chat'}”.")
