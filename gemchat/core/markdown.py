@@ -37,6 +37,8 @@ from markdown_it.token import Token
 
 from gemchat.core.formulas import formula
 
+CODE_HEADER_STATE = 0x6763
+"""The user state (`QTextBlock.userState`) of a code block's header line: language and Copy."""
 COPY_CODE_PREFIX = "gemchat:copy-code/"
 """Anchor of a code block's Copy link: ``gemchat:copy-code/<message_id>/<index>``."""
 
@@ -57,7 +59,8 @@ class MarkdownStyle:
     Attributes:
         pygments_style: the Pygments style for code blocks.
         muted: secondary text (code language, quotes, thoughts).
-        code_background: behind code blocks and their header line.
+        code_background: behind code blocks (the view draws them as cards).
+        code_header_background: the strip at the top of a code card (language, Copy).
         inline_code_background: behind `inline code`.
         border: table rules.
         table_header_background: behind table headers.
@@ -71,6 +74,7 @@ class MarkdownStyle:
     border: str
     table_header_background: str
     table_cell_background: str = "#ffffff"
+    code_header_background: str = "#e8eaed"
 
 
 LIGHT = MarkdownStyle(
@@ -89,6 +93,7 @@ DARK = MarkdownStyle(
     border="#80868b",
     table_header_background="#303134",
     table_cell_background="#1b1c1e",
+    code_header_background="#1e1f1b",
 )
 
 
@@ -307,7 +312,7 @@ def _tag_style(token: Token, style: MarkdownStyle) -> str:
         # Rules drawn as 1 px of table background between cells: Qt paints
         # `border-collapse` tables several times slower, every frame they are in view.
         return (f' border="0" cellspacing="1" cellpadding="5" bgcolor="{style.border}"'
-                ' style="margin-top:8px; margin-bottom:8px;"')
+                ' style="margin-top:14px; margin-bottom:8px;"')
     if tag == "th":
         return f' bgcolor="{style.table_header_background}"'
     if tag == "td":
@@ -332,7 +337,9 @@ def _code_header(language: str, index: int, env: dict[str, Any]) -> str:
     style = _style(env)
     href = f"{COPY_CODE_PREFIX}{env.get('message_id', 0)}/{index}"
     name = escapeHtml(language or "code")
-    return (f'<p style="margin-top:10px; margin-bottom:0px; background-color:{style.code_background};">'
+    # The user state marks the header for the view, which draws the block and its lines as one card.
+    return (f'<p style="margin-top:14px; margin-bottom:0px; -qt-user-state:{CODE_HEADER_STATE};'
+            f' background-color:{style.code_background};">'
             f'<span style="color:{style.muted}; font-size:small;">&nbsp;{name}&nbsp;&nbsp;</span>'
             f'<a href="{href}" style="font-size:small;">Copy</a></p>')
 

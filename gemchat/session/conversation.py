@@ -239,7 +239,7 @@ class Conversation(QObject):
             message = await self._db.run(self._store.add_message, chat.id, Role.MODEL, "", Status.STREAMING)
         else:
             message = continuing
-        generation = Generation(chat.id, message, parent=self)
+        generation = Generation(chat.id, message, model=chat.model, parent=self)
         self._streams.prepare(generation)
         request = self._request(chat, history, continuing is not None)
         shown = self._chats.is_open(chat.id)

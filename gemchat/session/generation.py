@@ -62,9 +62,10 @@ class Generation(QObject):
     failed = Signal(object)
     upload_progress = Signal(str, object, object)  # object: sizes pass 2**31
 
-    def __init__(self, chat_id: int, message: Message, parent: QObject | None = None) -> None:
+    def __init__(self, chat_id: int, message: Message, model: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.chat_id = chat_id
+        self.model = model  # the model asked, shown over the answer as it streams
         self.message_id = message.id
         self._prefix = message.text  # an answer being continued keeps what it had
         self._parts: list[str] = []

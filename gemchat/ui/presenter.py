@@ -74,7 +74,7 @@ class AnswerPresenter(QObject):
     def begin(self, generation: Generation) -> None:
         """A new answer started in the open chat."""
         self.detach()
-        self._view.begin_answer(generation.message_id)
+        self._view.begin_answer(generation.message_id, model=generation.model)
         self._attach(generation)
 
     def resume(self, generation: Generation) -> None:

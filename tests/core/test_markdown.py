@@ -355,7 +355,7 @@ def test_tables_and_quotes_carry_their_colours_and_margins_inline() -> None:
     # QTextDocument has no stylesheet classes: each cell and quote says how it looks.
     assert render_markdown("| a |\n|---|\n| 1 |\n") == (
         f'<table border="0" cellspacing="1" cellpadding="5" bgcolor="{LIGHT.border}" '
-        'style="margin-top:8px; margin-bottom:8px;"><thead><tr>'
+        'style="margin-top:14px; margin-bottom:8px;"><thead><tr>'
         f'<th bgcolor="{LIGHT.table_header_background}">a</th></tr></thead><tbody><tr>'
         f'<td bgcolor="{LIGHT.table_cell_background}">1</td></tr></tbody></table>')
     assert render_markdown("> q\n") == (

@@ -50,7 +50,7 @@ def test_answer_streams_in_visibly_and_ends_with_exactly_what_was_sent(
     text = live.window.view.toPlainText()
     body, facts = text.rsplit("\n", 1)
     # Shown as Markdown: a paragraph's trailing space is not rendered (the saved text keeps it).
-    assert body == "You\nTell me forty words\nGemini\n" + "".join(chunks).rstrip()
+    assert body == "You\nTell me forty words\nGemini 3.6 Flash\n" + "".join(chunks).rstrip()  # the model that answers
     assert "tokens" in facts
     assert len(set(states)) >= 5, "the answer should appear in several steps"
     assert rows(data_dir, "select role, text, status from messages order by id") == [

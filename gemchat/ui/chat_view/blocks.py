@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -36,6 +37,16 @@ if TYPE_CHECKING:  # Markdown modules load on first render, after the window is 
 MESSAGE_ID = 0x100000 + 1  # on a message's header block
 ROLE = 0x100000 + 2  # on a message's header block
 THOUGHTS = 0x100000 + 3  # on the blocks of an answer's thoughts
+CODE = 0x100000 + 5  # on a code block's blocks: 0 its header line (language, Copy), 1 a line of code
+MESSAGE_GAP = 24
+"""Room above each message."""
+BUBBLE_GAP = 12
+"""Between "You" and the question's bubble (the bubble's padding takes part of it)."""
+MARK_ROOM = 20
+"""Room left of an answer's model name for the Gemini mark."""
+CODE_PAD = 12
+"""Room between a code card's edge and its text."""
+_CODE_HEADER_STATE = 0x6763  # `gemchat.core.markdown.CODE_HEADER_STATE`, not imported: Markdown loads late
 
 # QTextCursor.insertHtml merges the fragment's first block into the block at the
 # cursor and drops that block's format (Qt keeps it only at position 0), so a
@@ -48,8 +59,9 @@ class Formats:
 
     Attributes:
         dark: whether the palette the formats were (or will be) made from is dark.
-        user_tint: the background of a question's band.
-        header_user, header_model: the "You" and "Gemini" lines above messages.
+        user_tint: the background of a question's bubble.
+        header_user, header_model: the "You" and model-name lines above messages.
+        mark: the colour of the Gemini mark before an answer's model name (`Decorations` draws it).
         body, note, error: a question's text; muted notes (status, facts); an error's reason.
         header_block, user_header_block, user_body_block, body_block: the block formats.
     """
@@ -76,12 +88,9 @@ class Formats:
         accent = palette.color(QPalette.ColorRole.Highlight)
         muted = palette.color(QPalette.ColorRole.PlaceholderText)
         self.user_tint = mix(base, accent, 0.22 if self.dark else 0.13)
-        self.header_user = QTextCharFormat()
-        self.header_user.setFontWeight(QFont.Weight.Bold)
-        self.header_user.setForeground(text)
-        self.header_model = QTextCharFormat()
-        self.header_model.setFontWeight(QFont.Weight.Bold)
-        self.header_model.setForeground(QColor("#8ab4f8" if self.dark else "#1a73e8"))
+        self.header_user = _smaller(muted)
+        self.header_model = _smaller(muted)
+        self.mark = accent
         self.body = QTextCharFormat()  # no font: the document's, so the text size applies (`TextZoom`)
         self.body.setForeground(text)
         self.note = QTextCharFormat()
@@ -100,15 +109,17 @@ class Formats:
 
     def _make_block_formats(self) -> None:
         self.header_block = QTextBlockFormat()
-        self.header_block.setTopMargin(18)
-        self.header_block.setBottomMargin(2)
-        # A user message is one tinted band: no margins between its blocks (Qt paints
-        # a block's background behind its text only, not its margins).
+        self.header_block.setTopMargin(MESSAGE_GAP)
+        self.header_block.setBottomMargin(4)
+        # A question's "You" is a quiet label over its bubble, on the right; the bubble's
+        # blocks are fitted to the text by `Column` and painted by `Decorations`.
         self.user_header_block = QTextBlockFormat(self.header_block)
-        self.user_header_block.setBackground(self.user_tint)
-        self.user_header_block.setBottomMargin(0)
+        self.user_header_block.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.user_header_block.setBottomMargin(BUBBLE_GAP)
+        self.user_header_block.setRightMargin(4)
+        self.model_header_block = QTextBlockFormat(self.header_block)
+        self.model_header_block.setLeftMargin(MARK_ROOM)
         self.user_body_block = QTextBlockFormat()
-        self.user_body_block.setBackground(self.user_tint)
         self.body_block = QTextBlockFormat()
         self.body_block.setTopMargin(4)
 
@@ -128,6 +139,7 @@ class Formats:
                 border=base.border,
                 table_header_background=base.table_header_background,
                 table_cell_background=palette.color(QPalette.ColorRole.Base).name(),
+                code_header_background=base.code_header_background,
             )
         return self._style
 
@@ -142,6 +154,14 @@ class Formats:
         if tooltip is not None:
             link.setToolTip(tooltip)
         return link
+
+
+def _smaller(color: QColor) -> QTextCharFormat:
+    """A message's header line: muted and a little smaller than its text (relative: it zooms with it)."""
+    fmt = QTextCharFormat()
+    fmt.setForeground(color)
+    fmt.setProperty(QTextCharFormat.Property.FontSizeAdjustment, -1)
+    return fmt
 
 
 def answer_facts(message: Message) -> str:
@@ -188,6 +208,16 @@ def header_block_of(document: QTextDocument, message_id: int) -> QTextBlock | No
     return None
 
 
+def next_header(block: QTextBlock) -> QTextBlock | None:
+    """The first block of the message after the one `block` is in."""
+    block = block.next()
+    while block.isValid():
+        if block.blockFormat().hasProperty(MESSAGE_ID):
+            return block
+        block = block.next()
+    return None
+
+
 def message_of(block: QTextBlock) -> tuple[int, Role] | None:
     """The id and role of the message a block belongs to."""
     while block.isValid():
@@ -214,6 +244,35 @@ def insert_html_blocks(cursor: QTextCursor, html: str) -> None:
     eraser.setPosition(start)
     eraser.setPosition(start + 1, QTextCursor.MoveMode.KeepAnchor)
     eraser.removeSelectedText()
+    if "<pre" in html or "-qt-user-state" in html:
+        _make_code_cards(cursor, start)
+
+
+def _make_code_cards(cursor: QTextCursor, start: int) -> None:
+    """Marks the code blocks inserted from `start` to the cursor as cards (`Decorations` draws them).
+
+    Their lines wrap instead of widening the whole conversation (`Decorations`
+    marks where a line goes on), and the square background Qt would paint
+    behind each block gives way to one rounded card.
+    """
+    document = cursor.document()
+    block = document.findBlock(start).next()  # the block at `start` was there before (its user state may be stale)
+    last = cursor.block().blockNumber()
+    marker = QTextCursor(document)
+    while block.isValid() and block.blockNumber() <= last:
+        fmt = block.blockFormat()
+        kind = 0 if block.userState() == _CODE_HEADER_STATE else 1 if fmt.nonBreakableLines() else None
+        if kind is not None and not fmt.hasProperty(CODE):
+            fmt.setProperty(CODE, kind)
+            fmt.setNonBreakableLines(False)
+            fmt.clearBackground()
+            fmt.setLeftMargin(fmt.leftMargin() + CODE_PAD)
+            fmt.setRightMargin(fmt.rightMargin() + CODE_PAD)
+            if kind == 0:
+                fmt.setBottomMargin(8)  # the header strip's own room under the language and Copy
+            marker.setPosition(block.position())
+            marker.setBlockFormat(fmt)
+        block = block.next()
 
 
 def insert_pieces(cursor: QTextCursor, pieces: Sequence[str]) -> None:

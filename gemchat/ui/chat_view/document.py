@@ -83,7 +83,7 @@ class Document:
         cursor.beginEditBlock()
         for message in self._messages[start:]:
             if message.id in live:
-                self._writer.insert_header(cursor, message.id, Role.MODEL)
+                self._writer.insert_header(cursor, message.id, Role.MODEL, model=message.answered_by)
                 self._stream.start_with(message.id, live[message.id])
                 cursor.movePosition(QTextCursor.MoveOperation.End)
             else:
@@ -105,9 +105,9 @@ class Document:
         self.remember(message)
         self._writer.insert_message(self._end_cursor(), message)
 
-    def add_answer_header(self, message_id: int) -> None:
+    def add_answer_header(self, message_id: int, model: str | None = None) -> None:
         """Starts an answer that will stream in below."""
-        self._writer.insert_header(self._end_cursor(), message_id, Role.MODEL)
+        self._writer.insert_header(self._end_cursor(), message_id, Role.MODEL, model=model)
 
     def add_status(self, message: Message) -> None:
         """The status line under the last message (a streamed answer that ended)."""

@@ -24,6 +24,7 @@ from gemchat.ui.chat_view.links import app_href
 if TYPE_CHECKING:
     from PySide6.QtGui import QImage
 
+    from gemchat.ui.chat_view.column import Column
     from gemchat.ui.chat_view.formulas import Formulas
     from gemchat.ui.chat_view.thoughts import Thoughts
 
@@ -42,16 +43,23 @@ class MessageWriter:
 
     attachment_path: Callable[[str], Path | None] | None = None
 
-    def __init__(self, browser: QTextBrowser, formats: Formats, thoughts: Thoughts, formulas: Formulas) -> None:
+    def __init__(self, browser: QTextBrowser, formats: Formats, thoughts: Thoughts, formulas: Formulas,
+                 column: Column) -> None:
         self._browser = browser
+        self._column = column
         self._formats = formats
         self._thoughts = thoughts
         self._formulas = formulas
 
-    def insert_header(self, cursor: QTextCursor, message_id: int, role: Role, in_place: bool = False) -> None:
-        """Starts a message; `in_place` uses the (empty) block at the cursor instead of a new one."""
+    def insert_header(self, cursor: QTextCursor, message_id: int, role: Role, in_place: bool = False,
+                      model: str | None = None) -> None:
+        """Starts a message; `in_place` uses the (empty) block at the cursor instead of a new one.
+
+        An answer's header is the model that wrote it (`model`; "Gemini" when
+        not known) after the Gemini mark, a question's a quiet "You".
+        """
         formats = self._formats.ready()
-        block = QTextBlockFormat(formats.user_header_block if role is Role.USER else formats.header_block)
+        block = QTextBlockFormat(formats.user_header_block if role is Role.USER else formats.model_header_block)
         block.setProperty(MESSAGE_ID, message_id)
         block.setProperty(ROLE, role.value)
         if in_place or (self._browser.document().isEmpty() and cursor.position() == 0):
@@ -61,16 +69,20 @@ class MessageWriter:
         if role is Role.USER:
             cursor.insertText("You", formats.header_user)
         else:
-            cursor.insertText("Gemini", formats.header_model)
+            cursor.insertText(model_name(model), formats.header_model)  # after the mark `Decorations` draws
 
     def insert_message(self, cursor: QTextCursor, message: Message, in_place: bool = False) -> None:
-        self.insert_header(cursor, message.id, message.role, in_place)
+        self.insert_header(cursor, message.id, message.role, in_place, message.answered_by)
         header = cursor.block()
         formats = self._formats.ready()
         if message.role is Role.USER:
-            cursor.insertBlock(formats.user_body_block, formats.body)
+            ems = self._column.measure(message.text)
+            if message.attachments:
+                ems = max(ems, 1000.0)  # thumbnails and chips: as wide as a bubble gets
+            bubble = self._column.bubble_block(formats.user_body_block, ems)
+            cursor.insertBlock(bubble, formats.body)
             cursor.insertText(message.text, formats.body)
-            self._insert_attachments(cursor, message)
+            self._insert_attachments(cursor, message, bubble)
         elif message.text:
             from gemchat.core.formulas import MARK
             from gemchat.core.markdown import render_pieces
@@ -95,7 +107,7 @@ class MessageWriter:
 
         return cite(message.text, message.grounding)
 
-    def _insert_attachments(self, cursor: QTextCursor, message: Message) -> None:
+    def _insert_attachments(self, cursor: QTextCursor, message: Message, bubble: QTextBlockFormat) -> None:
         """A question's files under it: a thumbnail for pictures, then a chip with name and size."""
         if not message.attachments:
             return
@@ -107,7 +119,7 @@ class MessageWriter:
         chip = QTextCharFormat(formats.note)
         chip.setFontItalic(False)
         chip.setBackground(mix(formats.user_tint, self._browser.palette().color(QPalette.ColorRole.Highlight), 0.18))
-        cursor.insertBlock(formats.user_body_block, formats.body)
+        cursor.insertBlock(bubble, formats.body)
         for n, attachment in enumerate(message.attachments):
             if n:
                 cursor.insertText("   ", formats.body)
@@ -134,7 +146,7 @@ class MessageWriter:
         if self.attachment_path is None:
             return
         formats = self._formats.ready()
-        column = max(64, self._browser.viewport().width() - 2 * int(self._browser.document().documentMargin()) - 8)
+        column = max(64, int(self._column.width()) - 8)
         for n, attachment in enumerate(message.attachments):
             if kind_of(attachment.mime_type) != "image":
                 continue
@@ -260,3 +272,11 @@ class MessageWriter:
             cursor.insertText(" › ", self._formats.link(app_href("version", message.id, 1)))
         else:
             cursor.insertText(" › ", note)
+
+
+def model_name(model: str | None) -> str:
+    """A model's id as people write it: "gemini-2.5-flash" is "Gemini 2.5 Flash"."""
+    if not model:
+        return "Gemini"
+    words = model.removeprefix("models/").replace("_", "-").split("-")
+    return " ".join(word if any(c.isdigit() for c in word) else word.capitalize() for word in words if word)

@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QContextMenuEvent,
     QGuiApplication,
     QKeyEvent,
+    QPainter,
     QPaintEvent,
     QResizeEvent,
     QTextCursor,
@@ -32,6 +33,9 @@ from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
 from gemchat.core.messages import Message, Role
 from gemchat.ui import accessibility
 from gemchat.ui.chat_view.blocks import Formats, header_block_of, message_of
+from gemchat.ui.chat_view.column import Column
+from gemchat.ui.chat_view.decorations import Decorations
+from gemchat.ui.chat_view.message_actions import MessageActions
 from gemchat.ui.chat_view.document import Document
 from gemchat.ui.chat_view.formulas import OBJECT, Formulas, formula_sources
 from gemchat.ui.chat_view.links import Links
@@ -53,7 +57,8 @@ WARM_STEP_MS = 60
 
 class ChatView(QTextBrowser):
     """Signals:
-        retry_requested(int): the Retry link of the answer with that id was clicked.
+        retry_requested(int): the Retry link or Regenerate button of the answer with that id was clicked.
+        edit_requested(int): the Edit button of the question with that id was clicked.
         continue_requested(int): the Continue link of a cut-off answer was clicked.
         version_requested(int, int): a version arrow of a message was clicked (id, -1 or +1).
         user_scrolled(): the user moved the view (wheel, scroll bar, keys).
@@ -61,9 +66,11 @@ class ChatView(QTextBrowser):
 
     Attributes:
         jump_button: "Jump to latest", shown while the user has scrolled away from the newest text.
+        column: where the text goes (a centred column, or the full width: `column.full_width`).
     """
 
     retry_requested = Signal(int)
+    edit_requested = Signal(int)
     continue_requested = Signal(int)
     version_requested = Signal(int, int)
     user_scrolled = Signal()
@@ -93,10 +100,13 @@ class ChatView(QTextBrowser):
         self._formulas = Formulas(self)
         self._stream = StreamRenderer(self, self._formats, self._thoughts, self._formulas, self._on_stream_completed)
         self._formulas.replaced = self._stream.text_replaced
-        self._writer = MessageWriter(self, self._formats, self._thoughts, self._formulas)
+        self.column = Column(self)
+        self._decorations = Decorations(self, self._formats)
+        self._writer = MessageWriter(self, self._formats, self._thoughts, self._formulas, self.column)
         self.pictures = Pictures(self, lambda: self.messages, lambda: self.attachment_path)
         self._document = Document(self, self._writer, self._stream, self._scrolling)
         self.jump_button = self._scrolling.jump_button
+        self.message_actions = MessageActions(self, self._document.message, self._is_last_answer, self._act)
         self._restyle_timer = QTimer(self)
         self._restyle_timer.setSingleShot(True)
         self._restyle_timer.timeout.connect(self._restyle)
@@ -129,9 +139,17 @@ class ChatView(QTextBrowser):
     # -- warming up, while idle ---------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        self._decorate(self._decorations.paint_under)
         super().paintEvent(event)
+        self._decorate(self._decorations.paint_over)
         if self._warming is None and not self._warm_timer.isActive():
             self._warm_timer.start(WARM_STEP_MS)  # after the first paint, never before it
+
+    def _decorate(self, paint: Callable[[QPainter], None]) -> None:
+        painter = QPainter(self.viewport())
+        painter.translate(-self.horizontalScrollBar().value(), -self.verticalScrollBar().value())
+        paint(painter)
+        painter.end()
 
     def _on_warm_timer_timeout(self) -> None:
         """One step of preparing the Markdown parser and lexers, never while an answer streams."""
@@ -149,6 +167,7 @@ class ChatView(QTextBrowser):
 
     def clear(self) -> None:
         super().clear()
+        self.column.fit()  # a cleared document has a new root frame, with the default margins
         accessibility.quiet(self)  # after a clear Qt reports every edit again, and the caret is a new one
 
     def announce(self, text: str) -> None:
@@ -191,10 +210,10 @@ class ChatView(QTextBrowser):
         self._stream.complete()
         self._document.refresh(message)
 
-    def begin_answer(self, message_id: int, text: str = "") -> None:
-        """Starts the answer that streamed text will be appended to."""
+    def begin_answer(self, message_id: int, text: str = "", model: str | None = None) -> None:
+        """Starts the answer that streamed text will be appended to; `model` writes it."""
         self._stream.close()
-        self._document.add_answer_header(message_id)
+        self._document.add_answer_header(message_id, model)
         self._stream.start(message_id)
         if text:
             self.append_to_answer(text)
@@ -292,6 +311,29 @@ class ChatView(QTextBrowser):
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(event.globalPos())
 
+    def _is_last_answer(self, message_id: int) -> bool:
+        messages = self._document.messages
+        return bool(messages) and messages[-1].id == message_id and messages[-1].role is Role.MODEL
+
+    def _act(self, action: str, message_id: int) -> None:
+        """What a button of a message's row (`MessageActions`) asks for."""
+        message = self._document.message(message_id)
+        if message is None:
+            return
+        if action in ("copy", "copy-markdown"):
+            text = message.text if message.role is Role.USER else self.answer_markdown(message_id)
+            if action == "copy" and text is not None and message.role is Role.MODEL:
+                from gemchat.core.markdown import plain_text
+
+                text = plain_text(text)
+            self._copy(text)
+        elif action == "regenerate":
+            self.retry_requested.emit(message_id)
+        elif action == "edit":
+            self.edit_requested.emit(message_id)
+        elif action in ("older", "newer"):
+            self.version_requested.emit(message_id, -1 if action == "older" else 1)
+
     def _copy_code(self, message_id: int, index: int) -> None:
         """The Copy link of a code block: its source, as the model wrote it."""
         from gemchat.core.markdown import code_blocks
@@ -362,6 +404,7 @@ class ChatView(QTextBrowser):
         super().keyPressEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        self.column.fit()
         super().resizeEvent(event)
         self._scrolling.after_resize()
 
@@ -369,7 +412,11 @@ class ChatView(QTextBrowser):
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.FontChange:  # the text size (`TextZoom`): every format is relative to it
-            self._scrolling.keep_place(lambda: QTextBrowser.changeEvent(self, event))
+            def change() -> None:
+                QTextBrowser.changeEvent(self, event)
+                self.column.fit()
+
+            self._scrolling.keep_place(change)
             return
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange and is_dark(self.palette()) != self._formats.dark:

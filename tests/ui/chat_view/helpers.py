@@ -7,6 +7,7 @@ from PySide6.QtGui import QTextDocument, QWheelEvent
 
 from gemchat.core.messages import Message, Role, Status
 from gemchat.ui.chat_view import ChatView
+from gemchat.ui.chat_view.blocks import CODE
 
 
 def message(mid: int, role: Role, text: str, status: Status = Status.COMPLETE, error: str | None = None) -> Message:
@@ -30,6 +31,7 @@ def structure(document: QTextDocument) -> list[tuple]:
         blocks.append((
             fmt.topMargin(), fmt.bottomMargin(), fmt.leftMargin(), fmt.indent(), fmt.headingLevel(),
             fmt.nonBreakableLines(), fmt.background().color().name(),
+            fmt.intProperty(CODE) if fmt.hasProperty(CODE) else None,
             text_list.format().style() if text_list else None,
             text_list.itemNumber(block) if text_list else None,
             bool(block.document().frameAt(block.position()) is not document.rootFrame()),

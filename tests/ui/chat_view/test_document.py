@@ -68,10 +68,16 @@ def test_an_answer_copies_as_its_markdown_source(qtbot) -> None:
 
 def test_a_dark_palette_restyles_the_shown_answers(qtbot) -> None:
     view = one_shot(qtbot, "```python\nprint(1)\n```")
+    view.resize(600, 400)
 
     def code_background() -> str:
+        """The colour painted just left of the code's text, inside its card."""
+        image = view.viewport().grab().toImage()  # painting lays the document out
         block = next(b for b in blocks_of(view) if b.text() == "print(1)")
-        return block.blockFormat().background().color().name()
+        rect = view.document().documentLayout().blockBoundingRect(block)
+        x = rect.left() + block.blockFormat().leftMargin() - 4
+        y = rect.center().y() - view.verticalScrollBar().value()
+        return image.pixelColor(round(x), round(y)).name()
 
     assert code_background() == LIGHT.code_background
     try:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from gemchat.core.messages import Role
 from gemchat.ui.chat_view import ChatView
+from gemchat.ui.chat_view.blocks import CODE
 from tests.core.test_markdown import markdown_text
 from tests.ui.chat_view.helpers import blocks_of, message, one_shot, streamed, structure
 
@@ -72,11 +73,11 @@ def test_a_code_fence_is_code_while_it_streams_and_after_it_closes(qtbot) -> Non
     view.append_to_answer("Run this:\n\n```python\nprint('hi')\n")
     view.render_pending()
     code = next(b for b in blocks_of(view) if b.text() == "print('hi')")
-    assert code.blockFormat().nonBreakableLines()  # already shown as code, before the fence closes
+    assert code.blockFormat().hasProperty(CODE)  # already a code card's line, before the fence closes
     view.append_to_answer("x = 1\n``")
     view.render_pending()
     view.append_to_answer("`\n\nDone.")
     view.end_answer(message(1, Role.MODEL, "Run this:\n\n```python\nprint('hi')\nx = 1\n```\n\nDone."))
     text = view.toPlainText()
     assert "print('hi')\nx = 1\nDone." in text and "```" not in text
-    assert not next(b for b in blocks_of(view) if b.text() == "Done.").blockFormat().nonBreakableLines()
+    assert not next(b for b in blocks_of(view) if b.text() == "Done.").blockFormat().hasProperty(CODE)

@@ -1,0 +1,143 @@
+"""What the conversation draws around its text: the questions' bubbles, the code cards, wrapped-line marks.
+
+QTextDocument paints a block's background as a plain rectangle per block,
+so the rounded shapes are painted here, under the text, for the blocks in
+view only: the cost per frame does not grow with the chat, and the document
+itself (which streams) is never touched to draw them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette, QTextBlock
+from PySide6.QtWidgets import QTextBrowser
+
+from gemchat.core.messages import Role
+from gemchat.ui.chat_view.blocks import CODE, CODE_PAD, ROLE, Formats
+from gemchat.ui.chat_view.column import BUBBLE, BUBBLE_PAD_X, BUBBLE_PAD_Y
+
+RADIUS = 12.0
+CODE_RADIUS = 8.0
+MARK = "✦"
+"""The Gemini mark, before an answer's model name."""
+WRAP_MARK = "↪"
+"""Drawn before a code line's continuation, so a wrapped line is not read as a new one."""
+
+
+class Decorations:
+    """Paints under and over the visible blocks of the conversation."""
+
+    def __init__(self, browser: QTextBrowser, formats: Formats) -> None:
+        self._browser = browser
+        self._formats = formats
+
+    def paint_under(self, painter: QPainter) -> None:
+        """Bubbles and code cards, under the text (call before the document is drawn)."""
+        blocks = self._visible_blocks()
+        if not blocks:
+            return
+        formats = self._formats.ready()
+        style = formats.markdown_style()
+        code, header = QColor(style.code_background), QColor(style.code_header_background)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        for kind, group in _groups(blocks):
+            if kind == "bubble":
+                painter.setBrush(formats.user_tint)
+                painter.drawRoundedRect(self._bubble_rect(group), RADIUS, RADIUS)
+            else:
+                self._paint_card(painter, group, code, header)
+
+    def paint_over(self, painter: QPainter) -> None:
+        """The Gemini mark before answers' model names; marks before wrapped code lines' continuations."""
+        muted = self._browser.palette().color(QPalette.ColorRole.PlaceholderText)
+        metrics = painter.fontMetrics()
+        layout = self._browser.document().documentLayout()
+        for block in self._visible_blocks():
+            fmt = block.blockFormat()
+            if fmt.hasProperty(ROLE) and fmt.stringProperty(ROLE) == Role.MODEL.value:
+                painter.setPen(self._formats.ready().mark)
+                line = block.layout().lineAt(0)
+                baseline = block.layout().position().y() + line.y() + line.ascent()
+                painter.drawText(QPointF(layout.blockBoundingRect(block).left(), baseline), MARK)
+                continue
+            painter.setPen(muted)
+            if not fmt.hasProperty(CODE) or fmt.intProperty(CODE) != 1 or block.layout().lineCount() < 2:
+                continue
+            text_layout = block.layout()
+            left = layout.blockBoundingRect(block).left() + fmt.leftMargin() - metrics.horizontalAdvance(WRAP_MARK) - 2
+            for number in range(1, text_layout.lineCount()):
+                line = text_layout.lineAt(number)
+                baseline = text_layout.position().y() + line.y() + line.ascent()
+                painter.drawText(QPointF(left, baseline), WRAP_MARK)
+
+    def _visible_blocks(self) -> list[QTextBlock]:
+        """The blocks in view, with the whole of any bubble or card that is partly in view."""
+        browser = self._browser
+        document = browser.document()
+        layout = document.documentLayout()
+        top = browser.verticalScrollBar().value()
+        bottom = top + browser.viewport().height()
+        position = layout.hitTest(QPointF(0, top), Qt.HitTestAccuracy.FuzzyHit)
+        block = document.findBlock(max(0, position))
+        if block.previous().isValid() and _kind(block) is not None and _kind(block.previous()) == _kind(block):
+            block = block.previous()  # a bubble's or card's rounded top stays out of view
+        found = []
+        while block.isValid() and layout.blockBoundingRect(block).top() <= bottom:
+            found.append(block)
+            block = block.next()
+        return found
+
+    def _bubble_rect(self, group: list[QTextBlock]) -> QRectF:
+        layout = self._browser.document().documentLayout()
+        first, last = layout.blockBoundingRect(group[0]), layout.blockBoundingRect(group[-1])
+        fmt = group[0].blockFormat()
+        left = first.left() + fmt.leftMargin() - BUBBLE_PAD_X
+        right = first.left() + fmt.leftMargin() + first.width() + BUBBLE_PAD_X
+        top = first.top() - BUBBLE_PAD_Y  # a block's bounding rect leaves its margins out
+        bottom = last.bottom() + BUBBLE_PAD_Y
+        return QRectF(left, top, right - left, bottom - top)
+
+    def _paint_card(self, painter: QPainter, group: list[QTextBlock], code: QColor, header: QColor) -> None:
+        layout = self._browser.document().documentLayout()
+        first, last = layout.blockBoundingRect(group[0]), layout.blockBoundingRect(group[-1])
+        fmt = group[0].blockFormat()
+        left = first.left() + fmt.leftMargin() - CODE_PAD
+        right = first.left() + fmt.leftMargin() + first.width() + CODE_PAD
+        top = first.top() - 6
+        bottom = last.bottom() + 8
+        card = QRectF(left, top, right - left, bottom - top)
+        painter.setBrush(code)
+        painter.drawRoundedRect(card, CODE_RADIUS, CODE_RADIUS)
+        if group[0].blockFormat().intProperty(CODE) == 0:  # the header strip, clipped to the card's corners
+            strip_bottom = first.bottom() + 4
+            painter.save()
+            painter.setClipRect(QRectF(left, top, card.width(), strip_bottom - top))
+            painter.setBrush(header)
+            painter.drawRoundedRect(card, CODE_RADIUS, CODE_RADIUS)
+            painter.restore()
+
+
+def _kind(block: QTextBlock) -> str | None:
+    fmt = block.blockFormat()
+    if fmt.hasProperty(BUBBLE):
+        return "bubble"
+    if fmt.hasProperty(CODE):
+        return "code"
+    return None
+
+
+def _groups(blocks: list[QTextBlock]) -> list[tuple[str, list[QTextBlock]]]:
+    """Runs of blocks of one bubble or one code card (a new card starts at each header line)."""
+    groups: list[tuple[str, list[QTextBlock]]] = []
+    for block in blocks:
+        kind = _kind(block)
+        if kind is None:
+            continue
+        starts_card = kind == "code" and block.blockFormat().intProperty(CODE) == 0
+        previous = block.previous()
+        if groups and groups[-1][0] == kind and not starts_card and groups[-1][1][-1] == previous:
+            groups[-1][1].append(block)
+        else:
+            groups.append((kind, [block]))
+    return groups

@@ -1,0 +1,221 @@
+"""The actions of one message, shown over its header line: for the message under the pointer, or at the caret.
+
+A row of small buttons (Copy, Regenerate or Edit, the version arrows, a menu
+with Copy Markdown) and the message's time, as in the chat apps people know,
+instead of actions found only by right-click or by key. It floats over the
+document, so showing it never re-lays out the conversation; on a long answer
+whose header has scrolled away it stays at the top of the view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QDateTime, QEvent, QLocale, QObject, QPoint, Qt, QTimer
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QTextBrowser, QToolButton
+
+from gemchat.core.messages import Message, Role, Status
+from gemchat.ui.chat_view.blocks import header_block_of, message_of, next_header
+
+EDGE = 4
+"""The least room between the row and the view's top edge, when it sticks there."""
+
+
+class MessageActions(QFrame):
+    """The row of one message's actions; `ChatView` says which message (`show_for`) and does what they ask.
+
+    Attributes:
+        message_id: the message the row is for (None: hidden).
+    """
+
+    def __init__(self, browser: QTextBrowser, message: Callable[[int], Message | None],
+                 is_last_answer: Callable[[int], bool], act: Callable[[str, int], None]) -> None:
+        """`act(action, message_id)` does "copy", "copy-markdown", "regenerate", "edit", "older" or "newer"."""
+        super().__init__(browser.viewport())
+        self._browser = browser
+        self._message = message
+        self._is_last_answer = is_last_answer
+        self._act = act
+        self.message_id: int | None = None
+        self.setObjectName("messageActions")
+        self.setAccessibleName("Message actions")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.setStyleSheet("#messageActions { border: 1px solid palette(midlight); border-radius: 8px;"
+                           " background: palette(base); }"
+                           " QToolButton { padding: 1px 6px; } QToolButton::menu-indicator { image: none; width: 0; }")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 1, 4, 1)
+        layout.setSpacing(2)
+        self.time = QLabel()
+        self.time.setEnabled(False)  # muted, as the palette shows disabled text
+        layout.addWidget(self.time)
+        self.copy = self._button("Copy", "copy", layout)
+        self.regenerate = self._button("Regenerate", "regenerate", layout)
+        self.edit = self._button("Edit", "edit", layout)
+        self.older = self._button("‹", "older", layout, name="Previous version")
+        self.version = QLabel()
+        layout.addWidget(self.version)
+        self.newer = self._button("›", "newer", layout, name="Next version")
+        self.more = QToolButton()
+        self.more.setText("⋯")
+        self.more.setAccessibleName("More actions")
+        self.more.setToolTip("More actions")
+        self.more.setAutoRaise(True)
+        self.more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.more.setMenu(QMenu(self.more))
+        self.more.menu().aboutToShow.connect(self._fill_menu)
+        layout.addWidget(self.more)
+        self.hide()
+        browser.viewport().setMouseTracking(True)
+        browser.viewport().installEventFilter(self)
+        browser.installEventFilter(self)
+        browser.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        browser.cursorPositionChanged.connect(self._on_cursor_position_changed)
+
+    # -- following the pointer and the keyboard -------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        kind = event.type()
+        if watched is self._browser.viewport():
+            if kind == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
+                self.show_for(self._message_at(event.position().toPoint()))
+            elif kind == QEvent.Type.Leave and not self.underMouse():
+                self._keyboard_or_hide()
+        elif watched is self._browser and kind == QEvent.Type.FocusIn:
+            self.show_for(self._message_at(QPoint(EDGE, self._browser.viewport().height() - EDGE)))
+        elif watched is self._browser and kind == QEvent.Type.FocusOut:
+            QTimer.singleShot(0, self._keyboard_or_hide)  # focus may be going to the row itself
+        return False
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().leaveEvent(event)
+        if not self._browser.viewport().underMouse():
+            self._keyboard_or_hide()
+
+    def _keyboard_or_hide(self) -> None:
+        """Off the pointer: the row stays for keyboard users (focus in the view or the row), else it hides."""
+        if self._browser.hasFocus() or self.holds_focus():
+            return
+        if not self.underMouse() and not self._browser.viewport().underMouse():
+            self.show_for(None)
+
+    def _on_scrolled(self, _value: int) -> None:
+        if self.isVisible() and not self.place():
+            self.hide()
+
+    def _on_cursor_position_changed(self) -> None:
+        if self._browser.hasFocus():
+            self.show_for(self._message_at(self._browser.cursorRect().center()))
+
+    def _message_at(self, point: QPoint) -> int | None:
+        found = message_of(self._browser.cursorForPosition(point).block())
+        return found[0] if found is not None else None
+
+    def _button(self, text: str, action: str, layout: QHBoxLayout, name: str | None = None) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setAccessibleName(name or text)
+        button.setAutoRaise(True)
+        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        button.clicked.connect(lambda: self._run(action))
+        layout.addWidget(button)
+        return button
+
+    def _run(self, action: str) -> None:
+        if self.message_id is not None:
+            self._act(action, self.message_id)
+
+    def _fill_menu(self) -> None:
+        menu = self.more.menu()
+        menu.clear()
+        message = self._message(self.message_id) if self.message_id is not None else None
+        if message is None:
+            return
+        menu.addAction("Copy Text").triggered.connect(lambda: self._run("copy"))
+        if message.role is Role.MODEL:
+            menu.addAction("Copy Markdown").triggered.connect(lambda: self._run("copy-markdown"))
+
+    # -- which message, and where ------------------------------------------------------
+
+    def show_for(self, message_id: int | None) -> None:
+        """Shows the row for a message (None hides it), where its header is or at the top of the view."""
+        message = self._message(message_id) if message_id is not None else None
+        if message is None:
+            self.message_id = None
+            self.hide()
+            return
+        if message_id != self.message_id or not self.isVisible():
+            self.message_id = message_id
+            self._fill(message)
+        if not self.place():
+            self.hide()
+
+    def refresh(self) -> None:
+        """Shows the row's message as it is now (it ended, got a version), or hides the row if it is gone."""
+        self.show_for(self.message_id)
+
+    def _fill(self, message: Message) -> None:
+        answer = message.role is Role.MODEL
+        busy = message.status is Status.STREAMING
+        self.time.setText(_when(message.created_at))
+        self.copy.setToolTip("Copy this answer's text" if answer else "Copy this question")
+        self.regenerate.setVisible(answer and self._is_last_answer(message.id))
+        self.regenerate.setEnabled(not busy)
+        self.regenerate.setToolTip("Ask again for this answer; this one is kept as a version (Ctrl+R)")
+        self.edit.setVisible(not answer)
+        self.edit.setToolTip("Edit this question and send it as a new version (Ctrl+Shift+E for the last one)")
+        versions = message.versions > 1
+        for widget in (self.older, self.version, self.newer):
+            widget.setVisible(versions)
+        self.version.setText(f"{message.version}/{message.versions}")
+        self.version.setAccessibleName(f"Version {message.version} of {message.versions}")
+        self.older.setEnabled(message.version > 1)
+        self.newer.setEnabled(message.version < message.versions)
+        self.adjustSize()
+
+    def place(self) -> bool:
+        """Moves the row to its message's header line; False if the message is out of view."""
+        document = self._browser.document()
+        header = header_block_of(document, self.message_id) if self.message_id is not None else None
+        if header is None:
+            return False
+        layout = document.documentLayout()
+        offset = self._browser.verticalScrollBar().value()
+        rect = layout.blockBoundingRect(header)
+        after = next_header(header)
+        bottom = (layout.blockBoundingRect(after).top() if after is not None else document.size().height()) - offset
+        top = rect.top() - offset + (rect.height() - self.height()) / 2
+        if bottom < self.height() or top > self._browser.viewport().height():
+            return False
+        top = min(max(top, EDGE), bottom - self.height())
+        frame = document.rootFrame().frameFormat()
+        right = self._browser.viewport().width() - frame.rightMargin()
+        if header.blockFormat().alignment() & Qt.AlignmentFlag.AlignRight:  # a question: left of its "You"
+            right -= self._browser.fontMetrics().horizontalAdvance(header.text()) + 12
+        self.move(QPoint(round(right - self.width()), round(top)))
+        self.show()
+        self.raise_()
+        return True
+
+    def holds_focus(self) -> bool:
+        """Whether one of the row's buttons has the keyboard focus."""
+        focused = self.focusWidget()
+        return focused is not None and focused.hasFocus()
+
+
+def _when(created_at: str) -> str:
+    """A message's time as the user's locale writes it: the time alone today, with the date before."""
+    import datetime as dt
+
+    try:
+        when = dt.datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)  # gemchat keeps times in UTC (`utc_now`)
+    local = QDateTime.fromSecsSinceEpoch(int(when.timestamp()))
+    locale = QLocale()
+    if local.date() == QDateTime.currentDateTime().date():
+        return locale.toString(local.time(), QLocale.FormatType.ShortFormat)
+    return locale.toString(local, QLocale.FormatType.ShortFormat)
