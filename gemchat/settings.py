@@ -31,6 +31,7 @@ class Settings:
     """Attributes:
         model: model for new chats.
         typing_effect: pace the reveal of answers; off shows text as it arrives.
+        full_width: the conversation fills the window instead of a centred column (View menu).
         typing_speed: characters per second of the typing effect when not behind.
         read_timeout: seconds without data before a stream is given up.
         system_instruction: default system instruction for new chats.
@@ -46,6 +47,7 @@ class Settings:
 
     model: str = DEFAULT_MODEL
     typing_effect: bool = True
+    full_width: bool = False
     typing_speed: float = 250.0
     read_timeout: float = 60.0
     system_instruction: str = ""
@@ -104,6 +106,7 @@ def _number(value: object) -> bool:
 _VALIDATORS = {
     "model": lambda v: isinstance(v, str) and bool(v.strip()),
     "typing_effect": lambda v: isinstance(v, bool),
+    "full_width": lambda v: isinstance(v, bool),
     "typing_speed": lambda v: _number(v) and 5 <= v <= 100_000,
     "read_timeout": lambda v: _number(v) and 1 <= v <= 3600,
     "system_instruction": lambda v: isinstance(v, str),

@@ -18,7 +18,7 @@ MENUS: dict[str, tuple[str | None, ...]] = {  # None: a separator
               "copy_last_answer", "copy_last_code",
               "focus_composer", None, "chat_settings", "rename_chat", "pin_chat", "delete_chat", "undo_delete", None,
               "next_chat", "previous_chat"),
-    "&View": ("toggle_sidebar", "typing_effect", None, "zoom_in", "zoom_out", "zoom_reset"),
+    "&View": ("toggle_sidebar", "full_width", "typing_effect", None, "zoom_in", "zoom_out", "zoom_reset"),
     "&Help": ("shortcuts",),
 }
 TOOLTIPS = {

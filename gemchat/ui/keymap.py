@@ -55,6 +55,7 @@ KEYMAP: tuple[Binding, ...] = (
     Binding("api_key", "API &Key…", ()),
     Binding("settings", "&Settings…", (StandardKey.Preferences, "Ctrl+,")),
     Binding("typing_effect", "&Typing Effect", ()),
+    Binding("full_width", "&Full-Width Conversation", ()),
     *ZOOM_KEYS,
     Binding("shortcuts", "&Keyboard Shortcuts", ("Ctrl+/", StandardKey.HelpContents, "F1")),
     Binding("rename_chat", "Re&name Chat", ("F2",)),

@@ -83,6 +83,12 @@ class LastTurnActions(QObject):
             return
         self._composer.edit(question.id, question.text)
 
+    def edit_question(self, message_id: int) -> None:
+        """Puts one of the shown questions in the message box, to send as a new version (its Edit button)."""
+        question = next((m for m in self.messages if m.id == message_id and m.role is Role.USER), None)
+        if question is not None:
+            self._composer.edit(question.id, question.text)
+
     def switch_last_answer_version(self, step: int) -> None:
         answer = self._last(Role.MODEL)
         if answer is None or not 1 <= answer.version + step <= answer.versions:

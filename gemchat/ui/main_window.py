@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
 
     def _build_widgets(self) -> None:
         self.view = ChatView()
+        self.view.column.full_width = self._settings.full_width
         self.composer = Composer()
         self.composer.keep_lines(9)
         self.send_button = QPushButton("Send")
@@ -203,6 +204,7 @@ class MainWindow(QMainWindow):
         self.send_button.clicked.connect(self.composer.submit)
         self.stop_button.clicked.connect(self.stop)
         self.view.retry_requested.connect(lambda _message_id: self.retry())
+        self.view.edit_requested.connect(self.last_turn.edit_question)
         self.view.continue_requested.connect(lambda _message_id: self.last_turn.continue_answer())
         self.presenter.activity_changed.connect(self.activity.show_activity)
         self.presenter.streaming_changed.connect(self.stop_button.setVisible)
@@ -245,11 +247,12 @@ class MainWindow(QMainWindow):
             "zoom_out": self.text_zoom.zoom_out,
             "zoom_reset": self.text_zoom.reset,
         }
-        toggles = {"typing_effect": self._on_typing_effect_toggled,
+        toggles = {"typing_effect": self._on_typing_effect_toggled, "full_width": self._on_full_width_toggled,
                    **{tool: self._tool_toggle(tool) for tool, _on in TOOL_TOGGLED},
                    "toggle_sidebar": self.sidebar_actions.toggle}
         actions = build_actions(self, slots, toggles)
         set_checked_quietly(actions["typing_effect"], self._settings.typing_effect)
+        set_checked_quietly(actions["full_width"], self._settings.full_width)
         set_checked_quietly(actions["toggle_sidebar"], True)
         return actions
 
@@ -351,6 +354,10 @@ class MainWindow(QMainWindow):
     def _on_typing_effect_toggled(self, on: bool) -> None:
         self._settings.typing_effect = on
         self.presenter.set_typing(on)
+        self.settings_changed.emit()
+
+    def _on_full_width_toggled(self, on: bool) -> None:
+        self._settings.full_width = self.view.column.full_width = on
         self.settings_changed.emit()
 
     def _on_text_zoom_changed(self, level: int) -> None:

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QContextMenuEvent, QDropEvent, QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QListWidget,
     QListWidgetItem,
     QMenu,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from gemchat.core.messages import Chat, Folder
 from gemchat.ui.fields import search_field
+from gemchat.ui.theme import tint
 
 CHAT_ID = Qt.ItemDataRole.UserRole
 PINNED = Qt.ItemDataRole.UserRole + 1
@@ -359,8 +361,11 @@ class SidebarPanel(QWidget):
         self.filter = search_field("Search chats", "Search chats")
         self.filter.setToolTip("Typing shows the chats whose title has these words; Enter searches every message")
         self.chats = Sidebar()
+        self.chats.setFrameShape(QFrame.Shape.NoFrame)
+        tint(self)  # set apart from the conversation by a tint, not a border
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(8, 8, 4, 8)
+        layout.setSpacing(6)
         layout.addWidget(self.new_chat)
         layout.addWidget(self.filter)
         layout.addWidget(self.chats, 1)

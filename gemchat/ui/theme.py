@@ -8,8 +8,9 @@ here, so "dark" is dark everywhere. Widgets that bake colours into content
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QWidget
 
 _SCHEMES = {
     "system": Qt.ColorScheme.Unknown,  # Unknown hands the choice back to the platform
@@ -102,3 +103,52 @@ def _follow_system(app: QGuiApplication) -> None:
     watcher = QObject(app)
     watcher.setObjectName(_WATCHER_NAME)
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: _match_palette(app))
+
+
+SIDEBAR_TINT = 0.06
+"""How much of the accent colour (the palette's Highlight) the sidebar's background takes."""
+
+
+def tint(widget: QWidget, amount: float = SIDEBAR_TINT) -> None:
+    """Gives `widget` and what is inside it a background tinted with the accent, in step with the theme.
+
+    The sidebar is set apart from the conversation by colour rather than by a
+    border; the tint is made again from the application's palette whenever it
+    changes (light, dark, the desktop's accent).
+    """
+    widget.setAutoFillBackground(True)
+    keeper = _Tint(widget, amount)
+    widget.installEventFilter(keeper)
+    keeper.apply()
+
+
+class _Tint(QObject):
+    def __init__(self, widget: QWidget, amount: float) -> None:
+        super().__init__(widget)
+        self._widget = widget
+        self._amount = amount
+
+    def apply(self) -> None:
+        app = QGuiApplication.instance()
+        if not isinstance(app, QGuiApplication):
+            return
+        source = app.palette()
+        accent = source.color(QPalette.ColorRole.Highlight)
+        palette = self._widget.palette()
+        changed = False
+        base = source.color(QPalette.ColorRole.Base)
+        for role in (QPalette.ColorRole.Window, QPalette.ColorRole.Base):
+            amount = self._amount * (1.6 if is_dark(source) else 1.0)
+            color = QColor(round(base.red() + (accent.red() - base.red()) * amount),
+                           round(base.green() + (accent.green() - base.green()) * amount),
+                           round(base.blue() + (accent.blue() - base.blue()) * amount))
+            if palette.color(role) != color:
+                palette.setColor(role, color)
+                changed = True
+        if changed:
+            self._widget.setPalette(palette)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.ApplicationPaletteChange or event.type() == QEvent.Type.PaletteChange:
+            self.apply()
+        return False

@@ -33,30 +33,30 @@ class Decorations:
 
     def paint_under(self, painter: QPainter) -> None:
         """Bubbles and code cards, under the text (call before the document is drawn)."""
-        blocks = self._visible_blocks()
-        if not blocks:
-            return
+        groups = _groups(self._visible_blocks())
+        if not groups:
+            return  # nothing to draw: the formats (and Markdown) still need not be loaded
         formats = self._formats.ready()
-        style = formats.markdown_style()
-        code, header = QColor(style.code_background), QColor(style.code_header_background)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
-        for kind, group in _groups(blocks):
+        for kind, group in groups:
             if kind == "bubble":
                 painter.setBrush(formats.user_tint)
                 painter.drawRoundedRect(self._bubble_rect(group), RADIUS, RADIUS)
             else:
-                self._paint_card(painter, group, code, header)
+                style = formats.markdown_style()
+                self._paint_card(painter, group, QColor(style.code_background), QColor(style.code_header_background))
 
     def paint_over(self, painter: QPainter) -> None:
         """The Gemini mark before answers' model names; marks before wrapped code lines' continuations."""
         muted = self._browser.palette().color(QPalette.ColorRole.PlaceholderText)
+        painter.setFont(self._browser.document().defaultFont())  # the text's size, zoomed with it
         metrics = painter.fontMetrics()
         layout = self._browser.document().documentLayout()
         for block in self._visible_blocks():
             fmt = block.blockFormat()
             if fmt.hasProperty(ROLE) and fmt.stringProperty(ROLE) == Role.MODEL.value:
-                painter.setPen(self._formats.ready().mark)
+                painter.setPen(self._formats.mark)  # made with the block that has the property
                 line = block.layout().lineAt(0)
                 baseline = block.layout().position().y() + line.y() + line.ascent()
                 painter.drawText(QPointF(layout.blockBoundingRect(block).left(), baseline), MARK)

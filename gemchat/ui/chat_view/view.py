@@ -28,7 +28,7 @@ from PySide6.QtGui import (
     QTextCursor,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
+from PySide6.QtWidgets import QFrame, QTextBrowser, QToolTip, QWidget
 
 from gemchat.core.messages import Message, Role
 from gemchat.ui import accessibility
@@ -82,6 +82,7 @@ class ChatView(QTextBrowser):
         self.setOpenExternalLinks(False)
         self.setUndoRedoEnabled(False)
         self.setAccessibleName("Conversation")
+        self.setFrameShape(QFrame.Shape.NoFrame)  # the page itself, not a box in the window
         accessibility.quiet(self)
         self.document().setDocumentMargin(16)
         self.document().setIndentWidth(22)  # nested lists: Qt's 40 px per level is too deep for a chat
