@@ -202,8 +202,9 @@ def rss_kb(pid: int) -> int:
 
 
 def x_env(display: str, **extra: str) -> dict[str, str]:
-    return env(QT_QPA_PLATFORM="xcb", DISPLAY=display, GEMINI_API_KEY="benchmark-key",
-               GOOGLE_GEMINI_BASE_URL="http://127.0.0.1:9", **extra)
+    """A child's environment on our X server; no network unless `extra` names the fake server."""
+    return env(**{"QT_QPA_PLATFORM": "xcb", "DISPLAY": display, "GEMINI_API_KEY": "benchmark-key",
+                  "GOOGLE_GEMINI_BASE_URL": "http://127.0.0.1:9", **extra})
 
 
 def start(watcher: WindowWatcher, display: str, args: list[str]) -> dict[str, float]:
