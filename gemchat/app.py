@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from gemchat.ui.main_window import MainWindow
     from gemchat.ui.quick_ask import QuickAskWindow
 
+    # The store, how many cut-off answers it marked, and the attachment files (`open_storage`).
+    OpenedStorage = tuple[ChatStore, int, AttachmentFiles]
+
 log = logging.getLogger("gemchat")
 
 # asyncio, the database, the session and the SDK are imported inside the functions
@@ -99,10 +102,12 @@ def build_window(directory: Path) -> MainWindow:
 
 
 def build_app(directory: Path, model: str | None = None, key_store: KeyStore | None = None,
-              window: MainWindow | None = None) -> GemchatApp:
+              window: MainWindow | None = None, storage: OpenedStorage | None = None) -> GemchatApp:
     """Opens the store, builds the session and connects the window to it (built here unless given).
 
-    The key file the user may choose is in the config directory (`gemchat.paths.key_file_path`).
+    `storage` is the store already opened by `open_storage` (as `run_gui` does, on a
+    thread); without it the store is opened here. The key file the user may choose
+    is in the config directory (`gemchat.paths.key_file_path`).
 
     Needs a running QApplication and a qasync loop set as the current loop.
     Raises `StorageError` when the database cannot be opened.
@@ -123,7 +128,7 @@ def build_app(directory: Path, model: str | None = None, key_store: KeyStore | N
     # types cost it about 8 ms to import.
     accessibility.install(window)
     settings = window.settings
-    store, recovered, attachment_files = _open_storage(directory)
+    store, recovered, attachment_files = storage if storage is not None else open_storage(directory)
     tell = window.statusBar().showMessage
     tasks = Tasks(on_failure=lambda exc: tell(f"Something went wrong: {exc}", 10000))
 
@@ -160,8 +165,13 @@ def _notify_answers(app: GemchatApp) -> None:
     app.notifications = AnswerNotifications(app.window, app.notifier, lambda: app.quick_ask, parent=app.window)
 
 
-def _open_storage(directory: Path) -> tuple[ChatStore, int, AttachmentFiles]:
-    """The database, with answers cut off by the last exit marked, and attachments nobody uses removed."""
+def open_storage(directory: Path) -> OpenedStorage:
+    """The database, with answers cut off by the last exit marked, and attachments nobody uses removed.
+
+    It reads the whole file (the integrity check, then a scan for cut-off answers):
+    half a second for 100,000 messages, which `run_gui` spends on a thread. The
+    connection may be used from any thread (`check_same_thread=False`).
+    """
     from gemchat.storage.attachment_files import AttachmentFiles
     from gemchat.storage.errors import StorageError
     from gemchat.storage.store import ChatStore
@@ -402,7 +412,9 @@ def _run_window(qt_app: QApplication, directory: Path, model: str | None, prompt
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     try:
-        app = build_app(directory, model, window=window)
+        # On a thread, the window painting and taking keys meanwhile (its actions wait for the chats).
+        storage = loop.run_until_complete(loop.run_in_executor(None, open_storage, directory))
+        app = build_app(directory, model, window=window, storage=storage)
     except StorageError as exc:
         window.allow_close()
         window.close()

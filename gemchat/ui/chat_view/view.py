@@ -12,7 +12,8 @@ click and only for http(s)/mailto, and no resource is ever loaded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +36,10 @@ from gemchat.ui import accessibility
 from gemchat.ui.chat_view.blocks import Formats, header_block_of, message_of
 from gemchat.ui.chat_view.column import Column
 from gemchat.ui.chat_view.decorations import Decorations
-from gemchat.ui.chat_view.message_actions import MessageActions
 from gemchat.ui.chat_view.document import Document
 from gemchat.ui.chat_view.formulas import OBJECT, Formulas, formula_sources
 from gemchat.ui.chat_view.links import Links
+from gemchat.ui.chat_view.message_actions import MessageActions
 from gemchat.ui.chat_view.message_writer import MessageWriter
 from gemchat.ui.chat_view.pictures import Pictures
 from gemchat.ui.chat_view.scrolling import Scrolling
@@ -51,8 +52,8 @@ if TYPE_CHECKING:
 
     from gemchat.ui.chat_view.typesetter import Typesetter
 
-WARM_STEP_MS = 60
-"""Idle pause between the steps that compile the Markdown parser and common lexers ahead of use."""
+WARM_AFTER_MS = 60
+"""How long after the first paint the Markdown parser and common lexers start being prepared (on a thread)."""
 
 
 class ChatView(QTextBrowser):
@@ -114,10 +115,7 @@ class ChatView(QTextBrowser):
         app = QGuiApplication.instance()
         if isinstance(app, QGuiApplication):
             app.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
-        self._warming: Iterator[None] | None = None
-        self._warm_timer = QTimer(self)
-        self._warm_timer.setSingleShot(True)
-        self._warm_timer.timeout.connect(self._on_warm_timer_timeout)
+        self._warming: threading.Thread | None = None
 
     @property
     def attachment_path(self) -> Callable[[str], Path | None] | None:
@@ -143,26 +141,18 @@ class ChatView(QTextBrowser):
         self._decorate(self._decorations.paint_under)
         super().paintEvent(event)
         self._decorate(self._decorations.paint_over)
-        if self._warming is None and not self._warm_timer.isActive():
-            self._warm_timer.start(WARM_STEP_MS)  # after the first paint, never before it
+        if self._warming is None:
+            # After the first paint, never before it; on a thread: importing Markdown and compiling a
+            # lexer's rules take 10-100 ms each, a stall wherever the UI thread did it.
+            self._warming = threading.Thread(target=_warm_up, args=(self._formats.dark,), name="gemchat-warm-up",
+                                             daemon=True)
+            QTimer.singleShot(WARM_AFTER_MS, self._warming.start)
 
     def _decorate(self, paint: Callable[[QPainter], None]) -> None:
         painter = QPainter(self.viewport())
         painter.translate(-self.horizontalScrollBar().value(), -self.verticalScrollBar().value())
         paint(painter)
         painter.end()
-
-    def _on_warm_timer_timeout(self) -> None:
-        """One step of preparing the Markdown parser and lexers, never while an answer streams."""
-        if self._stream.message_id is not None:
-            self._warm_timer.start(WARM_STEP_MS * 10)
-            return
-        if self._warming is None:
-            from gemchat.core.markdown import warm_up
-
-            self._warming = warm_up(self._formats.markdown_style())
-        if next(self._warming, StopIteration) is not StopIteration:
-            self._warm_timer.start(WARM_STEP_MS)
 
     # -- assistive technology (`gemchat.ui.accessibility`) --------------------------------
 
@@ -454,3 +444,14 @@ class ChatView(QTextBrowser):
         reading `file:` URLs from disk itself.
         """
         return QByteArray()
+
+
+def _warm_up(dark: bool) -> None:
+    """Prepares the Markdown parser and the common lexers (what they build is shared, and built once).
+
+    No Qt here (the palette's colours are the UI thread's): the lexers' styles are the base ones.
+    """
+    from gemchat.core.markdown import DARK, LIGHT, warm_up
+
+    for _ in warm_up(DARK if dark else LIGHT):
+        pass
