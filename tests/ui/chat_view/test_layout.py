@@ -124,3 +124,22 @@ def test_an_answer_is_headed_by_the_model_that_wrote_it(qtbot) -> None:
     assert header.text() == "Gemini 2.5 Flash"
     view.begin_answer(3, model="gemini-3-pro-preview")
     assert view.toPlainText().endswith("Gemini 3 Pro Preview")
+
+
+def test_a_larger_text_size_widens_the_bubble_and_the_column_with_it(qtbot) -> None:
+    view = shown(qtbot, 1600, [message(1, Role.USER, "Hi there!")])
+    painted(view)
+    bubble = next(b for b in blocks_of(view) if b.text() == "Hi there!")
+    left, right = column_edges(view)
+    column_before = right - left
+    start, end = text_span(view, bubble)
+    text_before = end - start
+    font = view.font()
+    font.setPointSizeF(font.pointSizeF() * 1.5)  # what Ctrl+= does (`TextZoom`)
+    view.setFont(font)
+    painted(view)
+    left, right = column_edges(view)
+    start, end = text_span(view, bubble)
+    assert right - left > column_before * 1.3  # the column grows with the text
+    assert end - start > text_before * 1.3  # the text is larger ...
+    assert bubble.layout().lineCount() == 1 and right - end < 40  # ... and its bubble still fits it, at the right
