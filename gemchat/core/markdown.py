@@ -340,7 +340,7 @@ def _code_header(language: str, index: int, env: dict[str, Any]) -> str:
     # The user state marks the header for the view, which draws the block and its lines as one card.
     return (f'<p style="margin-top:14px; margin-bottom:0px; -qt-user-state:{CODE_HEADER_STATE};'
             f' background-color:{style.code_background};">'
-            f'<span style="color:{style.muted}; font-size:small;">&nbsp;{name}&nbsp;&nbsp;</span>'
+            f'<span style="color:{style.muted}; font-size:small;">&nbsp;{name}&nbsp;&nbsp;&nbsp;&nbsp;</span>'
             f'<a href="{href}" style="font-size:small;">Copy</a></p>')
 
 

@@ -48,28 +48,33 @@ class Decorations:
                 self._paint_card(painter, group, QColor(style.code_background), QColor(style.code_header_background))
 
     def paint_over(self, painter: QPainter) -> None:
-        """The Gemini mark before answers' model names; marks before wrapped code lines' continuations."""
+        """The Gemini mark before answers' model names, an outline around code cards' Copy, and a mark
+        before each continuation of a wrapped code line."""
         muted = self._browser.palette().color(QPalette.ColorRole.PlaceholderText)
         painter.setFont(self._browser.document().defaultFont())  # the text's size, zoomed with it
-        metrics = painter.fontMetrics()
-        layout = self._browser.document().documentLayout()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        wrap_width = painter.fontMetrics().horizontalAdvance(WRAP_MARK)
         for block in self._visible_blocks():
             fmt = block.blockFormat()
+            text = block.layout()
+            origin = text.position()
             if fmt.hasProperty(ROLE) and fmt.stringProperty(ROLE) == Role.MODEL.value:
                 painter.setPen(self._formats.mark)  # made with the block that has the property
-                line = block.layout().lineAt(0)
-                baseline = block.layout().position().y() + line.y() + line.ascent()
-                painter.drawText(QPointF(layout.blockBoundingRect(block).left(), baseline), MARK)
-                continue
-            painter.setPen(muted)
-            if not fmt.hasProperty(CODE) or fmt.intProperty(CODE) != 1 or block.layout().lineCount() < 2:
-                continue
-            text_layout = block.layout()
-            left = layout.blockBoundingRect(block).left() + fmt.leftMargin() - metrics.horizontalAdvance(WRAP_MARK) - 2
-            for number in range(1, text_layout.lineCount()):
-                line = text_layout.lineAt(number)
-                baseline = text_layout.position().y() + line.y() + line.ascent()
-                painter.drawText(QPointF(left, baseline), WRAP_MARK)
+                line = text.lineAt(0)
+                painter.drawText(QPointF(origin.x(), origin.y() + line.y() + line.ascent()), MARK)
+            elif fmt.hasProperty(CODE) and fmt.intProperty(CODE) == 0 and block.text().endswith("Copy"):
+                line = text.lineAt(text.lineCount() - 1)
+                left, right = line.cursorToX(len(block.text()) - 4)[0], line.cursorToX(len(block.text()))[0]
+                painter.setPen(muted)
+                painter.drawRoundedRect(QRectF(origin.x() + left - 5, origin.y() + line.y() - 1,
+                                               right - left + 10, line.height() + 2), 5, 5)
+            elif fmt.hasProperty(CODE) and text.lineCount() > 1:
+                painter.setPen(muted)
+                for number in range(1, text.lineCount()):
+                    line = text.lineAt(number)
+                    painter.drawText(QPointF(origin.x() + line.x() - wrap_width - 2,
+                                             origin.y() + line.y() + line.ascent()), WRAP_MARK)
 
     def _visible_blocks(self) -> list[QTextBlock]:
         """The blocks in view, with the whole of any bubble or card that is partly in view."""

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QDateTime, QEvent, QLocale, QObject, QPoint, Qt, QTimer
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import QDateTime, QEvent, QLocale, QPoint, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QTextBrowser, QToolButton
 
 from gemchat.core.messages import Message, Role, Status
@@ -68,25 +67,24 @@ class MessageActions(QFrame):
         layout.addWidget(self.more)
         self.hide()
         browser.viewport().setMouseTracking(True)
-        browser.viewport().installEventFilter(self)
-        browser.installEventFilter(self)
         browser.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         browser.cursorPositionChanged.connect(self._on_cursor_position_changed)
 
-    # -- following the pointer and the keyboard -------------------------------------------
+    # -- following the pointer and the keyboard (told by `ChatView`'s event handlers) ------------------
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        kind = event.type()
-        if watched is self._browser.viewport():
-            if kind == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
-                self.show_for(self._message_at(event.position().toPoint()))
-            elif kind == QEvent.Type.Leave and not self.underMouse():
-                self._keyboard_or_hide()
-        elif watched is self._browser and kind == QEvent.Type.FocusIn:
-            self.show_for(self._message_at(QPoint(EDGE, self._browser.viewport().height() - EDGE)))
-        elif watched is self._browser and kind == QEvent.Type.FocusOut:
-            QTimer.singleShot(0, self._keyboard_or_hide)  # focus may be going to the row itself
-        return False
+    def pointer_moved(self, point: QPoint) -> None:
+        self.show_for(self._message_at(point))
+
+    def pointer_left(self) -> None:
+        if not self.underMouse():
+            self._keyboard_or_hide()
+
+    def focus_entered(self) -> None:
+        """The conversation got the keyboard focus: the row is for the last message in view."""
+        self.show_for(self._message_at(QPoint(EDGE, self._browser.viewport().height() - EDGE)))
+
+    def focus_left(self) -> None:
+        QTimer.singleShot(0, self._keyboard_or_hide)  # the focus may be going to the row itself
 
     def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().leaveEvent(event)

@@ -22,7 +22,9 @@ from PySide6.QtGui import (
     QAction,
     QContextMenuEvent,
     QGuiApplication,
+    QFocusEvent,
     QKeyEvent,
+    QMouseEvent,
     QPainter,
     QPaintEvent,
     QResizeEvent,
@@ -381,6 +383,25 @@ class ChatView(QTextBrowser):
         self._scrolling.hold_at(round(top) - 8)
         self.setTextCursor(cursor)
         self._scrolling.update_jump_button()
+
+    # -- the message row follows the pointer and the focus (`MessageActions`) ----------------
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        super().mouseMoveEvent(event)
+        self.message_actions.pointer_moved(event.position().toPoint())
+
+    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Leave:
+            self.message_actions.pointer_left()
+        return super().viewportEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 (Qt override)
+        super().focusInEvent(event)
+        self.message_actions.focus_entered()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 (Qt override)
+        super().focusOutEvent(event)
+        self.message_actions.focus_left()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         super().wheelEvent(event)
