@@ -9,7 +9,7 @@ itself (which streams) is never touched to draw them.
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette, QTextBlock
+from PySide6.QtGui import QColor, QPainter, QPalette, QTextBlock, QTextLine
 from PySide6.QtWidgets import QTextBrowser
 
 from gemchat.core.messages import Role
@@ -65,7 +65,7 @@ class Decorations:
                 painter.drawText(QPointF(origin.x(), origin.y() + line.y() + line.ascent()), MARK)
             elif fmt.hasProperty(CODE) and fmt.intProperty(CODE) == 0 and block.text().endswith("Copy"):
                 line = text.lineAt(text.lineCount() - 1)
-                left, right = line.cursorToX(len(block.text()) - 4)[0], line.cursorToX(len(block.text()))[0]
+                left, right = _x_of(line, len(block.text()) - 4), _x_of(line, len(block.text()))
                 painter.setPen(muted)
                 painter.drawRoundedRect(QRectF(origin.x() + left - 5, origin.y() + line.y() - 1,
                                                right - left + 10, line.height() + 2), 5, 5)
@@ -121,6 +121,12 @@ class Decorations:
             painter.setBrush(header)
             painter.drawRoundedRect(card, CODE_RADIUS, CODE_RADIUS)
             painter.restore()
+
+
+def _x_of(line: QTextLine, position: int) -> float:
+    """Where a position of a line's block is across it (PySide returns the position too, as a tuple)."""
+    found = line.cursorToX(position)
+    return float(found[0] if isinstance(found, tuple) else found)
 
 
 def _kind(block: QTextBlock) -> str | None:
