@@ -8,6 +8,8 @@ itself (which streams) is never touched to draw them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QTextBlock, QTextLine
 from PySide6.QtWidgets import QTextBrowser
@@ -125,7 +127,7 @@ class Decorations:
 
 def _x_of(line: QTextLine, position: int) -> float:
     """Where a position of a line's block is across it (PySide returns the position too, as a tuple)."""
-    found = line.cursorToX(position)
+    found: Any = line.cursorToX(position)
     return float(found[0] if isinstance(found, tuple) else found)
 
 
