@@ -89,6 +89,7 @@ class EmptyState(QWidget):
 
     def show_instead(self, empty: bool) -> None:
         """A new chat with nothing in it shows this where the conversation will be; otherwise the conversation."""
+        focused = QApplication.focusWidget()  # before hiding this, which would send the focus elsewhere
         self.setVisible(empty)
         self._instead_of.setVisible(not empty)
         if self._carried is None:
@@ -97,7 +98,6 @@ class EmptyState(QWidget):
         here = self._layout.indexOf(widget) >= 0
         if empty == here:
             return
-        focused = QApplication.focusWidget()
         if empty:
             self._layout.insertWidget(_CARRIED_AT, widget)
         else:

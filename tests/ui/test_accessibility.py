@@ -110,11 +110,19 @@ def test_every_control_of_the_window_its_dialogs_and_the_quick_ask_window_has_a_
         for dialog in opened:
             dialog.close()
 
-    assert unnamed_controls(window, quick, *dialogs) == []
+    window.model_choice.open_picker()
+    picker = window.model_choice.picker
+    assert picker is not None and picker.isVisible()
+    picker.close()
+    assert unnamed_controls(window, quick, picker, *dialogs) == []
     assert accessible_name(window.tray.chips()[0].remove_button) == "Remove chart.png"
     assert accessible_name(window.view.jump_button) == "Jump to latest"
     assert accessible_name(window.meter.label).startswith("Context used: ")
     assert accessible_name(window.composer) == "Message" and accessible_name(window.sidebar) == "Chats"
+    assert accessible_name(window.attach_button) == "Attach files" and accessible_name(window.send_button) == "Send"
+    assert accessible_name(window.header.title) == "Chat title"
+    assert accessible_name(window.card.model_chip) == f"Model: {live.settings.model}"
+    assert [accessible_name(picker.filter), accessible_name(picker.list)] == ["Filter models", "Models"]
 
 
 def test_tab_goes_from_the_chat_list_to_the_header_the_message_box_attach_the_model_send_and_the_files_attached(
