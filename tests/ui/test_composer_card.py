@@ -3,6 +3,7 @@ it stands in a centred column, and in the middle of a new chat."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def test_the_message_box_grows_from_one_line_to_eight_then_scrolls_and_shrinks_b
         heights.append(composer.height())
         assert composer.shown_lines() == min(n, MOST_LINES)
     growing, kept = heights[:MOST_LINES], heights[MOST_LINES - 1:]
-    assert all(a < b for a, b in zip(growing, growing[1:], strict=False)), heights  # a line higher each time
+    assert all(a < b for a, b in pairwise(growing)), heights  # a line higher each time
     assert len(set(kept)) == 1, heights  # then no higher
     qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=2000)  # the rest scrolls
     composer.clear()
