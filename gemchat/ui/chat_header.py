@@ -53,9 +53,13 @@ class TitleField(QLineEdit):
         self._shown = ""
         self.returnPressed.connect(lambda: self._keep(finished=True))
 
-    def show_title(self, title: str, editable: bool) -> None:
-        """Shows `title`, dropping an edit under way (another chat was opened, or this one renamed elsewhere)."""
+    def show_title(self, title: str, editable: bool, keep_edit: bool = False) -> None:
+        """Shows `title`, dropping an edit under way unless `keep_edit` (the same chat, renamed meanwhile by its
+        first answer: what the user is typing stays, and Esc goes back to the new title)."""
+        editing = keep_edit and self.hasFocus() and self.text() != self._shown
         self._shown = title
+        if editing:
+            return
         self.setText(title)
         self.setCursorPosition(0)  # the start of a long title, not its end
         self.setReadOnly(not editable)
@@ -154,8 +158,10 @@ class ChatHeader(QWidget):
 
     def show_chat(self, chat: Chat | None) -> None:
         """The open chat's title (a new chat's cannot be edited: it has none until its first message)."""
+        same = chat is not None and chat.id == self._chat_id
         self._chat_id = chat.id if chat is not None else None
-        self.title.show_title(chat.title if chat is not None and chat.title else NEW_CHAT, chat is not None)
+        self.title.show_title(chat.title if chat is not None and chat.title else NEW_CHAT, chat is not None,
+                              keep_edit=same)
 
     def show_tools(self, on: set[str]) -> None:
         """Shows a chip for each tool in `on`."""

@@ -362,6 +362,7 @@ class MainWindow(QMainWindow):
 
     def _on_dialogs_settings_accepted(self) -> None:
         self.apply_settings()
+        self.model_choice.show_model(self.session.current_model())  # a new chat's model is Settings' own
         self.settings_changed.emit()
 
     def apply_settings(self) -> None:

@@ -10,6 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from gemchat.app import GemchatApp
+from gemchat.core.messages import Chat
+from gemchat.ui.chat_header import ChatHeader
 from gemchat.ui.model_picker import ModelPicker
 from tests.conftest import run, until
 from tests.driving import last_stream, press, rows, type_and_send, wait_answer_done
@@ -154,3 +156,27 @@ def test_tool_chips_show_the_tools_that_are_on_and_a_click_turns_one_off(
     press(qtbot, live, "Ctrl+N")  # a new chat starts with no tool on: no chips
     run(qloop, until(lambda: live.session.chat is None, 3, "a new chat"))
     assert not any(chip.isVisible() for chip in chips.values())
+
+
+def test_a_title_being_typed_stays_when_gemini_names_the_chat_meanwhile_and_goes_when_another_chat_opens(
+        qtbot: Any) -> None:
+    header = ChatHeader("Ctrl+L")
+    qtbot.addWidget(header)
+    header.show()
+    header.activateWindow()
+    qtbot.waitUntil(header.isActiveWindow, timeout=3000)
+    renamed: list[tuple[int, str]] = []
+    header.rename_requested.connect(lambda chat_id, title: renamed.append((chat_id, title)))
+    first = Chat(id=1, title="Plan three days in", created_at="", updated_at="", model="gemini-3.6-flash")
+    header.show_chat(first)
+    header.title.edit()
+    qtbot.waitUntil(header.title.hasFocus, timeout=3000)
+    qtbot.keyClicks(header.title, "Lisbon trip")
+    header.show_chat(Chat(id=1, title="Three days in Lisbon", created_at="", updated_at="", model="m"))
+    assert header.title.text() == "Lisbon trip"  # the user's typing is not replaced under their fingers
+    qtbot.keyClick(header.title, Qt.Key.Key_Escape)
+    assert header.title.text() == "Three days in Lisbon"  # Esc goes back to the title the chat has now
+    header.title.edit()
+    qtbot.keyClicks(header.title, "Not this one")
+    header.show_chat(Chat(id=2, title="Another chat", created_at="", updated_at="", model="m"))
+    assert header.title.text() == "Another chat" and renamed == []
