@@ -139,6 +139,8 @@ class Composer(QPlainTextEdit):
         """The lines of the text as laid out (at most `most`) and their height: only the first blocks are read,
         so a long paste costs no more than a short one."""
         document = self.document()
+        if document.isEmpty() and self.placeholderText():
+            return self._placeholder_lines(most)
         layout = document.documentLayout()
         count, height = 0, 0.0
         block = document.firstBlock()
@@ -152,6 +154,14 @@ class Composer(QPlainTextEdit):
         if count == 0:
             return 1, float(self.fontMetrics().lineSpacing())
         return count, height
+
+    def _placeholder_lines(self, most: int) -> tuple[int, float]:
+        """The lines the placeholder wraps to at the box's width (Qt wraps it too), so a narrow box shows it whole."""
+        metrics = self.fontMetrics()
+        width = max(1, int(self.viewport().width() - 2 * self.document().documentMargin()))
+        wrapped = metrics.boundingRect(0, 0, width, 1 << 20, Qt.TextFlag.TextWordWrap, self.placeholderText())
+        lines = max(1, min(most, math.ceil(wrapped.height() / metrics.lineSpacing())))
+        return lines, float(lines * metrics.lineSpacing())
 
     def _height_for(self, text_height: float) -> int:
         # QPlainTextEdit shows a scroll bar unless the viewport has the document's margin above and below, and 1 px.
