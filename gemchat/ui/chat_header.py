@@ -63,7 +63,7 @@ class TitleField(QLineEdit):
         self.setText(title)
         self.setCursorPosition(0)  # the start of a long title, not its end
         self.setReadOnly(not editable)
-        self.setToolTip("Click or press F2 to rename this chat" if editable else
+        self.setToolTip(f"{title}\nClick or press F2 to rename this chat" if editable else  # a long title whole
                         "A new chat is named after its first message")
 
     def edit(self) -> None:
