@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent
-from PySide6.QtWidgets import QFrame, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from gemchat.core.image_models import is_image_model
 from gemchat.ui.fields import search_field
@@ -47,6 +47,8 @@ class ModelPicker(QFrame):
     Typing filters (every word must appear); Up and Down move through what is
     shown; Enter or a click chooses; Esc closes. Enter with nothing shown but
     a name typed chooses that name, as the chat options' editable list allows.
+    Up and Down take the focus into the list, so a screen reader says each name
+    as it is reached; typing there goes back to the filter field.
 
     Signals:
         model_chosen(str): a model was chosen; the popup has closed.
@@ -62,7 +64,6 @@ class ModelPicker(QFrame):
         self.filter.setToolTip("Type to filter; Up and Down to move, Enter to choose, Esc to close")
         self.list = QListWidget()
         self.list.setAccessibleName("Models")
-        self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keys stay in the filter field and move the list
         self.list.setUniformItemSizes(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -70,6 +71,7 @@ class ModelPicker(QFrame):
         layout.addWidget(self.list)
         self.filter.textChanged.connect(self._on_filter_text_changed)
         self.filter.installEventFilter(self)
+        self.list.installEventFilter(self)
         self.list.itemClicked.connect(self._choose_item)
         self._current = ""
 
@@ -140,16 +142,31 @@ class ModelPicker(QFrame):
             self.model_chosen.emit(name.strip())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        """The filter field's Up, Down, Page keys move the list; Enter chooses; Esc closes."""
-        if watched is self.filter and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
-            steps = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -8, Qt.Key.Key_PageDown: 8}
-            if event.key() in steps:
-                self._move(steps[Qt.Key(event.key())])
-                return True
-            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                self._choose(self.chosen_row() or (self.filter.text() if not self.shown_models() else ""))
-                return True
-            if event.key() == Qt.Key.Key_Escape:
-                self.close()
-                return True
+        """Keys in the filter field and the list: see the class's docstring."""
+        if not isinstance(event, QKeyEvent) or event.type() != QEvent.Type.KeyPress or \
+                watched not in (self.filter, self.list):
+            return super().eventFilter(watched, event)
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            typed = self.filter.text() if watched is self.filter and not self.shown_models() else ""
+            self._choose(self.chosen_row() or typed)
+            return True
+        if key == Qt.Key.Key_Escape:
+            self.close()
+            return True
+        steps = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -8, Qt.Key.Key_PageDown: 8}
+        if watched is self.filter and key in steps:
+            self._move(steps[Qt.Key(key)])
+            self.list.setFocus()
+            return True
+        if watched is self.list and (key == Qt.Key.Key_Backspace or _types_text(event)):
+            self.filter.setFocus()
+            QApplication.sendEvent(self.filter, QKeyEvent(event.type(), key, event.modifiers(), event.text()))
+            return True
         return super().eventFilter(watched, event)
+
+
+def _types_text(event: QKeyEvent) -> bool:
+    """Whether the key types a character (not a shortcut, not a movement)."""
+    shortcut = event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+    return bool(event.text()) and event.text().isprintable() and not shortcut

@@ -108,7 +108,14 @@ def test_the_model_chip_shows_the_chats_model_and_the_picker_filters_and_changes
     qtbot.keyClicks(picker.filter, "gemini")
     qtbot.keyClick(picker.filter, Qt.Key.Key_Up)
     assert picker.chosen_row() == "gemini-3.6-flash"
-    qtbot.keyClick(picker.filter, Qt.Key.Key_Return)
+    assert QApplication.focusWidget() is picker.list  # in the list, a screen reader says the name reached
+    qtbot.keyClick(picker.list, Qt.Key.Key_Down)
+    assert picker.chosen_row() == "gemini-3.6-pro"
+    qtbot.keyClicks(picker.list, " fl")  # typing goes back to the filter
+    assert QApplication.focusWidget() is picker.filter and picker.filter.text() == "gemini fl"
+    assert picker.shown_models() == ["gemini-3.6-flash"]
+    qtbot.keyClick(picker.filter, Qt.Key.Key_Down)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
     run(qloop, until(lambda: live.session.chat.model == "gemini-3.6-flash", 3, "the chat's model saved"))
     assert window.header.model_chip.model == "gemini-3.6-flash"
 
