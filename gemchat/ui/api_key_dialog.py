@@ -86,6 +86,18 @@ class ApiKeyDialog(QDialog):
         save = buttons.button(QDialogButtonBox.StandardButton.Save)
         save.setEnabled(False)
         self._edit.textChanged.connect(lambda text: save.setEnabled(bool(text.strip())))
+        self.body_area = self._build_body(intro, problem, checkable=check is not None and tasks is not None)
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.body_area, 1)
+        outer.addWidget(buttons)
+        self._keyring = True
+        room = self.screen().availableGeometry().width() * 9 // 10
+        self.resize(min(room, max(520, self.fontMetrics().averageCharWidth() * 64)), 0)  # wider with a larger font
+        grow_to_fit(self, self.body_area)
+        self._edit.setFocus()  # where the dialog opens: the link above comes first for Tab, not for typing
+
+    def _build_body(self, intro: QLabel, problem: str | None, checkable: bool) -> QScrollArea:
+        """Everything above Save and Cancel, in a scroll area that scrolls only when the screen is too small."""
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -95,28 +107,21 @@ class ApiKeyDialog(QDialog):
             said.setObjectName("key_file_problem")
             said.setWordWrap(True)
             layout.addWidget(said)
-        layout.addLayout(self._build_key_row(checkable=check is not None and tasks is not None))
+        layout.addLayout(self._build_key_row(checkable))
         layout.addWidget(self.check_result)
         layout.addWidget(self._where)
         self._choices = self._build_choices()
         layout.addWidget(self._choices)
         layout.addStretch(1)
-        self.body_area = QScrollArea()
-        self.body_area.setWidgetResizable(True)
-        self.body_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.body_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the text wraps instead
-        self.body_area.setWidget(body)
-        self.body_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the controls in it (it scrolls to them)
-        self.body_area.viewport().setAutoFillBackground(False)  # the dialog's own background, as without it
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the text wraps instead
+        area.setWidget(body)
+        area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the controls in it (it scrolls to them)
+        area.viewport().setAutoFillBackground(False)  # the dialog's own background, as without it
         body.setAutoFillBackground(False)
-        outer = QVBoxLayout(self)
-        outer.addWidget(self.body_area, 1)
-        outer.addWidget(buttons)
-        self._keyring = True
-        room = self.screen().availableGeometry().width() * 9 // 10
-        self.resize(min(room, max(520, self.fontMetrics().averageCharWidth() * 64)), 0)  # wider with a larger font
-        grow_to_fit(self, self.body_area)
-        self._edit.setFocus()  # where the dialog opens: the link above comes first for Tab, not for typing
+        return area
 
     def _build_key_row(self, checkable: bool) -> QHBoxLayout:
         """The key field with its Check button (shown when a check is possible); the check's answer below it."""

@@ -9,6 +9,8 @@ picker (`gemchat.ui.model_choice`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QWidget
@@ -162,6 +164,13 @@ class ChatHeader(QWidget):
         self._chat_id = chat.id if chat is not None else None
         self.title.show_title(chat.title if chat is not None and chat.title else NEW_CHAT, chat is not None,
                               keep_edit=same)
+
+    def edit_title(self, tell: Callable[[str, int], None]) -> None:
+        """F2: the title is edited where it is shown; for a new chat, which has none yet, `tell` (the status bar) says so."""
+        if self._chat_id is None:
+            tell("A new chat is named after its first message; rename it after that.", 4000)
+        else:
+            self.title.edit()
 
     def show_tools(self, on: set[str]) -> None:
         """Shows a chip for each tool in `on`."""

@@ -214,7 +214,7 @@ class MainWindow(QMainWindow):
             "api_key": dialogs.ask_api_key,
             "settings": dialogs.open_settings,
             "shortcuts": dialogs.show_shortcuts,
-            "rename_chat": self._rename_in_header,
+            "rename_chat": lambda: self.header.edit_title(self.statusBar().showMessage),
             "choose_model": lambda: self.model_choice.open_picker(),
             "pin_chat": self.sidebar_actions.pin_open_chat,
             "delete_chat": self._delete_current_chat,
@@ -303,13 +303,6 @@ class MainWindow(QMainWindow):
         super().resizeEvent(event)
         if hasattr(self, "actions_by_name"):  # built last in __init__: a resize may come before
             self.sidebar_actions.place()
-
-    def _rename_in_header(self) -> None:
-        """F2: the title is edited where it is shown, above the conversation."""
-        if self.session.chat is None:
-            self.statusBar().showMessage("A new chat is named after its first message; rename it after that.", 4000)
-        else:
-            self.header.title.edit()
 
     def _delete_current_chat(self) -> None:
         chat = self.session.chat

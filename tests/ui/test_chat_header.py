@@ -44,6 +44,8 @@ def test_a_title_edited_in_the_header_is_saved_and_shown_in_the_sidebar_and_esc_
     window = live.window
     title = window.header.title
     assert title.text() == "New chat" and title.isReadOnly()  # a new chat has no title to edit yet
+    press(qtbot, live, "F2")
+    assert "named after its first message" in window.statusBar().currentMessage() and not title.hasFocus()
     type_and_send(qtbot, live, "hello there")
     wait_answer_done(qloop, live)
     run(qloop, until(lambda: listed_titles(live) and title.text() == listed_titles(live)[0], 5, "the title shown"))
