@@ -416,6 +416,7 @@ def _run_window(qt_app: QApplication, directory: Path, model: str | None, prompt
         storage = loop.run_until_complete(loop.run_in_executor(None, open_storage, directory))
         app = build_app(directory, model, window=window, storage=storage)
     except StorageError as exc:
+        loop.close()  # its executor's thread ends now, not destroyed still running when Python exits
         window.allow_close()
         window.close()
         return _refuse(qt_app, storage_problem(directory, exc))

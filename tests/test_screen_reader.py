@@ -157,7 +157,8 @@ def test_every_control_a_screen_reader_reaches_has_a_name(tmp_path: Path, xvfb: 
     assert not unnamed, unnamed
     roles = {n["name"]: n["role"] for n in report["tree"]}
     assert roles["Message"] == "text" and roles["Send"] == "push button" and roles["Chats"] == "list"
-    assert roles["Attach"] == "push button" and roles["Stop"] == "push button"
+    assert roles["Attach files"] == "push button" and roles["Stop"] == "push button"
+    assert roles["Chat title"] == "text" and roles["Model: gemini-3.6-flash"] == "push button"
 
 
 EARLY_QUESTION = """

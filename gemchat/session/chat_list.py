@@ -58,6 +58,7 @@ class ChatList(QObject):
         self._model_override = model_override
         self._chat: Chat | None = None
         self._tools_for_new_chat: set[str] = set()  # the tool toggles of a chat not saved yet
+        self._model_for_new_chat: str | None = None  # the model chosen for it (the model chip)
         self._chats: list[Chat] = []
         self._folders: list[Folder] = []
         self._pending_deletes: dict[int, asyncio.TimerHandle] = {}
@@ -77,7 +78,7 @@ class ChatList(QObject):
         """The model the next answer in the open chat (or a new one) comes from."""
         if self._chat is not None:
             return self._chat.model
-        return self._model_override or self._settings.model
+        return self._model_for_new_chat or self._model_override or self._settings.model
 
     @property
     def google_search(self) -> bool:
@@ -109,10 +110,11 @@ class ChatList(QObject):
         defaults; the open chat stays open, and the new one is only listed.
         """
         on = set() if aside else self._tools_for_new_chat
+        model = None if aside else self._model_for_new_chat
         chat = await self._db.run(
             functools.partial(self._store.create_chat, google_search="google_search" in on,
                               code_execution="code_execution" in on, url_context="url_context" in on),
-            self._model_override or self._settings.model, title, self._settings.system_instruction or None,
+            model or self._model_override or self._settings.model, title, self._settings.system_instruction or None,
         )
         if not aside:
             self._chat = chat
@@ -140,6 +142,7 @@ class ChatList(QObject):
         """A fresh chat; it is saved with its first message, so empty chats never pile up."""
         self._chat = None
         self._tools_for_new_chat = set()  # each chat starts without tools
+        self._model_for_new_chat = None  # and with the model of Settings (or of --model)
         self.chat_opened.emit(None, [], None)
 
     async def search(self, text: str) -> list[SearchHit]:
@@ -232,6 +235,16 @@ class ChatList(QObject):
     async def rename(self, chat_id: int, title: str) -> None:
         await self._db.run(self._store.set_title, chat_id, title)
         await self._read_back(chat_id)
+
+    def set_model(self, model: str) -> None:
+        """The open chat's model, its instruction and thinking level kept; a new chat is saved with it."""
+        model = model.strip()
+        if not model:
+            return
+        if self._chat is None:
+            self._model_for_new_chat = model
+        else:
+            self.set_chat_options(model, self._chat.system_instruction or "")
 
     def set_chat_options(self, model: str, system_instruction: str, thinking_level: str | None = None,
                          image_options: ImageOptions | None = None) -> None:

@@ -270,6 +270,11 @@ class ChatSession(QObject):
         """The open chat's model, system instruction and (unless None) its thinking level and image options."""
         self._chats.set_chat_options(model, system_instruction, thinking_level, image_options)
 
+    def set_chat_model(self, model: str) -> None:
+        """The open chat's model (the model chip), as `set_chat_options` sets it, the rest kept; for a new chat,
+        the model it will be saved with (its first message)."""
+        self._chats.set_model(model)
+
     def thinking_levels(self, model: str) -> tuple[str, ...] | None:
         """The thinking levels `model` takes (() none, None unknown), as far as gemchat knows (`core.thinking`)."""
         backend = self._backend_factory()

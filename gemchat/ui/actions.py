@@ -16,7 +16,7 @@ MENUS: dict[str, tuple[str | None, ...]] = {  # None: a separator
     "&Chat": ("stop", "retry", "continue_answer", "edit_last_question", "previous_version",
               "next_version", None, "attach_files", "google_search", "code_execution", "url_context", None,
               "copy_last_answer", "copy_last_code",
-              "focus_composer", None, "chat_settings", "rename_chat", "pin_chat", "delete_chat", "undo_delete", None,
+              "focus_composer", None, "choose_model", "chat_settings", "rename_chat", "pin_chat", "delete_chat", "undo_delete", None,
               "next_chat", "previous_chat"),
     "&View": ("toggle_sidebar", "full_width", "typing_effect", None, "zoom_in", "zoom_out", "zoom_reset"),
     "&Help": ("shortcuts",),

@@ -8,14 +8,17 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +43,11 @@ class ApiKeyDialog(QDialog):
     user chooses between this session only (the default) and a file only they
     can read, labelled as less safe. Nothing is written to a file unasked.
 
+    Everything but Save and Cancel is in a scroll area: the dialog grows to show
+    all its text, and with a font too large for the screen it scrolls instead
+    (`grow_to_fit`). The link to where keys are made shows its address, and
+    Tab reaches it (Enter opens it), for a user without a pointer.
+
     Attributes:
         session_only, in_file: the two choices, shown only when there is no keyring.
     """
@@ -57,11 +65,13 @@ class ApiKeyDialog(QDialog):
         self._checking: asyncio.Future[None] | None = None
         self.setWindowTitle("Gemini API key — gemchat")
         intro = QLabel(
-            "gemchat needs a Gemini API key. Create one at "
-            f'<a href="{KEYS_URL}">Google AI Studio</a> and paste it below.'
+            "gemchat needs a Gemini API key. Create one in Google AI Studio, at "
+            f'<a href="{KEYS_URL}">{KEYS_URL.removeprefix("https://")}</a>, and paste it below.'
         )
+        intro.setObjectName("key_intro")
         intro.setWordWrap(True)
         intro.setOpenExternalLinks(True)
+        intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)  # Tab to the link, Enter
         self._where = QLabel(KEPT_IN_KEYRING)
         self._where.setWordWrap(True)
         self._edit = QLineEdit()
@@ -76,22 +86,42 @@ class ApiKeyDialog(QDialog):
         save = buttons.button(QDialogButtonBox.StandardButton.Save)
         save.setEnabled(False)
         self._edit.textChanged.connect(lambda text: save.setEnabled(bool(text.strip())))
-        layout = QVBoxLayout(self)
+        self.body_area = self._build_body(intro, problem, checkable=check is not None and tasks is not None)
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.body_area, 1)
+        outer.addWidget(buttons)
+        self._keyring = True
+        room = self.screen().availableGeometry().width() * 9 // 10
+        self.resize(min(room, max(520, self.fontMetrics().averageCharWidth() * 64)), 0)  # wider with a larger font
+        grow_to_fit(self, self.body_area)
+        self._edit.setFocus()  # where the dialog opens: the link above comes first for Tab, not for typing
+
+    def _build_body(self, intro: QLabel, problem: str | None, checkable: bool) -> QScrollArea:
+        """Everything above Save and Cancel, in a scroll area that scrolls only when the screen is too small."""
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(intro)
         if problem:
             said = QLabel(problem)
             said.setObjectName("key_file_problem")
             said.setWordWrap(True)
             layout.addWidget(said)
-        layout.addLayout(self._build_key_row(checkable=check is not None and tasks is not None))
+        layout.addLayout(self._build_key_row(checkable))
         layout.addWidget(self.check_result)
         layout.addWidget(self._where)
         self._choices = self._build_choices()
         layout.addWidget(self._choices)
-        layout.addWidget(buttons)
-        self._keyring = True
-        self.resize(520, 0)
-        grow_to_fit(self)
+        layout.addStretch(1)
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the text wraps instead
+        area.setWidget(body)
+        area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the controls in it (it scrolls to them)
+        area.viewport().setAutoFillBackground(False)  # the dialog's own background, as without it
+        body.setAutoFillBackground(False)
+        return area
 
     def _build_key_row(self, checkable: bool) -> QHBoxLayout:
         """The key field with its Check button (shown when a check is possible); the check's answer below it."""
@@ -133,14 +163,14 @@ class ApiKeyDialog(QDialog):
         self._keyring = False
         if key_file is None:
             self._where.setText(NO_KEYRING_NO_FILE)
-            grow_to_fit(self)
+            grow_to_fit(self, self.body_area)
             return
         self._where.setText(NO_KEYRING)
         self._file_note.setText(
             f"{html.escape(str(key_file))}<br><b>Less safe than a system keyring:</b> any program running as you "
             "can read it. Settings can forget it (the file is then deleted).")
         self._choices.show()
-        grow_to_fit(self)
+        grow_to_fit(self, self.body_area)
 
     def key(self) -> str:
         return self._edit.text().strip()
@@ -170,7 +200,7 @@ class ApiKeyDialog(QDialog):
     def _checked(self, said: str) -> None:
         self.check_result.setText(said)
         self.check_result.setVisible(bool(said))
-        grow_to_fit(self)
+        grow_to_fit(self, self.body_area)
 
     def place(self) -> KeyPlace:
         """Where the user wants the key kept."""

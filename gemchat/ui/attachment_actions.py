@@ -1,4 +1,8 @@
-"""Files and pictures into the message being written: chosen (Ctrl+U), dropped on the window or pasted."""
+"""Files and pictures into the message being written: chosen (Ctrl+U), dropped on the window or pasted.
+
+Files dropped anywhere on the window are attached: the window's drag and drop
+events are taken here (the message box takes its own drops).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMimeData, QObject, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QEvent, QMimeData, QObject, Qt
+from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QMainWindow, QWidget
 
 from gemchat.ui.attachment_tray import AttachmentTray
@@ -15,6 +19,8 @@ from gemchat.ui.attachment_tray import AttachmentTray
 if TYPE_CHECKING:
     from gemchat.core.messages import Attachment
     from gemchat.session import ChatSession
+
+_DROP_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
 
 
 class AttachmentActions(QObject):
@@ -29,6 +35,8 @@ class AttachmentActions(QObject):
         self._tray = tray
         self._return_focus_to = return_focus_to
         self._session: ChatSession | None = None
+        window.setAcceptDrops(True)
+        window.installEventFilter(self)
 
     def attach_session(self, session: ChatSession) -> None:
         self._session = session
@@ -92,6 +100,15 @@ class AttachmentActions(QObject):
     @staticmethod
     def can_drop(mime: QMimeData) -> bool:
         return mime.hasImage() or any(url.isLocalFile() for url in mime.urls())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        """The window's drags are accepted when they carry files or a picture; a drop attaches them."""
+        kind = event.type()
+        if watched is self._window and isinstance(event, QDropEvent) and kind in _DROP_EVENTS:
+            if self.drop(event.mimeData()) if kind == QEvent.Type.Drop else self.can_drop(event.mimeData()):
+                event.acceptProposedAction()
+            return True
+        return super().eventFilter(watched, event)
 
     def drop(self, mime: QMimeData) -> bool:
         """Attaches the files (or else the picture) dropped; False when there was neither."""

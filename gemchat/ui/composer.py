@@ -6,10 +6,11 @@ text edit so pasted rich text arrives as text.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QTextOption
+from PySide6.QtGui import QImage, QKeyEvent, QResizeEvent, QTextOption
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 # About a quarter of Gemini's context window. Longer text freezes the window for seconds where it
@@ -54,6 +55,7 @@ class Composer(QPlainTextEdit):
         self._draft = ""
         self.allow_blank_submit = False  # set while files are attached: they can go without words
         self._lines: tuple[int, bool] | None = None
+        self._grow_to: int | None = None
 
     @property
     def editing(self) -> int | None:
@@ -106,7 +108,24 @@ class Composer(QPlainTextEdit):
         self._lines = (lines, exact)
         self._fit_lines()
 
+    def grow_up_to(self, lines: int) -> None:
+        """Makes the box as high as its text, from one line up to `lines`; past that it scrolls.
+
+        Counted in lines as shown (a long paragraph wraps into several), at every
+        change of the text, the width or the text size.
+        """
+        self._grow_to = lines
+        self.document().contentsChanged.connect(self._fit_lines)
+        self._fit_lines()
+
+    def shown_lines(self) -> int:
+        """How many lines of text the box is high now (with `grow_up_to`)."""
+        return self._lines_and_height(self._grow_to or 1)[0]
+
     def _fit_lines(self) -> None:
+        if self._grow_to is not None:
+            self.setFixedHeight(self._height_for(self._lines_and_height(self._grow_to)[1]))
+            return
         if self._lines is None:
             return
         lines, exact = self._lines
@@ -115,6 +134,45 @@ class Composer(QPlainTextEdit):
             self.setFixedHeight(height)
         else:
             self.setMaximumHeight(height)
+
+    def _lines_and_height(self, most: int) -> tuple[int, float]:
+        """The lines of the text as laid out (at most `most`) and their height: only the first blocks are read,
+        so a long paste costs no more than a short one."""
+        document = self.document()
+        if document.isEmpty() and self.placeholderText():
+            return self._placeholder_lines(most)
+        layout = document.documentLayout()
+        count, height = 0, 0.0
+        block = document.firstBlock()
+        while block.isValid() and count < most:
+            layout.blockBoundingRect(block)  # lays the block out at the box's width, if it is not yet
+            lines = block.layout()
+            for n in range(min(lines.lineCount(), most - count)):
+                height += lines.lineAt(n).height()
+                count += 1
+            block = block.next()
+        if count == 0:
+            return 1, float(self.fontMetrics().lineSpacing())
+        return count, height
+
+    def _placeholder_lines(self, most: int) -> tuple[int, float]:
+        """The lines the placeholder wraps to at the box's width (Qt wraps it too), so a narrow box shows it whole."""
+        metrics = self.fontMetrics()
+        width = max(1, int(self.viewport().width() - 2 * self.document().documentMargin()))
+        wrapped = metrics.boundingRect(0, 0, width, 1 << 20, Qt.TextFlag.TextWordWrap, self.placeholderText())
+        lines = max(1, min(most, math.ceil(wrapped.height() / metrics.lineSpacing())))
+        return lines, float(lines * metrics.lineSpacing())
+
+    def _height_for(self, text_height: float) -> int:
+        # QPlainTextEdit shows a scroll bar unless the viewport has the document's margin above and below, and 1 px.
+        margins = self.contentsMargins()
+        return (math.ceil(text_height + 2 * self.document().documentMargin()) + 2 + margins.top() + margins.bottom()
+                + 2 * self.frameWidth())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if self._grow_to is not None and event.size().width() != event.oldSize().width():
+            self._fit_lines()  # the text wraps anew
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)

@@ -73,6 +73,8 @@ KEYMAP: tuple[Binding, ...] = (
     Binding("edit_last_question", "&Edit Last Question", ("Ctrl+Shift+E",)),
     Binding("previous_version", "Previous &Version of Last Answer", ("Alt+Left",)),
     Binding("next_version", "Next V&ersion of Last Answer", ("Alt+Right",)),
+    # Ctrl+L: the model picker's key in LM Studio ("select a model to load"), the nearest chat app that has one.
+    Binding("choose_model", "C&hoose Model…", ("Ctrl+L",)),
     Binding("chat_settings", "Chat &Model and Instructions…", ("Ctrl+Shift+M",)),
     Binding("export_chat", "&Export Chat…", (StandardKey.SaveAs, "Ctrl+Shift+S")),
     Binding("export_all", "Export &All Chats…", ()),

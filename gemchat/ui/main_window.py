@@ -1,10 +1,11 @@
-"""The main window: the chat list beside the conversation, the message box below, menus from the keymap.
+"""The main window: the chat list beside the conversation, its header above, the message box's card below.
 
 The window lays its widgets out and answers what the session says happened;
-the jobs around it have their own modules: the answer being streamed
-(`presenter`), dialogs (`dialogs`), attaching files (`attachment_actions`),
-drafts (`draft_keeper`), sending (`sender`), the last question and answer
-(`last_turn`), the actions (`actions`).
+the jobs around it have their own modules: the header (`chat_header`), the
+card (`composer_card`), the model chips and picker (`model_choice`), the
+answer being streamed (`presenter`), dialogs (`dialogs`), attaching files
+(`attachment_actions`), drafts (`draft_keeper`), sending (`sender`), the last
+question and answer (`last_turn`), the actions (`actions`).
 """
 
 from __future__ import annotations
@@ -15,16 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QResizeEvent
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QPushButton,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QResizeEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from gemchat.core.context import chat_tokens
 from gemchat.core.messages import Chat, Message
@@ -33,19 +26,24 @@ from gemchat.ui.actions import build_actions, build_menus, set_checked_quietly
 from gemchat.ui.activity_line import ActivityLine
 from gemchat.ui.attachment_actions import AttachmentActions
 from gemchat.ui.attachment_tray import AttachmentTray, UploadBar
+from gemchat.ui.chat_header import ChatHeader
 from gemchat.ui.chat_view import ChatView
 from gemchat.ui.composer import Composer
+from gemchat.ui.composer_card import ComposerCard, ComposerColumn
 from gemchat.ui.context_meter import ContextMeter
 from gemchat.ui.dialogs import Dialogs
 from gemchat.ui.draft_keeper import DraftKeeper
 from gemchat.ui.empty_state import EmptyState
+from gemchat.ui.keymap import binding
 from gemchat.ui.last_turn import LastTurnActions
+from gemchat.ui.model_choice import ModelChoice
 from gemchat.ui.presenter import AnswerPresenter
 from gemchat.ui.sender import MessageSender
 from gemchat.ui.sidebar import SidebarPanel
 from gemchat.ui.sidebar_actions import SidebarActions
 from gemchat.ui.text_zoom import TextZoom
 from gemchat.ui.theme import apply_theme
+from gemchat.ui.view_options import ViewOptions
 
 if TYPE_CHECKING:
     from gemchat.session import ChatSession, Generation
@@ -104,6 +102,7 @@ class MainWindow(QMainWindow):
         self.text_zoom.follow(self.composer)
         self.presenter = AnswerPresenter(self.view, self.upload_bar, settings.typing_speed, settings.typing_effect,
                                          parent=self)
+        self.view_options = ViewOptions(self, settings, self.view, self.foot, self.presenter, self.settings_changed.emit)
         self.dialogs = Dialogs(self, settings, self.composer)
         self.attachments = AttachmentActions(self, self.tray, self.composer)
         self.drafts = DraftKeeper(self.composer, parent=self)
@@ -117,26 +116,23 @@ class MainWindow(QMainWindow):
 
     def _build_widgets(self) -> None:
         self.view = ChatView()
-        self.view.column.full_width = self._settings.full_width
+        model_key = binding("choose_model").sequences()[0].toString(QKeySequence.SequenceFormat.NativeText)
+        self.header = ChatHeader(model_key)
         self.composer = Composer()
-        self.composer.keep_lines(9)
-        self.send_button = QPushButton("Send")
-        self.send_button.setEnabled(False)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setVisible(False)
-        self.attach_button = QPushButton("Attach")
-        self.attach_button.setToolTip("Attach images, PDFs, text or code, audio or video (Ctrl+U); "
-                                      "you can also drop or paste them")
         self.tray = AttachmentTray(self._attachment_path)
+        self.card = ComposerCard(self.composer, self.tray, model_key)
+        self.send_button, self.stop_button = self.card.send_button, self.card.stop_button
+        self.attach_button = self.card.attach_button
+        self.model_choice = ModelChoice(self, [self.header.model_chip, self.card.model_chip])
         self.upload_bar = UploadBar()
         self.meter = ContextMeter(self.composer.toPlainText)
-        self.setAcceptDrops(True)
         self.activity = ActivityLine()
         self.editing_banner = QLabel("Editing your question: Enter sends it as a new version, Esc cancels.")
         self.editing_banner.setObjectName("editingBanner")
         self.editing_banner.setVisible(False)
         self.empty_state = EmptyState(instead_of=self.view)
         self.empty_state.setVisible(False)
+        self.foot = ComposerColumn([self.activity, self.editing_banner, self.upload_bar], self.card, [self.meter])
         self.sidebar_panel = SidebarPanel()
         self.sidebar = self.sidebar_panel.chats
         self.sidebar_actions = SidebarActions(
@@ -151,20 +147,14 @@ class MainWindow(QMainWindow):
         self._undo_timer.timeout.connect(self._hide_undo)
 
     def _lay_out(self) -> None:
-        buttons = QVBoxLayout()
-        buttons.addWidget(self.send_button)
-        buttons.addWidget(self.stop_button)
-        buttons.addWidget(self.attach_button)
-        buttons.addStretch(1)
-        row = QHBoxLayout()
-        row.addWidget(self.composer, 1)
-        row.addLayout(buttons)
         layout = QVBoxLayout()
-        layout.setContentsMargins(8, 8, 8, 8)
-        for widget in (self.view, self.empty_state, self.activity, self.editing_banner, self.upload_bar, self.tray):
-            layout.addWidget(widget, 1 if widget in (self.view, self.empty_state) else 0)
-        layout.addLayout(row)
-        layout.addWidget(self.meter)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.empty_state, 1)
+        layout.addWidget(self.foot)
+        self.empty_state.carry(self.foot, home=layout)  # in the middle of a new, empty chat
         conversation = QWidget()
         conversation.setLayout(layout)
         self.splitter = QSplitter()
@@ -178,12 +168,13 @@ class MainWindow(QMainWindow):
     def _set_tab_order(self) -> None:
         """Tab goes as the eye does (README's *Accessibility*); hidden widgets are passed over.
 
-        The attached files' ✕ buttons follow Attach; they come and go, so the order is set again with them.
+        The attached files' ✕ buttons follow Send; they come and go, so the order is set again with them.
+        The starters of an empty chat stand under its message box, and come after it.
         """
         panel = self.sidebar_panel
-        order = [panel.new_chat, panel.filter, self.sidebar, self.view, *self.empty_state.starters,
-                 self.view.jump_button, self.composer, self.send_button, self.stop_button,
-                 self.attach_button, *(chip.remove_button for chip in self.tray.chips()), self.upload_bar.cancel,
+        order = [panel.new_chat, panel.filter, self.sidebar, *self.header.focus_chain(), self.view,
+                 *self.view.message_actions.focus_chain(),
+                 self.view.jump_button, *self.card.focus_chain(), self.upload_bar.cancel, *self.empty_state.starters,
                  self.undo_button]
         for before, after in pairwise(order):
             QWidget.setTabOrder(before, after)
@@ -207,11 +198,14 @@ class MainWindow(QMainWindow):
         self.view.edit_requested.connect(self.last_turn.edit_question)
         self.view.continue_requested.connect(lambda _message_id: self.last_turn.continue_answer())
         self.presenter.activity_changed.connect(self.activity.show_activity)
-        self.presenter.streaming_changed.connect(self.stop_button.setVisible)
+        self.presenter.streaming_changed.connect(self.card.show_streaming)
         self.presenter.answer_ended.connect(self._on_presenter_answer_ended)
         self.dialogs.settings_accepted.connect(self._on_dialogs_settings_accepted)
         self.undo_button.clicked.connect(self.undo_delete)
-        self.text_zoom.changed.connect(self._on_text_zoom_changed)
+        self.text_zoom.changed.connect(self.view_options.text_zoom_changed)
+        self.header.title_finished.connect(self.composer.setFocus)
+        self.header.tool_off_requested.connect(lambda tool: self.actions_by_name[tool].setChecked(False))
+        self.model_choice.model_changed.connect(lambda _model: self.meter.refresh_limit())
 
     def _build_actions(self) -> dict[str, QAction]:
         dialogs, last_turn = self.dialogs, self.last_turn
@@ -224,7 +218,8 @@ class MainWindow(QMainWindow):
             "api_key": dialogs.ask_api_key,
             "settings": dialogs.open_settings,
             "shortcuts": dialogs.show_shortcuts,
-            "rename_chat": self.sidebar.rename_current,
+            "rename_chat": lambda: self.header.edit_title(self.statusBar().showMessage),
+            "choose_model": lambda: self.model_choice.open_picker(),
             "pin_chat": self.sidebar_actions.pin_open_chat,
             "delete_chat": self._delete_current_chat,
             "undo_delete": self.undo_delete,
@@ -247,7 +242,7 @@ class MainWindow(QMainWindow):
             "zoom_out": self.text_zoom.zoom_out,
             "zoom_reset": self.text_zoom.reset,
         }
-        toggles = {"typing_effect": self._on_typing_effect_toggled, "full_width": self._on_full_width_toggled,
+        toggles = {"typing_effect": self.view_options.set_typing_effect, "full_width": self.view_options.set_full_width,
                    **{tool: self._tool_toggle(tool) for tool, _on in TOOL_TOGGLED},
                    "toggle_sidebar": self.sidebar_actions.toggle}
         actions = build_actions(self, slots, toggles)
@@ -264,7 +259,7 @@ class MainWindow(QMainWindow):
         chat to be shown (`ready`); a message sent before that is sent into it.
         """
         self._session = session
-        for part in (self.dialogs, self.attachments, self.message_sender, self.last_turn):
+        for part in (self.dialogs, self.attachments, self.message_sender, self.last_turn, self.model_choice):
             part.attach_session(session)
         self.meter.connect_model(session.count_tokens, session.input_token_limit, session.tasks)
         self.view.attachment_path = session.attachment_path
@@ -277,6 +272,7 @@ class MainWindow(QMainWindow):
         session.generation_started.connect(self.presenter.begin)
         session.problem.connect(lambda text: self.statusBar().showMessage(text, 10000))
         session.chats_listed.connect(self._on_session_chats_listed)
+        self.header.rename_requested.connect(session.rename_chat)
         session.chat_deleted.connect(self._on_session_chat_deleted)
         self.view.version_requested.connect(session.switch_version)
         self.sidebar_actions.attach_session(session, self.dialogs.open_search)
@@ -347,26 +343,14 @@ class MainWindow(QMainWindow):
         """The slot of a tool's menu entry: the open chat's toggle, and a word in the status bar."""
         def toggled(on: bool) -> None:
             self.session.set_tool(tool, on)
+            self._show_tools()
             self.statusBar().showMessage(TOOL_TOGGLED[tool, on], 4000)
 
         return toggled
 
-    def _on_typing_effect_toggled(self, on: bool) -> None:
-        self._settings.typing_effect = on
-        self.presenter.set_typing(on)
-        self.settings_changed.emit()
-
-    def _on_full_width_toggled(self, on: bool) -> None:
-        self._settings.full_width = self.view.column.full_width = on
-        self.settings_changed.emit()
-
-    def _on_text_zoom_changed(self, level: int) -> None:
-        self._settings.text_zoom = level
-        self.statusBar().showMessage(f"Text size {level}%", 2000)
-        self.settings_changed.emit()
-
     def _on_dialogs_settings_accepted(self) -> None:
         self.apply_settings()
+        self.model_choice.show_model(self.session.current_model())  # a new chat's model is Settings' own
         self.settings_changed.emit()
 
     def apply_settings(self) -> None:
@@ -381,6 +365,7 @@ class MainWindow(QMainWindow):
     def _on_session_chat_opened(self, chat: Chat | None, messages: list[Message],
                                 generation: Generation | None) -> None:
         self.empty_state.show_instead(chat is None and not messages)
+        self._set_tab_order()  # the message box may have moved (to the middle of an empty chat, or back)
         self.presenter.detach()
         self.last_turn.shown(messages)
         self.composer.cancel_edit()
@@ -391,7 +376,7 @@ class MainWindow(QMainWindow):
             set_checked_quietly(self.actions_by_name[tool], self.session.tool(tool))
         self.meter.set_history_tokens(chat_tokens(messages))
         self.meter.refresh_limit()
-        self._set_title(chat)
+        self._show_chat(chat)
         self.sidebar.select_chat(chat.id if chat else None)
         if generation is not None:
             self.presenter.resume(generation)
@@ -409,10 +394,14 @@ class MainWindow(QMainWindow):
     def _on_session_chat_changed(self, chat: Chat) -> None:
         current = self.session.chat
         if current is not None and current.id == chat.id:
-            self._set_title(chat)
+            if chat.model != self.header.model_chip.model:
+                self.meter.refresh_limit()
+            self._show_chat(chat)
 
     def _on_session_message_added(self, message: Message) -> None:
-        self.empty_state.show_instead(False)
+        if self.empty_state.isVisible():
+            self.empty_state.show_instead(False)
+            self._set_tab_order()
         self.drafts.chat_id = message.chat_id  # a new chat was just saved with its first message
         self.last_turn.added(message)
         self.view.add_message(message)
@@ -440,24 +429,18 @@ class MainWindow(QMainWindow):
         current = self.session.chat
         self.sidebar.set_chats(chats, current.id if current else None, self.session.folders)
 
-    def _set_title(self, chat: Chat | None) -> None:
+    def _show_chat(self, chat: Chat | None) -> None:
+        """The open chat's title (the window's and the header's), model and tools that are on."""
         title = chat.title if chat is not None and chat.title else "New chat"
         self.setWindowTitle(f"{title} — {APP_NAME}")
+        self.header.show_chat(chat)
+        self.model_choice.show_model(self.session.current_model())
+        self._show_tools()
+
+    def _show_tools(self) -> None:
+        self.header.show_tools({tool for tool, _on in TOOL_TOGGLED if self.session.tool(tool)})
 
     # -- the window itself ---------------------------------------------------------------
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
-        if self.attachments.can_drop(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 (Qt override)
-        if self.attachments.can_drop(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
-        """Files dropped anywhere on the window are attached (the message box takes its own drops)."""
-        if self.attachments.drop(event.mimeData()):
-            event.acceptProposedAction()
 
     def allow_close(self) -> None:
         self._may_close = True

@@ -110,16 +110,25 @@ def test_every_control_of_the_window_its_dialogs_and_the_quick_ask_window_has_a_
         for dialog in opened:
             dialog.close()
 
-    assert unnamed_controls(window, quick, *dialogs) == []
+    window.model_choice.open_picker()
+    picker = window.model_choice.picker
+    assert picker is not None and picker.isVisible()
+    picker.close()
+    assert unnamed_controls(window, quick, picker, *dialogs) == []
     assert accessible_name(window.tray.chips()[0].remove_button) == "Remove chart.png"
     assert accessible_name(window.view.jump_button) == "Jump to latest"
     assert accessible_name(window.meter.label).startswith("Context used: ")
     assert accessible_name(window.composer) == "Message" and accessible_name(window.sidebar) == "Chats"
+    assert accessible_name(window.attach_button) == "Attach files" and accessible_name(window.send_button) == "Send"
+    assert accessible_name(window.header.title) == "Chat title"
+    assert accessible_name(window.card.model_chip) == f"Model: {live.settings.model}"
+    assert [accessible_name(picker.filter), accessible_name(picker.list)] == ["Filter models", "Models"]
 
 
-def test_tab_goes_from_the_chat_list_to_the_conversation_the_message_box_send_and_the_files_attached(
-        live: GemchatApp, qloop: Any, qtbot: Any, tmp_path: Path) -> None:
+def test_tab_goes_from_the_chat_list_to_the_header_the_message_box_attach_the_model_send_and_the_files_attached(
+        live: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any, tmp_path: Path) -> None:
     window = live.window
+    header, card = window.header, window.card
     window.attachments.attach_paths([picture(tmp_path / "a.png"), picture(tmp_path / "b.png", "#d93025")])
     run(qloop, until(lambda: len(window.tray.chips()) == 2, what="two files attached"))  # Send takes files alone
     window.sidebar.setFocus()
@@ -131,20 +140,34 @@ def test_tab_goes_from_the_chat_list_to_the_conversation_the_message_box_send_an
         qtbot.waitUntil(lambda: QApplication.focusWidget() is not start, timeout=3000)
         return QApplication.focusWidget()
 
-    # The conversation, or in a new chat (as here) the starters shown where it will be.
-    first = window.view if window.view.isVisible() else window.empty_state.starters[0]
-    assert tab_to_next() is first
-    reached = tab_to_next()
-    for _ in range(20):  # the conversation's links (Retry, Copy…), or the other starters, take Tab first
-        if reached is not window.view and reached not in window.empty_state.starters:
-            break
-        reached = tab_to_next()
-    assert reached is window.composer
-    assert tab_to_next() is window.send_button
-    assert tab_to_next() is window.attach_button  # Stop is hidden: no answer is coming
+    # A new chat: no conversation yet; the message box stands in the middle, its starters under it.
+    assert [tab_to_next(), tab_to_next()] == [header.title, header.model_chip]  # no tool is on: no tool chips
+    assert tab_to_next() is window.composer
+    assert tab_to_next() is window.attach_button
+    assert tab_to_next() is card.model_chip
+    assert tab_to_next() is window.send_button  # Stop is hidden: no answer is coming
     assert [tab_to_next(), tab_to_next()] == [chip.remove_button for chip in window.tray.chips()]
+    assert [tab_to_next() for _ in window.empty_state.starters] == window.empty_state.starters
     panel = window.sidebar_panel
     assert [tab_to_next(), tab_to_next(), tab_to_next()] == [panel.new_chat, panel.filter, window.sidebar]  # round
+
+    # With a conversation, and Google Search on: the tool's chip after the title, the conversation after the model.
+    type_and_send(qtbot, live, "Hello")
+    wait_answer_done(qloop, live)
+    press(qtbot, live, "Ctrl+G")
+    header.title.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is header.title, timeout=3000)
+    assert [tab_to_next(), tab_to_next(), tab_to_next()] == [
+        header.tool_chips["google_search"], header.model_chip, window.view]
+    for _ in range(20):  # the conversation's links (Retry, Copy…) take Tab first, the focus staying in it
+        qtbot.keyClick(window.view, Qt.Key.Key_Tab)
+        if QApplication.focusWidget() is not window.view:
+            break
+    row = window.view.message_actions  # the last answer's actions, shown while the focus is in the conversation
+    assert QApplication.focusWidget() is row.copy and row.message_id is not None
+    assert [tab_to_next(), tab_to_next()] == [row.regenerate, row.more]  # Edit is a question's, arrows need versions
+    assert tab_to_next() is window.composer
+    assert not row.isVisible()  # the focus left the conversation and its row
 
 
 def test_the_conversation_reads_as_a_document_with_tables_cell_by_cell_and_no_private_characters(

@@ -49,6 +49,10 @@ class Column:
             self._full_width = full
             self.fit()
 
+    def widest(self) -> int | None:
+        """The most the column may take in pixels at the text size now; None when it takes the full width."""
+        return None if self._full_width else round(MAX_COLUMN * self._scale())
+
     def width(self) -> float:
         """The text column's width in pixels now."""
         frame = self._browser.document().rootFrame().frameFormat()
@@ -58,8 +62,8 @@ class Column:
         """Centres the column in the view as it is now; refits the bubbles if the column or text size changed."""
         document = self._browser.document()
         available = self._browser.viewport().width()
-        widest = MAX_COLUMN * self._scale()
-        margin = SIDE if self._full_width else max(SIDE, (available - widest) / 2)
+        widest = self.widest()
+        margin = SIDE if widest is None else max(SIDE, (available - widest) / 2)
         root = document.rootFrame()
         frame = root.frameFormat()
         if abs(frame.leftMargin() - margin) >= 0.5 or abs(frame.rightMargin() - margin) >= 0.5:

@@ -10,12 +10,16 @@ whose header has scrolled away it stays at the top of the view.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDateTime, QEvent, QLocale, QPoint, Qt, QTimer
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QTextBrowser, QToolButton
+from PySide6.QtCore import QDateTime, QEvent, QLocale, QPoint, Qt
+from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QMenu, QToolButton, QWidget
 
 from gemchat.core.messages import Message, Role, Status
 from gemchat.ui.chat_view.blocks import header_block_of, message_of, next_header
+
+if TYPE_CHECKING:
+    from gemchat.ui.chat_view.view import ChatView
 
 EDGE = 4
 """The least room between the row and the view's top edge, when it sticks there."""
@@ -28,14 +32,11 @@ class MessageActions(QFrame):
         message_id: the message the row is for (None: hidden).
     """
 
-    def __init__(self, browser: QTextBrowser, message: Callable[[int], Message | None],
-                 is_last_answer: Callable[[int], bool], act: Callable[[str, int], None]) -> None:
-        """`act(action, message_id)` does "copy", "copy-markdown", "regenerate", "edit", "older" or "newer"."""
+    def __init__(self, browser: ChatView, message: Callable[[int], Message | None]) -> None:
+        """`message` finds a shown message by id (the view's, as it was last told)."""
         super().__init__(browser.viewport())
         self._browser = browser
         self._message = message
-        self._is_last_answer = is_last_answer
-        self._act = act
         self.message_id: int | None = None
         self.setObjectName("messageActions")
         self.setAccessibleName("Message actions")
@@ -61,6 +62,7 @@ class MessageActions(QFrame):
         self.more.setAccessibleName("More actions")
         self.more.setToolTip("More actions")
         self.more.setAutoRaise(True)
+        self.more.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.more.setMenu(QMenu(self.more))
         self.more.menu().aboutToShow.connect(self._fill_menu)
@@ -69,6 +71,9 @@ class MessageActions(QFrame):
         browser.viewport().setMouseTracking(True)
         browser.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         browser.cursorPositionChanged.connect(self._on_cursor_position_changed)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
 
     # -- following the pointer and the keyboard (told by `ChatView`'s event handlers) ------------------
 
@@ -83,8 +88,11 @@ class MessageActions(QFrame):
         """The conversation got the keyboard focus: the row is for the last message in view."""
         self.show_for(self._message_at(QPoint(EDGE, self._browser.viewport().height() - EDGE)))
 
-    def focus_left(self) -> None:
-        QTimer.singleShot(0, self._keyboard_or_hide)  # the focus may be going to the row itself
+    def _on_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        """The focus left the conversation and the row (Tab past them, a click elsewhere): the row goes."""
+        ours = [self._browser, *self.focus_chain()]
+        if old in ours and new not in ours:
+            self._keyboard_or_hide()
 
     def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().leaveEvent(event)
@@ -121,8 +129,28 @@ class MessageActions(QFrame):
         return button
 
     def _run(self, action: str) -> None:
-        if self.message_id is not None:
-            self._act(action, self.message_id)
+        """What a button asks for: the view copies, or tells the window (Regenerate, Edit, versions)."""
+        message = self._message(self.message_id) if self.message_id is not None else None
+        if message is None:
+            return
+        view = self._browser
+        if action in ("copy", "copy-markdown"):
+            text = message.text if message.role is Role.USER else view.answer_markdown(message.id)
+            if action == "copy" and text is not None and message.role is Role.MODEL:
+                from gemchat.core.markdown import plain_text
+
+                text = plain_text(text)
+            view.copy_text(text)
+        elif action == "regenerate":
+            view.retry_requested.emit(message.id)
+        elif action == "edit":
+            view.edit_requested.emit(message.id)
+        elif action in ("older", "newer"):
+            view.version_requested.emit(message.id, -1 if action == "older" else 1)
+
+    def _is_last_answer(self, message_id: int) -> bool:
+        messages = self._browser.messages
+        return bool(messages) and messages[-1].id == message_id and messages[-1].role is Role.MODEL
 
     def _fill_menu(self) -> None:
         menu = self.more.menu()
@@ -195,6 +223,22 @@ class MessageActions(QFrame):
         self.show()
         self.raise_()
         return True
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002 (Qt override)
+        """Tab goes along the window's chain, not to the conversation's links (Qt asks the row's parents first)."""
+        start = self.focusWidget() or self
+        candidate = start.nextInFocusChain() if next else start.previousInFocusChain()
+        while candidate is not start and candidate is not None:
+            takes_tab = bool(candidate.focusPolicy() & Qt.FocusPolicy.TabFocus)
+            if takes_tab and candidate.isVisible() and candidate.isEnabled() and candidate.window() is self.window():
+                candidate.setFocus(Qt.FocusReason.TabFocusReason if next else Qt.FocusReason.BacktabFocusReason)
+                return True
+            candidate = candidate.nextInFocusChain() if next else candidate.previousInFocusChain()
+        return False
+
+    def focus_chain(self) -> list[QWidget]:
+        """The row's buttons in Tab order (hidden ones are passed over)."""
+        return [self.copy, self.regenerate, self.edit, self.older, self.newer, self.more]
 
     def holds_focus(self) -> bool:
         """Whether one of the row's buttons has the keyboard focus."""

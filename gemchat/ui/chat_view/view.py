@@ -110,7 +110,7 @@ class ChatView(QTextBrowser):
         self.pictures = Pictures(self, lambda: self.messages, lambda: self.attachment_path)
         self._document = Document(self, self._writer, self._stream, self._scrolling)
         self.jump_button = self._scrolling.jump_button
-        self.message_actions = MessageActions(self, self._document.message, self._is_last_answer, self._act)
+        self.message_actions = MessageActions(self, self._document.message)
         self._restyle_timer = QTimer(self)
         self._restyle_timer.setSingleShot(True)
         self._restyle_timer.timeout.connect(self._restyle)
@@ -298,34 +298,11 @@ class ChatView(QTextBrowser):
         if found is not None and found[1] is Role.MODEL:
             message_id = found[0]
             action = QAction("Copy Markdown", menu)
-            action.triggered.connect(lambda: self._copy(self.answer_markdown(message_id)))
+            action.triggered.connect(lambda: self.copy_text(self.answer_markdown(message_id)))
             menu.addSeparator()
             menu.addAction(action)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(event.globalPos())
-
-    def _is_last_answer(self, message_id: int) -> bool:
-        messages = self._document.messages
-        return bool(messages) and messages[-1].id == message_id and messages[-1].role is Role.MODEL
-
-    def _act(self, action: str, message_id: int) -> None:
-        """What a button of a message's row (`MessageActions`) asks for."""
-        message = self._document.message(message_id)
-        if message is None:
-            return
-        if action in ("copy", "copy-markdown"):
-            text = message.text if message.role is Role.USER else self.answer_markdown(message_id)
-            if action == "copy" and text is not None and message.role is Role.MODEL:
-                from gemchat.core.markdown import plain_text
-
-                text = plain_text(text)
-            self._copy(text)
-        elif action == "regenerate":
-            self.retry_requested.emit(message_id)
-        elif action == "edit":
-            self.edit_requested.emit(message_id)
-        elif action in ("older", "newer"):
-            self.version_requested.emit(message_id, -1 if action == "older" else 1)
 
     def _copy_code(self, message_id: int, index: int) -> None:
         """The Copy link of a code block: its source, as the model wrote it."""
@@ -334,7 +311,7 @@ class ChatView(QTextBrowser):
         source = self.answer_markdown(message_id)
         blocks = code_blocks(source) if source else []
         if index < len(blocks):
-            self._copy(blocks[index], "Code copied")
+            self.copy_text(blocks[index], "Code copied")
 
     def createMimeDataFromSelection(self) -> QMimeData:  # noqa: N802 (Qt override)
         """A selection holding typeset formulas copies as plain text, each formula as its source."""
@@ -354,7 +331,8 @@ class ChatView(QTextBrowser):
                 mime.setText(text)
         return mime
 
-    def _copy(self, text: str | None, note: str = "Copied") -> None:
+    def copy_text(self, text: str | None, note: str = "Copied") -> None:
+        """Puts `text` on the clipboard and says so for a moment, over the conversation."""
         if text is None:
             return
         QGuiApplication.clipboard().setText(text)
@@ -398,10 +376,6 @@ class ChatView(QTextBrowser):
     def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 (Qt override)
         super().focusInEvent(event)
         self.message_actions.focus_entered()
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 (Qt override)
-        super().focusOutEvent(event)
-        self.message_actions.focus_left()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         super().wheelEvent(event)
