@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDateTime, QEvent, QLocale, QPoint, Qt
+from PySide6.QtCore import QDateTime, QEvent, QLocale, QPoint, QRectF, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QMenu, QToolButton, QWidget
 
 from gemchat.core.messages import Message, Role, Status
@@ -40,10 +41,7 @@ class MessageActions(QFrame):
         self.message_id: int | None = None
         self.setObjectName("messageActions")
         self.setAccessibleName("Message actions")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
-        self.setStyleSheet("#messageActions { border: 1px solid palette(midlight); border-radius: 8px;"
-                           " background: palette(base); }"
-                           " QToolButton { padding: 1px 6px; } QToolButton::menu-indicator { image: none; width: 0; }")
+        # No style sheet: a widget with one keeps the palette it was first polished with (light in a dark theme).
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 1, 4, 1)
         layout.setSpacing(2)
@@ -63,9 +61,9 @@ class MessageActions(QFrame):
         self.more.setToolTip("More actions")
         self.more.setAutoRaise(True)
         self.more.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-        self.more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.more.setMenu(QMenu(self.more))
-        self.more.menu().aboutToShow.connect(self._fill_menu)
+        self.menu = QMenu(self.more)
+        self.menu.aboutToShow.connect(self._fill_menu)
+        self.more.clicked.connect(lambda: self.menu.popup(self.more.mapToGlobal(self.more.rect().bottomLeft())))
         layout.addWidget(self.more)
         self.hide()
         browser.viewport().setMouseTracking(True)
@@ -153,7 +151,7 @@ class MessageActions(QFrame):
         return bool(messages) and messages[-1].id == message_id and messages[-1].role is Role.MODEL
 
     def _fill_menu(self) -> None:
-        menu = self.more.menu()
+        menu = self.menu
         menu.clear()
         message = self._message(self.message_id) if self.message_id is not None else None
         if message is None:
@@ -223,6 +221,14 @@ class MessageActions(QFrame):
         self.show()
         self.raise_()
         return True
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        """A rounded pill in the page's colour, in whatever palette is in use now."""
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
+        painter.setBrush(self.palette().color(QPalette.ColorRole.Base))
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
 
     def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002 (Qt override)
         """Tab goes along the window's chain, not to the conversation's links (Qt asks the row's parents first)."""

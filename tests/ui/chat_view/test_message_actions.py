@@ -65,9 +65,11 @@ def test_the_buttons_copy_the_text_or_markdown_regenerate_and_switch_versions(qt
     row.copy.click()
     copied = QGuiApplication.clipboard().text()
     assert "Use this:" in copied and "print(1)" in copied and "**" not in copied and "```" not in copied  # as read
-    row.more.menu().aboutToShow.emit()
-    copy_markdown = next(a for a in row.more.menu().actions() if a.text() == "Copy Markdown")
+    row.more.click()
+    qtbot.waitUntil(row.menu.isVisible)
+    copy_markdown = next(a for a in row.menu.actions() if a.text() == "Copy Markdown")
     copy_markdown.trigger()
+    row.menu.close()
     assert QGuiApplication.clipboard().text() == ANSWER
     with qtbot.waitSignal(view.retry_requested) as retry:
         row.regenerate.click()
@@ -117,3 +119,17 @@ def test_the_row_hides_when_the_pointer_leaves_and_nothing_has_focus(qtbot) -> N
     QApplication.sendEvent(view.viewport(), QEvent(QEvent.Type.Leave))
     assert not view.message_actions.isVisible()
     assert view.message_at(QPoint(5, 5)) is not None
+
+
+def test_the_row_takes_the_dark_theme_colours_when_the_theme_changes(qtbot) -> None:
+    from gemchat.ui.theme import apply_theme
+
+    view = shown(qtbot)
+    hover(view, 2)
+    row = view.message_actions
+    try:
+        apply_theme("dark")
+        qtbot.waitUntil(lambda: row.grab().toImage().pixelColor(row.width() // 2, 2).lightness() < 128, timeout=2000)
+    finally:
+        apply_theme("light")
+        apply_theme("system")
