@@ -371,6 +371,8 @@ class ChatView(QTextBrowser):
     def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.Leave:
             self.message_actions.pointer_left()
+        elif event.type() == QEvent.Type.Resize:
+            self.column.fit()  # the window, or the scroll bar coming or going: the column is centred anew
         return super().viewportEvent(event)
 
     def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 (Qt override)
@@ -390,7 +392,6 @@ class ChatView(QTextBrowser):
         super().keyPressEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
-        self.column.fit()
         super().resizeEvent(event)
         self._scrolling.after_resize()
 
