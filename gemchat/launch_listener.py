@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from gemchat.instance import MAX_LINE, LaunchRequest, MalformedRequest, encode_answer, parse_request, socket_name
+from gemchat.local_socket import Connection, new_listener
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +47,8 @@ class LaunchListener(QObject):
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.name = name
-        self._server = QLocalServer(self)
-        self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
-        self._server.newConnection.connect(self._on_server_new_connection)
+        self._listener = new_listener(self)
+        self._listener.connected.connect(self._on_listener_connected)
 
     def listen(self) -> bool:
         """Starts listening; False, with the reason logged, when it cannot.
@@ -57,46 +56,47 @@ class LaunchListener(QObject):
         Only the gemchat holding the data directory's lock listens, so a socket
         already there was left by one that was killed, and is removed first.
         """
-        QLocalServer.removeServer(self.name)
-        if self._server.listen(self.name):
+        error = self._listener.listen(self.name)
+        if error is None:
             return True
-        log.warning("later launches cannot reach this gemchat at %s: %s", self.name, self._server.errorString())
+        log.warning("later launches cannot reach this gemchat at %s: %s", self.name, error)
         return False
 
     def is_listening(self) -> bool:
-        return self._server.isListening()
+        return self._listener.is_listening()
 
     def close(self) -> None:
         """Stops listening (and removes the socket); a launch from now on waits for the lock instead."""
-        self._server.close()
+        self._listener.close()
 
-    def _on_server_new_connection(self) -> None:
-        while (socket := self._server.nextPendingConnection()) is not None:
-            _Connection(socket, self.request_received.emit)
+    def _on_listener_connected(self, connection: Connection) -> None:
+        _Connection(connection, self.request_received.emit)
 
 
 class _Connection(QObject):
-    """One launch's connection, owned by its socket: one line read, answered, and the socket closed."""
+    """One launch's connection, owned by it: one line read, answered, and the connection closed."""
 
-    def __init__(self, socket: QLocalSocket, taken: Callable[[LaunchRequest], None]) -> None:
-        super().__init__(socket)
-        self._socket = socket
+    def __init__(self, connection: Connection, taken: Callable[[LaunchRequest], None]) -> None:
+        super().__init__(connection)
+        self._connection = connection
         self._taken = taken
         self._line = bytearray()
         self._answered = False
-        socket.disconnected.connect(socket.deleteLater)
-        socket.readyRead.connect(self._on_socket_ready_read)
+        connection.data_received.connect(self._on_connection_data_received)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer_timeout)
         self._timer.start(SILENT_CONNECTION_MS)
-        if socket.bytesAvailable():
-            self._on_socket_ready_read()
 
-    def _on_socket_ready_read(self) -> None:
+    def _on_connection_data_received(self, data: bytes) -> None:
         if self._answered:
             return
-        self._line += bytes(self._socket.read(MAX_LINE + 1 - len(self._line)).data())
+        if not data:  # the launch closed before sending a whole line: nothing to answer
+            self._answered = True
+            self._timer.stop()
+            self._connection.abort()
+            return
+        self._line += data
         end = self._line.find(b"\n")
         if end < 0:
             if len(self._line) > MAX_LINE:
@@ -115,15 +115,11 @@ class _Connection(QObject):
 
     def _on_timer_timeout(self) -> None:
         log.warning("a launch connected and sent no request; the connection was closed")
-        self._socket.abort()
+        self._answered = True
+        self._connection.abort()
 
     def _answer(self, error: str | None) -> bool:
         """Sends the answer and closes; True if it reached the launch (one that gave up has closed its end)."""
         self._answered = True
         self._timer.stop()
-        self._socket.write(encode_answer(error))
-        self._socket.flush()
-        delivered = (self._socket.state() == QLocalSocket.LocalSocketState.ConnectedState
-                     and self._socket.bytesToWrite() == 0)
-        self._socket.disconnectFromServer()
-        return delivered
+        return self._connection.send_and_close(encode_answer(error))

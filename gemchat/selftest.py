@@ -234,6 +234,24 @@ def check_image_formats(report: _Report) -> None:
     report.ok("Qt reads PNG, JPEG and WebP (attachment previews) and draws SVG icons")
 
 
+def check_highlighting(report: _Report) -> None:
+    """Code in answers is coloured by Pygments, in the light and the dark style.
+
+    The packaged build keeps every lexer but only the HTML formatter and the two
+    styles gemchat uses (packaging/gemchat.spec); a lexer or style left out would
+    show code uncoloured, or fail.
+    """
+    from gemchat.core.markdown import DARK, LIGHT, render_markdown
+
+    for style in (LIGHT, DARK):
+        for language in ("python", "rust"):
+            html = render_markdown(f"```{language}\nfn = 1  # x\n```\n", style=style)
+            if "color:" not in html:
+                raise SelfTestFailure(f"{language} code is not coloured in the {style.pygments_style} style: {html[:200]!r}")
+    report.ok(f"code is coloured by Pygments (Python and Rust, in the {LIGHT.pygments_style} and "
+              f"{DARK.pygments_style} styles)")
+
+
 def check_formulas(report: _Report) -> None:
     """Formulas are typeset by this same program run as `--typeset-worker` and drawn with QtSvg.
 
@@ -459,6 +477,7 @@ def _run_window(directory: Path, report: _Report, deadline: float) -> str:
     qt_app = qt_application()
     check_collation(report)
     check_image_formats(report)
+    check_highlighting(report)
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     app = build_app(directory, key_store=MemoryKeyStore())
@@ -466,7 +485,7 @@ def _run_window(directory: Path, report: _Report, deadline: float) -> str:
         raise SelfTestFailure("no backend was made from GEMINI_API_KEY")
     from gemchat.launch_listener import listen_for_launches
 
-    launches = listen_for_launches(directory)  # QtNetwork's local socket, which a build could leave out
+    launches = listen_for_launches(directory)  # the local socket, on the Qt loop (local_socket.py)
     if launches is None:
         raise SelfTestFailure("later launches could not be listened for (the log says why)")
     report.ok(f"listening for later launches at {launches.name}")

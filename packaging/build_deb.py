@@ -21,15 +21,18 @@ There are no maintainer scripts: the icon cache, the menus and man-db's index
 are refreshed by dpkg triggers on install and removal, and dpkg never touches
 what gemchat writes in home directories (~/.local/share/gemchat).
 
-Depends lists what the bundle loads from the system. PyInstaller copies in
-every library its binaries link to except glibc's, GL and EGL (which must
-match the GPU driver), libxcb and the Wayland client libraries; the build reads
-each binary's needs with readelf (binutils, which PyInstaller needs too) and
-stops if one is not in SYSTEM_LIBRARIES. `libc6 (>= X)` is the newest glibc
-symbol version any of them asks for (2.36 when built on Debian 12, so Ubuntu
-22.04's 2.35 cannot install it). Depends also names the xcb libraries that
-gemchat's own start-up check asks for (`depends` says why, though the bundle
-has copies), fontconfig's configuration and fonts, and the CA certificates.
+Depends lists what the bundle loads from the system. PyInstaller never copies
+glibc's libraries, GL and EGL (which must match the GPU driver), libxcb and the
+Wayland client libraries (SYSTEM_LIBRARIES names their packages), and the spec
+leaves out the other libraries of the build machine's system (libstdc++,
+OpenSSL, SQLite, GLib, X11...), each depended on through the package that has
+it here, at this version or newer (`from_the_system`). The build reads each
+binary's needs with readelf (binutils, which PyInstaller needs too) and stops
+if one is in no installed package. `libc6 (>= X)` is the newest glibc symbol
+version any of them asks for; with the versions of the other libraries, it
+keeps the package to systems as new as the build machine. Depends also names the xcb libraries that gemchat's own start-up check
+asks for (`depends` says why), fontconfig's configuration and fonts, and the
+CA certificates.
 
 `packaging/check_deb.py` checks a built package's contents, and installs and
 removes it for real.
@@ -211,13 +214,40 @@ def bundle_needs(app_dir: Path) -> tuple[set[str], tuple[int, ...] | None]:
     return outside, glibc
 
 
+def installed_version(package: str) -> str | None:
+    result = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True)
+    return result.stdout.strip() if result.returncode == 0 and result.stdout.strip() else None
+
+
+def from_the_system(library_names: Iterable[str]) -> dict[str, str]:
+    """Depends entries for libraries the bundle loads from the system that SYSTEM_LIBRARIES does not name.
+
+    packaging/gemchat.spec leaves the build machine's own libraries (libstdc++,
+    OpenSSL, SQLite, GLib, X11...) out of the bundle, so the bundle loads them
+    from the system: each is depended on through the installed package that has
+    it, at the build's version or newer (`dependency`), as what the app was
+    built and tested with. One no installed package has stays out, and
+    `depends` stops the build naming it.
+    """
+    names = sorted(set(library_names) - SYSTEM_LIBRARIES.keys())
+    owners = debian_packages(names)
+    found: dict[str, str] = {}
+    for name in names:
+        package = owners.get(name)
+        version = installed_version(package) if package is not None else None
+        if package is not None and version is not None:
+            found[name] = dependency(package, version)
+    return found
+
+
 def system_copies(internal: Path) -> dict[Path, tuple[str, str]]:
     """Libraries PyInstaller copied into the bundle that are byte for byte a Debian package's file here.
 
     Bundled file -> (that package, its version). The package can bring them
-    instead (a Depends): the folder built to run anywhere carries them, the
-    package need not. Only exact copies count, so the bundle never ends up
-    with a library other than the one it was built and tested with.
+    instead (a Depends). The spec already leaves the system's libraries out, so
+    this finds one only if PyInstaller copied it from elsewhere. Only exact
+    copies count, so the bundle never ends up with a library other than the
+    one it was built and tested with.
     """
     candidates = sorted(p for p in internal.glob("lib*.so*") if p.is_file() and not p.is_symlink()
                         and not p.name.startswith(("libQt6", "libpyside6", "libshiboken6", "libpython", "libicu")))
@@ -229,9 +259,9 @@ def system_copies(internal: Path) -> dict[Path, tuple[str, str]]:
                        if (d / path.name).is_file()), None)
         if package is None or system is None or system.read_bytes() != path.read_bytes():
             continue
-        version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True)
-        if version.returncode == 0 and version.stdout:
-            found[path] = (package, version.stdout.strip())
+        version = installed_version(package)
+        if version is not None:
+            found[path] = (package, version)
     return found
 
 
@@ -617,6 +647,7 @@ def stage(app_dir: Path, staging: Path, version: str, release: Release) -> None:
         path.unlink()  # the system's copy, from the package named in Depends, is loaded instead
         brought[path.name] = dependency(package, package_version)
     system_libraries, glibc = bundle_needs(staging / INSTALL_DIR)
+    brought.update(from_the_system(system_libraries - brought.keys()))
     fields = control_fields(version, installed_size_kib(staging),
                             depends(system_libraries, glibc, xcb_packages(), brought), homepage())
     normalize_modes(staging)

@@ -342,3 +342,13 @@ def test_only_exact_copies_of_a_packages_library_are_left_to_the_system(tmp_path
     (internal / "libbz2.so.1.0").write_bytes(b"\x7fELF not the system's copy")
     found = build_deb.system_copies(internal)
     assert [(path.name, package) for path, (package, _version) in found.items()] == [("libz.so.1", "zlib1g")]
+
+
+def test_a_library_the_bundle_loads_from_the_system_is_depended_on_through_the_package_that_has_it() -> None:
+    if not Path("/usr/lib/x86_64-linux-gnu/libz.so.1").is_file() or shutil.which("dpkg-query") is None:
+        pytest.skip("needs Debian's zlib1g and dpkg (installed on the machines CI and the package build run on)")
+    found = build_deb.from_the_system({"libz.so.1", "libc.so.6", "libunheard.so.7"})
+    assert list(found) == ["libz.so.1"]  # libc is SYSTEM_LIBRARIES' (unversioned); no package has the third
+    assert found["libz.so.1"].startswith("zlib1g (>= ") and found["libz.so.1"].endswith(") | zlib1gt64")
+    with pytest.raises(build_deb.BuildError, match=r"libunheard\.so\.7"):
+        build_deb.depends({"libc.so.6", "libz.so.1", "libunheard.so.7"}, (2, 35), [], found)
