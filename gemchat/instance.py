@@ -1,10 +1,10 @@
 """One gemchat per data directory: where a later launch finds the running one, and what it sends there.
 
 The gemchat that holds a data directory's lock (`data_directory.lock_data_dir`)
-listens on a local socket named from that directory (`launch_listener.py`,
-over `local_socket.py`). A later launch on the same directory finds the lock
-taken and, instead of opening a second window on the same database, hands its
-request over on that socket: one line of JSON, answered by one line of JSON.
+listens on a local socket named from that directory (`launch_listener.py`). A
+later launch on the same directory finds the lock taken and, instead of
+opening a second window on the same database, hands its request over on that
+socket: one line of JSON, answered by one line of JSON.
 
     {"version": 1, "prompt": "a question" or null, "files": ["/abs/a.png"], "cwd": "/abs/dir"}
     {"version": 1, "prompt": null, "files": [], "cwd": "/abs/dir", "quick": true}
@@ -12,12 +12,12 @@ request over on that socket: one line of JSON, answered by one line of JSON.
     {"version": 1, "ok": false, "error": "why not"}
 
 Only the same user can reach the socket: on Linux it lives in the user's
-runtime directory (mode 0700), and the socket itself is user-only (0600). The
-lock, not the socket, says whether a gemchat runs: a socket left behind by a
-killed one is removed by the next.
+runtime directory (mode 0700), and Qt makes the socket itself user-only
+(`UserAccessOption`). The lock, not the socket, says whether a gemchat runs:
+a socket left behind by a killed one is removed by the next (`QLocalServer.removeServer`).
 
 This module is the launching side and the format; it loads no Qt until a
-request is really handed over (and then only QtCore, with the socket's module).
+request is really handed over.
 """
 
 from __future__ import annotations
@@ -74,21 +74,17 @@ def socket_name(directory: Path) -> str:
     """The running gemchat's socket for this data directory, the same however the directory is spelt.
 
     A hash of the user and the directory's real path, so two data directories
-    get two sockets. On Linux a full path in the user's runtime directory (not
-    /tmp, where another user could take the name first); on macOS one in its
-    per-user temporary folder ($TMPDIR); on Windows the name of a named pipe
-    (`local_socket.py`). Raises OSError when no runtime directory only this user
-    can use exists or can be made.
+    get two sockets. On Linux a full path in the user's runtime directory (Qt
+    would otherwise put it in /tmp, where another user could take the name
+    first); elsewhere a name Qt places per user (macOS's per-user temporary
+    folder, a Windows named pipe). Raises OSError when no runtime directory
+    only this user can use exists or can be made.
     """
     user = str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "")
     real = os.fsencode(os.path.realpath(directory))
     name = "gemchat-" + hashlib.sha256(user.encode() + b"\0" + real).hexdigest()[:24]
     if sys.platform.startswith("linux"):
         return str(_runtime_dir() / name)
-    if sys.platform != "win32":
-        import tempfile
-
-        return os.path.join(tempfile.gettempdir(), name)
     return name
 
 
@@ -208,13 +204,28 @@ def hand_over(directory: Path, request: LaunchRequest, try_lock: Callable[[], L 
 
 def _send(name: str, line: bytes, deadline: float) -> bool:
     """One try: False if nothing listens on `name`; True once the answer says the request was taken."""
-    from gemchat.local_socket import exchange
+    from PySide6.QtNetwork import QLocalSocket
 
+    def left_ms() -> int:
+        return max(0, int((deadline - time.monotonic()) * 1000))
+
+    socket = QLocalSocket()
     try:
-        answer = exchange(name, line, deadline, MAX_LINE)
-    except TimeoutError:
-        raise NotAnswering from None
-    if answer is None:
-        return False
-    parse_answer(answer)
-    return True
+        socket.connectToServer(name)
+        if not socket.waitForConnected(left_ms()):
+            return False  # no socket, or one left by a killed gemchat: nobody listening (yet)
+        socket.write(line)
+        while socket.bytesToWrite() and socket.waitForBytesWritten(left_ms()):
+            pass
+        answer = b""
+        while not answer.endswith(b"\n") and len(answer) <= MAX_LINE:
+            if socket.bytesAvailable():
+                answer += bytes(socket.readLine(MAX_LINE).data())
+            elif socket.state() != QLocalSocket.LocalSocketState.ConnectedState:
+                return False  # closed without an answer: that gemchat is quitting; try again
+            elif not socket.waitForReadyRead(left_ms()) and time.monotonic() >= deadline:
+                raise NotAnswering
+        parse_answer(answer)
+        return True
+    finally:
+        socket.abort()

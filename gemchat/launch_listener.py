@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from gemchat.instance import MAX_LINE, LaunchRequest, MalformedRequest, encode_answer, parse_request, socket_name
-from gemchat.local_socket import Connection, new_listener
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,9 @@ class LaunchListener(QObject):
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.name = name
-        self._listener = new_listener(self)
-        self._listener.connected.connect(self._on_listener_connected)
+        self._server = QLocalServer(self)
+        self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        self._server.newConnection.connect(self._on_server_new_connection)
 
     def listen(self) -> bool:
         """Starts listening; False, with the reason logged, when it cannot.
@@ -56,47 +57,46 @@ class LaunchListener(QObject):
         Only the gemchat holding the data directory's lock listens, so a socket
         already there was left by one that was killed, and is removed first.
         """
-        error = self._listener.listen(self.name)
-        if error is None:
+        QLocalServer.removeServer(self.name)
+        if self._server.listen(self.name):
             return True
-        log.warning("later launches cannot reach this gemchat at %s: %s", self.name, error)
+        log.warning("later launches cannot reach this gemchat at %s: %s", self.name, self._server.errorString())
         return False
 
     def is_listening(self) -> bool:
-        return self._listener.is_listening()
+        return self._server.isListening()
 
     def close(self) -> None:
         """Stops listening (and removes the socket); a launch from now on waits for the lock instead."""
-        self._listener.close()
+        self._server.close()
 
-    def _on_listener_connected(self, connection: Connection) -> None:
-        _Connection(connection, self.request_received.emit)
+    def _on_server_new_connection(self) -> None:
+        while (socket := self._server.nextPendingConnection()) is not None:
+            _Connection(socket, self.request_received.emit)
 
 
 class _Connection(QObject):
-    """One launch's connection, owned by it: one line read, answered, and the connection closed."""
+    """One launch's connection, owned by its socket: one line read, answered, and the socket closed."""
 
-    def __init__(self, connection: Connection, taken: Callable[[LaunchRequest], None]) -> None:
-        super().__init__(connection)
-        self._connection = connection
+    def __init__(self, socket: QLocalSocket, taken: Callable[[LaunchRequest], None]) -> None:
+        super().__init__(socket)
+        self._socket = socket
         self._taken = taken
         self._line = bytearray()
         self._answered = False
-        connection.data_received.connect(self._on_connection_data_received)
+        socket.disconnected.connect(socket.deleteLater)
+        socket.readyRead.connect(self._on_socket_ready_read)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer_timeout)
         self._timer.start(SILENT_CONNECTION_MS)
+        if socket.bytesAvailable():
+            self._on_socket_ready_read()
 
-    def _on_connection_data_received(self, data: bytes) -> None:
+    def _on_socket_ready_read(self) -> None:
         if self._answered:
             return
-        if not data:  # the launch closed before sending a whole line: nothing to answer
-            self._answered = True
-            self._timer.stop()
-            self._connection.abort()
-            return
-        self._line += data
+        self._line += bytes(self._socket.read(MAX_LINE + 1 - len(self._line)).data())
         end = self._line.find(b"\n")
         if end < 0:
             if len(self._line) > MAX_LINE:
@@ -115,11 +115,15 @@ class _Connection(QObject):
 
     def _on_timer_timeout(self) -> None:
         log.warning("a launch connected and sent no request; the connection was closed")
-        self._answered = True
-        self._connection.abort()
+        self._socket.abort()
 
     def _answer(self, error: str | None) -> bool:
         """Sends the answer and closes; True if it reached the launch (one that gave up has closed its end)."""
         self._answered = True
         self._timer.stop()
-        return self._connection.send_and_close(encode_answer(error))
+        self._socket.write(encode_answer(error))
+        self._socket.flush()
+        delivered = (self._socket.state() == QLocalSocket.LocalSocketState.ConnectedState
+                     and self._socket.bytesToWrite() == 0)
+        self._socket.disconnectFromServer()
+        return delivered

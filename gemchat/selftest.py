@@ -485,7 +485,7 @@ def _run_window(directory: Path, report: _Report, deadline: float) -> str:
         raise SelfTestFailure("no backend was made from GEMINI_API_KEY")
     from gemchat.launch_listener import listen_for_launches
 
-    launches = listen_for_launches(directory)  # the local socket, on the Qt loop (local_socket.py)
+    launches = listen_for_launches(directory)  # QtNetwork's local socket, which a build could leave out
     if launches is None:
         raise SelfTestFailure("later launches could not be listened for (the log says why)")
     report.ok(f"listening for later launches at {launches.name}")
