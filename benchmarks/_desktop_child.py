@@ -68,28 +68,41 @@ class Probe:
                 "over_50": sum(1 for g, _ in gaps if g > 50)}
 
 
-def wait_paint(widget: Any, then: Callable[[float], None], timeout_ms: int = 3000) -> None:
-    """Calls `then(t)` once `widget` has painted and its frame has gone to the screen (t: perf_counter)."""
+def wait_paint(widget: Any, then: Callable[[float], None], timeout_ms: int = 3000,
+               also: Any = None) -> None:
+    """Calls `then(t)` once `widget` has painted and its frame has gone to the screen (t: perf_counter).
+
+    With `also` (another widget of the same window), a frame in which only `also` painted counts
+    when `widget` has not painted by `timeout_ms`: a filter key that changes nothing in the list
+    still shows its letter in the field. Without it, no paint gives NaN.
+    """
     from PySide6.QtCore import QEvent, QObject, QTimer
 
-    state = {"done": False}
+    state: dict[str, Any] = {"done": False, "also": float("nan")}
 
     def finish(stamp: float) -> None:
         if not state["done"]:
             state["done"] = True
             widget.removeEventFilter(watcher)
+            if also is not None:
+                also.removeEventFilter(watcher)
             then(stamp)
 
     class Watcher(QObject):
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
             if event.type() == QEvent.Type.Paint:
                 # The frame is flushed to the window after every widget of it has painted: next turn.
-                QTimer.singleShot(0, lambda: finish(time.perf_counter()))
+                if watched is widget:
+                    QTimer.singleShot(0, lambda: finish(time.perf_counter()))
+                elif state["also"] != state["also"]:  # the first frame of `also` (NaN until then)
+                    QTimer.singleShot(0, lambda: state.__setitem__("also", time.perf_counter()))
             return False
 
     watcher = Watcher(widget)
     widget.installEventFilter(watcher)
-    QTimer.singleShot(timeout_ms, lambda: finish(float("nan")))
+    if also is not None:
+        also.installEventFilter(watcher)
+    QTimer.singleShot(timeout_ms, lambda: finish(state["also"]))
 
 
 def key(widget: Any, what: Any, modifiers: Any = None) -> None:
@@ -100,9 +113,11 @@ def key(widget: Any, what: Any, modifiers: Any = None) -> None:
     QTest.keyClick(widget, what, modifiers if modifiers is not None else Qt.KeyboardModifier.NoModifier)
 
 
-def type_words(field: Any, shown: Any, done: Callable[[list[float]], None]) -> None:
+def type_words(field: Any, shown: Any, done: Callable[[list[float], list[float]], None]) -> None:
     """Types FILTER_WORDS into `field` one key at a time (clearing between words); each key is timed
-    from its press to the paint of `shown` (the list it filters)."""
+    from its press to the paint of `shown` (the list it filters), or, when the key changes nothing
+    shown there, to the paint of the field (its letter). `done(times, handled)` also gets how long
+    each key's own handling took (the filter's work, before anything is painted)."""
     from PySide6.QtCore import QTimer
 
     keys: list[str] = []
@@ -110,10 +125,11 @@ def type_words(field: Any, shown: Any, done: Callable[[list[float]], None]) -> N
         keys.extend(word)
         keys.append("\x1b")  # clear, not timed
     times: list[float] = []
+    handled: list[float] = []
 
     def next_key() -> None:
         if not keys:
-            done(times)
+            done(times, handled)
             return
         letter = keys.pop(0)
         if letter == "\x1b":
@@ -122,7 +138,9 @@ def type_words(field: Any, shown: Any, done: Callable[[list[float]], None]) -> N
             return
         began = time.perf_counter()
         key(field, letter)
-        wait_paint(shown, lambda t: (times.append((t - began) * 1000), QTimer.singleShot(120, next_key)))
+        handled.append((time.perf_counter() - began) * 1000)
+        wait_paint(shown, lambda t: (times.append((t - began) * 1000), QTimer.singleShot(120, next_key)),
+                   timeout_ms=400, also=field)
 
     field.setFocus()
     QTimer.singleShot(200, next_key)
@@ -178,7 +196,8 @@ def bare_probe(titles_file: str) -> None:
                 item.setHidden(not all(w in item.text().casefold() for w in words))
 
         field.textChanged.connect(on_text)
-        type_words(field, rows.viewport(), lambda times: emit({**result, "keys": times}))
+        type_words(field, rows.viewport(), lambda times, handled: emit({**result, "keys": times,
+                                                                          "keys_handled": handled}))
 
     probe.on_painted = lambda: QTimer.singleShot(int(WINDOW_SECONDS * 1000), filter_test)
     window.show()
@@ -208,8 +227,8 @@ def gemchat_probe(data_dir: str) -> None:
         panel = window.sidebar_panel
         type_words(panel.filter, window.sidebar.viewport(), filtered)
 
-    def filtered(times: list[float]) -> None:
-        result["keys"] = times
+    def filtered(times: list[float], handled: list[float]) -> None:
+        result["keys"], result["keys_handled"] = times, handled
         window = main_window()
         window.sidebar_panel.filter.clear()
         window.activateWindow()
