@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QTextBrowser
 
@@ -73,8 +73,12 @@ class Document:
         self._index_of = {m.id: i for i, m in enumerate(self._messages)}
         self._opening_start = self._latest_start(live, OPEN_BUDGET_CHARS, OPEN_BUDGET_MESSAGES)
         self._first_shown = self._latest_start(live, SCREEN_CHARS, SCREEN_MESSAGES)
+        # The scroll bar is made room for before the text is laid out, not when the text has overflowed:
+        # then the whole text was laid out again a little narrower (and the bubbles refitted), 30-100 ms.
+        self._browser.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self._browser.clear()
         self._render_messages(self._first_shown, live)
+        self._browser.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         if self._first_shown > self._opening_start:
             self._catch_up_timer.start(0)
 
