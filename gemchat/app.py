@@ -317,8 +317,10 @@ async def shutdown(app: GemchatApp) -> None:
 
 def qt_application() -> QApplication:
     """The process's QApplication, named for the desktop (made here unless one exists)."""
+    from gemchat.pyside_scan import answer_from_names  # noqa: I001 (before PySide6, which would read it too)
     from PySide6.QtWidgets import QApplication
 
+    answer_from_names()  # before the window's modules are imported: see gemchat.pyside_scan
     qt_app = cast(QApplication, QApplication.instance() or QApplication([sys.argv[0]]))
     qt_app.setApplicationName("gemchat")
     qt_app.setApplicationDisplayName("gemchat")
