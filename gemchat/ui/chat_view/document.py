@@ -29,10 +29,11 @@ if TYPE_CHECKING:
 OPEN_BUDGET_CHARS = 12000
 OPEN_BUDGET_MESSAGES = 40
 """Opening a chat renders its latest messages up to these limits; older ones come on scrolling up."""
-SCREEN_CHARS = 3000
-SCREEN_MESSAGES = 12
-"""Of those, what is rendered before the first paint: about a screen (the rest follows, `CATCH_UP_CHARS` a turn)."""
-CATCH_UP_CHARS = 1500
+SCREEN_CHARS = 1500
+SCREEN_MESSAGES = 8
+"""Of those, what is rendered at once before the first paint; then one message at a time until the view is full
+(the rest follows, `CATCH_UP_CHARS` a turn)."""
+CATCH_UP_CHARS = 600
 OLDER_BATCH_CHARS = 6000
 
 
@@ -78,6 +79,8 @@ class Document:
         self._browser.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self._browser.clear()
         self._render_messages(self._first_shown, live)
+        while self._first_shown > self._opening_start and not self._fills_view():
+            self._render_older(1, self._opening_start)  # one more message above: the view is not full yet
         self._browser.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         if self._first_shown > self._opening_start:
             self._catch_up_timer.start(0)
@@ -86,6 +89,9 @@ class Document:
         """Renders the rendered messages again (in a new palette's colours)."""
         self._browser.clear()
         self._render_messages(self._first_shown, live)
+
+    def _fills_view(self) -> bool:
+        return self._browser.document().size().height() >= self._browser.viewport().height()
 
     def _latest_start(self, live: dict[int, str], budget_chars: int, budget_messages: int) -> int:
         start, chars = len(self._messages), 0
