@@ -74,14 +74,18 @@ class Document:
         self._index_of = {m.id: i for i, m in enumerate(self._messages)}
         self._opening_start = self._latest_start(live, OPEN_BUDGET_CHARS, OPEN_BUDGET_MESSAGES)
         self._first_shown = self._latest_start(live, SCREEN_CHARS, SCREEN_MESSAGES)
-        # The scroll bar is made room for before the text is laid out, not when the text has overflowed:
-        # then the whole text was laid out again a little narrower (and the bubbles refitted), 30-100 ms.
-        self._browser.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        # A chat longer than a view gets its scroll bar before its text is laid out, not once the text has
+        # overflowed: then the whole text was laid out again a little narrower (bubbles refitted), 30-100 ms.
+        # Not for a short one: showing and hiding the bar for nothing moves the caret, and a screen reader hears it.
+        long = self._overflows()
+        if long:
+            self._browser.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self._browser.clear()
         self._render_messages(self._first_shown, live)
         while self._first_shown > self._opening_start and not self._fills_view():
             self._render_older(1, self._opening_start)  # one more message above: the view is not full yet
-        self._browser.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        if long:
+            self._browser.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         if self._first_shown > self._opening_start:
             self._catch_up_timer.start(0)
 
@@ -89,6 +93,11 @@ class Document:
         """Renders the rendered messages again (in a new palette's colours)."""
         self._browser.clear()
         self._render_messages(self._first_shown, live)
+
+    def _overflows(self) -> bool:
+        """Whether the opening's share of the chat is sure to be taller than the view (a guess by its size)."""
+        shown = self._messages[self._opening_start:]
+        return len(shown) > SCREEN_MESSAGES or sum(len(m.text) for m in shown) > 2 * SCREEN_CHARS
 
     def _fills_view(self) -> bool:
         return self._browser.document().size().height() >= self._browser.viewport().height()
