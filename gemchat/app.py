@@ -453,6 +453,7 @@ def _load_behind_the_window(directory: Path) -> OpenedStorage:
     check) froze the window for 100-300 ms under load, and the store's integrity check
     for 0.6-0.8 s with 100,000 messages.
     """
+    import gc
     import importlib
     import threading
 
@@ -471,6 +472,9 @@ def _load_behind_the_window(directory: Path) -> OpenedStorage:
         except BaseException as exc:  # handed to the UI thread, raised there
             outcome.append(exc)
 
+    # What is loaded now lives as long as the app: a full collection in the middle of it (40-50 ms, holding
+    # the GIL the window needs to paint) would walk it for nothing, and so would every later one.
+    gc.disable()
     worker = threading.Thread(target=load, name="gemchat-start", daemon=True)
     waiting = QEventLoop()
     poll = QTimer()
@@ -481,6 +485,8 @@ def _load_behind_the_window(directory: Path) -> OpenedStorage:
     waiting.exec()
     poll.stop()
     worker.join()
+    gc.freeze()
+    gc.enable()
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
     return outcome[0]
