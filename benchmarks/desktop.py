@@ -395,12 +395,22 @@ def report(results: dict[str, Any], options: argparse.Namespace, load: float, st
               f"each: {', '.join(format(p['max_gap'], '.0f') for p in gem)} ms)",
               f"{stall:.0f} ms (worst run's three: {', '.join(f'{g} ms at +{at} ms' for g, at in worst)})",
               f"{bare_stall:.0f} ms bare window", stall / bare_stall, "≤ 50 ms", stall <= 50)
-    keys = [k for p in gem for k in p["keys"]]
-    bare_keys = [k for p in bare for k in p["keys"]]
-    table.add(f"Sidebar filter, one key to the list painted ({len(keys)} keys: median; max)",
+    # A key that painted nothing in time is NaN; it is counted apart, never hidden in a median.
+    keys = [k for p in gem for k in p["keys"] if k == k]
+    bare_keys = [k for p in bare for k in p["keys"] if k == k]
+    unpainted = sum(len(p["keys"]) for p in gem) - len(keys)
+    table.add(f"Sidebar filter, one key to the list painted, or its letter when the list does not change "
+              f"({len(keys)} keys{f', {unpainted} unpainted' if unpainted else ''}: median; max)",
               f"{median(keys):.1f} ms; max {max(keys):.1f} ms",
               f"{median(bare_keys):.1f} ms; max {max(bare_keys):.1f} ms (QLineEdit hiding QListWidget rows, "
-              "same titles)", median(keys) / median(bare_keys), "< 16 ms", max(keys) < 16)
+              "same titles)", median(keys) / median(bare_keys), "< 16 ms", max(keys) < 16 and not unpainted)
+    handled = [k for p in gem for k in p.get("keys_handled", [])]
+    bare_handled = [k for p in bare for k in p.get("keys_handled", [])]
+    if handled and bare_handled:
+        table.add("… of which the key's own handling, before any paint (the filter's work): median; max",
+                  f"{median(handled):.1f} ms; max {max(handled):.1f} ms",
+                  f"{median(bare_handled):.1f} ms; max {max(bare_handled):.1f} ms", median(handled) / median(bare_handled),
+                  "—", None)
     hits = [h for p in gem for h in p["search_results"]]
     sql = results["search_baseline"]
     table.add(f"Ctrl+K: Enter to the results painted ({len(hits)} searches: median; max)",

@@ -317,8 +317,10 @@ async def shutdown(app: GemchatApp) -> None:
 
 def qt_application() -> QApplication:
     """The process's QApplication, named for the desktop (made here unless one exists)."""
+    from gemchat.pyside_scan import answer_from_names  # noqa: I001 (before PySide6, which would read it too)
     from PySide6.QtWidgets import QApplication
 
+    answer_from_names()  # before the window's modules are imported: see gemchat.pyside_scan
     qt_app = cast(QApplication, QApplication.instance() or QApplication([sys.argv[0]]))
     qt_app.setApplicationName("gemchat")
     qt_app.setApplicationDisplayName("gemchat")
@@ -391,8 +393,6 @@ def _hand_over(qt_app: QApplication, directory: Path, model: str | None, request
 
 def _run_window(qt_app: QApplication, directory: Path, model: str | None, prompt: str | None,
                 files: list[Path], quick: bool = False) -> int:
-    from gemchat.logs import setup_logging
-
     # Shown and painted first (the way a splash screen is), then the rest loads behind it.
     window = build_window(directory)
     if quick:  # the quick-ask window comes first once the chats are open; this one waits in the taskbar
@@ -400,20 +400,24 @@ def _run_window(qt_app: QApplication, directory: Path, model: str | None, prompt
     else:
         window.show()
     qt_app.processEvents()
-    setup_logging(directory)  # not before: the log's rotating handler costs the first paint 6 ms of imports
+    from gemchat.data_directory import storage_problem
+    from gemchat.storage.errors import StorageError
+
+    try:
+        storage = _load_behind_the_window(directory)
+    except StorageError as exc:
+        window.allow_close()
+        window.close()
+        return _refuse(qt_app, storage_problem(directory, exc))
     import asyncio
 
     import qasync
 
-    from gemchat.data_directory import storage_problem
     from gemchat.os_signals import quit_on_signals
-    from gemchat.storage.errors import StorageError
 
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     try:
-        # On a thread, the window painting and taking keys meanwhile (its actions wait for the chats).
-        storage = loop.run_until_complete(loop.run_in_executor(None, open_storage, directory))
         app = build_app(directory, model, window=window, storage=storage)
     except StorageError as exc:
         loop.close()  # its executor's thread ends now, not destroyed still running when Python exits
@@ -430,6 +434,63 @@ def _run_window(qt_app: QApplication, directory: Path, model: str | None, prompt
         launches.close()
     del notifier
     return 0
+
+
+BEHIND_THE_WINDOW = (
+    "asyncio", "qasync", "gemchat.core.credentials", "gemchat.core.gemini", "gemchat.gemini_access",
+    "gemchat.session", "gemchat.storage.drafts", "gemchat.storage.worker", "gemchat.tasks", "gemchat.ui.accessibility",
+    "gemchat.ui.chat_view.typesetter", "gemchat.desktop_notifications", "gemchat.ui.answer_notifications",
+    "gemchat.ui.dialogs", "gemchat.ui.launch_requests", "gemchat.launch_listener", "gemchat.os_signals",
+)
+"""What `build_app` and `run_app` import, imported by `_load_behind_the_window` (not the SDK: that waits for a key)."""
+
+
+def _load_behind_the_window(directory: Path) -> OpenedStorage:
+    """Starts the log, imports what the rest of the app needs and opens the store, on a thread, while the shown window paints
+    and takes keys (its actions wait for the chats); raises what `open_storage` raises.
+
+    On the UI thread, between the first paint and the event loop, those imports (asyncio,
+    qasync, the session, the backend: 90 modules, each also read by PySide6's feature
+    check) froze the window for 100-300 ms under load, and the store's integrity check
+    for 0.6-0.8 s with 100,000 messages.
+    """
+    import gc
+    import importlib
+    import threading
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from gemchat.logs import setup_logging
+
+    outcome: list[OpenedStorage | BaseException] = []
+
+    def load() -> None:
+        try:
+            setup_logging(directory)  # its handlers' imports too (socket, selectors: 6-100 ms)
+            for name in BEHIND_THE_WINDOW:
+                importlib.import_module(name)
+            outcome.append(open_storage(directory))
+        except BaseException as exc:  # handed to the UI thread, raised there
+            outcome.append(exc)
+
+    # What is loaded now lives as long as the app: a full collection in the middle of it (40-50 ms, holding
+    # the GIL the window needs to paint) would walk it for nothing, and so would every later one.
+    gc.disable()
+    worker = threading.Thread(target=load, name="gemchat-start", daemon=True)
+    waiting = QEventLoop()
+    poll = QTimer()
+    poll.setInterval(5)
+    poll.timeout.connect(lambda: None if worker.is_alive() else waiting.quit())
+    worker.start()
+    poll.start()
+    waiting.exec()
+    poll.stop()
+    worker.join()
+    gc.freeze()
+    gc.enable()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
 
 
 def _refuse(qt_app: QApplication, message: str) -> int:

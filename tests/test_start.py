@@ -49,6 +49,28 @@ print(json.dumps({{"visible": window.isVisible(), "icon": [s.width() for s in ic
     assert shown == {"visible": True, "icon": [16, 24, 32, 48, 64, 128, 256], "icon drawn": True, "loaded": []}
 
 
+def test_the_modules_the_window_imports_are_not_read_again_as_source_and_kept_in_memory(tmp_path: Path) -> None:
+    """PySide6 reads the source of every module imported after it (to look for `from __feature__ import`) and
+    linecache keeps it; gemchat answers that question from the module's name (gemchat.pyside_scan)."""
+    probe = f"""
+import json, linecache, sys
+from pathlib import Path
+from gemchat.app import build_window, qt_application
+app = qt_application()
+window = build_window(Path({str(tmp_path)!r}))
+import asyncio, qasync, gemchat.session
+import shibokensupport.feature as feature
+print(json.dumps({{"kept": [name for name in linecache.cache if "gemchat" in name or "asyncio" in name],
+                  "gemchat": feature.pyside_feature_dict.get("gemchat.ui.main_window"),
+                  "asyncio": feature.pyside_feature_dict.get("asyncio.base_events")}}))
+"""
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={"QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+                                 "HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"kept": [], "gemchat": 0, "asyncio": -1}
+
+
 def test_text_typed_and_sent_before_the_chats_load_is_sent_into_the_last_chat(
         qloop: Any, gemini_env: FakeGemini, data_dir: Path, qtbot: Any) -> None:
     from gemchat.app import build_app, build_window, run_app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -17,20 +16,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gemchat.core.messages import MATCH_END, MATCH_START, Role, SearchHit
+from gemchat.core.messages import SearchHit
 from gemchat.ui.fields import search_field
+from gemchat.ui.search_results import HIT, HitDelegate, spoken
 
 if TYPE_CHECKING:
     from gemchat.tasks import Tasks
 
 DEBOUNCE_MS = 120
-HIT = Qt.ItemDataRole.UserRole
-
-
-def snippet_html(snippet: str) -> str:
-    """The snippet escaped as text, with the matched words in bold."""
-    escaped = html.escape(" ".join(snippet.split()))
-    return escaped.replace(MATCH_START, "<b>").replace(MATCH_END, "</b>")
 
 
 class SearchDialog(QDialog):
@@ -53,7 +46,8 @@ class SearchDialog(QDialog):
         self.query = search_field("Search all chats (titles and messages)", "Search")
         self.results = QListWidget()
         self.results.setAccessibleName("Search results")
-        self.results.setWordWrap(True)
+        self.results.setItemDelegate(HitDelegate(self.results))
+        self.results.setUniformItemSizes(True)  # every row as tall as two lines of snippet and their heading
         self.results.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.status = QLabel("Type to search.")
         self.status.setObjectName("searchStatus")
@@ -86,21 +80,9 @@ class SearchDialog(QDialog):
     def _show(self, text: str, hits: list[SearchHit]) -> None:
         self.results.clear()
         for hit in hits:
-            item = QListWidgetItem()
+            item = QListWidgetItem(spoken(hit))  # read by a screen reader; the delegate paints the hit
             item.setData(HIT, hit)
-            if hit.message_id is None:
-                label = f"<b>Chat:</b> {snippet_html(hit.snippet)}"
-            else:
-                who = "You" if hit.role is Role.USER else "Gemini"
-                label = (f"<small>{html.escape(hit.chat_title or 'New chat')} · {who}</small>"
-                         f"<br>{snippet_html(hit.snippet)}")
-            widget = QLabel(label)
-            widget.setTextFormat(Qt.TextFormat.RichText)
-            widget.setWordWrap(True)
-            widget.setContentsMargins(6, 4, 6, 4)
-            item.setSizeHint(widget.sizeHint())
             self.results.addItem(item)
-            self.results.setItemWidget(item, widget)
         if hits:
             self.results.setCurrentRow(0)
         if not text.strip():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import NamedTuple, cast
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QContextMenuEvent, QDropEvent, QFont, QKeyEvent
@@ -54,9 +54,13 @@ def group_of(updated_at: str, today: dt.date) -> str:
     return "Older"
 
 
-def _set_hidden(item: QListWidgetItem, hidden: bool) -> None:
-    if item.isHidden() != hidden:
-        item.setHidden(hidden)
+class _Row(NamedTuple):
+    """What the filter needs of a row, kept beside it: asking Qt for a thousand rows' data took 5-8 ms a key."""
+
+    item: QListWidgetItem
+    title: str | None  # a chat's title, casefolded; None on a heading
+    folder_id: int | None  # on a folder's heading
+    collapsed: bool  # on a folder's heading
 
 
 class Sidebar(QListWidget):
@@ -98,6 +102,9 @@ class Sidebar(QListWidget):
         self._filter = ""
         self._folders: list[Folder] = []
         self._pending: list[tuple[str, object]] = []  # rows still to be made (see set_chats)
+        self._shown_rows: list[_Row] = []  # every row made, in order
+        self._hidden: list[bool] = []  # whether each of them is hidden, as Qt has it
+        self._by_chat: dict[int, QListWidgetItem] = {}
         self._fill_timer = QTimer(self)
         self._fill_timer.setSingleShot(True)
         self._fill_timer.timeout.connect(self._on_fill_timer_timeout)
@@ -125,6 +132,7 @@ class Sidebar(QListWidget):
         self._filling = True
         self._fill_timer.stop()
         self.clear()
+        self._shown_rows, self._hidden, self._by_chat = [], [], {}
         self._folders = list(folders)
         self._current = current
         self._pending = self._rows(chats, folders)
@@ -165,22 +173,38 @@ class Sidebar(QListWidget):
         self._filling = True
         rows, self._pending = (self._pending, []) if count is None else (self._pending[:count], self._pending[count:])
         first = self.count()
+        made_current = False
         for kind, value in rows:
             if kind == "heading":
-                self._add_heading(str(value), self._header_font)
+                self._remember(self._add_heading(str(value), self._header_font), None)
             elif kind == "folder":
                 assert isinstance(value, Folder)
-                self._add_folder(value)
+                self._remember(self._add_folder(value), None, value.id, value.collapsed)
             else:
                 chat, hidden = cast(tuple[Chat, bool], value)
-                self._add_chat(chat).setHidden(hidden)
+                item = self._add_chat(chat)
+                self._by_chat[chat.id] = item
+                made_current = made_current or chat.id == self._current
+                self._remember(item, (chat.title or "New chat").casefold())
+                if hidden:
+                    self._set_hidden(len(self._shown_rows) - 1, True)
         if self._filter or self._pending:
             self._apply_filter(first)
-        if self._item_for(self._current, first) is not None or not self._pending:
+        if made_current or not self._pending:
             self._select(self._current)
         self._filling = False
         if self._pending:
             self._fill_timer.start(0)
+
+    def _remember(self, item: QListWidgetItem, title: str | None, folder_id: int | None = None,
+                  collapsed: bool = False) -> None:
+        self._shown_rows.append(_Row(item, title, folder_id, collapsed))
+        self._hidden.append(False)
+
+    def _set_hidden(self, row: int, hidden: bool) -> None:
+        if self._hidden[row] != hidden:
+            self._hidden[row] = hidden
+            self._shown_rows[row].item.setHidden(hidden)
 
     def _complete(self) -> None:
         """Makes the rows still to come, now (before anything reads the list)."""
@@ -228,32 +252,38 @@ class Sidebar(QListWidget):
         self._apply_filter(0)
 
     def _apply_filter(self, first: int) -> None:
-        """Filters the rows from `first` on (those before it are already filtered); only changes are made."""
+        """Filters the rows from `first` on (those before it are already filtered); only changes are made.
+
+        It reads the titles kept beside the rows (`_shown_rows`), not the items: a key
+        then costs the rows whose state changes, about 1 ms for a thousand, where
+        reading every item's data took 5-8 ms under load.
+        """
         words = self._filter.casefold().split()
-        header: QListWidgetItem | None = None
-        header_has_rows = False
+        rows, set_hidden = self._shown_rows, self._set_hidden
+        heading = -1  # the date heading whose chats are being filtered (folders always show)
+        heading_has_rows = False
         collapsed = False
-        for row in range(self._heading_before(first), self.count()):
-            item = self.item(row)
-            if item.data(CHAT_ID) is None:  # a heading
-                if header is not None and header.data(FOLDER_ID) is None:
-                    _set_hidden(header, not header_has_rows)
-                header, header_has_rows = item, False
-                collapsed = bool(item.data(COLLAPSED))
+        for row in range(self._heading_before(first), len(rows)):
+            title, folder_id, folded = rows[row][1:]
+            if title is None:  # a heading
+                if heading >= 0:
+                    set_hidden(heading, not heading_has_rows)
+                heading = row if folder_id is None else -1
+                heading_has_rows, collapsed = False, folded
                 continue
-            title = item.text().casefold()
-            shown = all(word in title for word in words)
+            shown = not words or all(word in title for word in words)
             if row >= first:
-                _set_hidden(item, not shown or collapsed)
-            header_has_rows = header_has_rows or shown
-        if header is not None and header.data(FOLDER_ID) is None:
+                set_hidden(row, not shown or collapsed)
+            heading_has_rows = heading_has_rows or shown
+        if heading >= 0:
             # A date heading whose chats are still to come stays until they are filtered.
-            _set_hidden(header, not header_has_rows and not self._pending)
+            set_hidden(heading, not heading_has_rows and not self._pending)
 
     def _heading_before(self, row: int) -> int:
         """The row of the last heading at or before `row` (0 if none)."""
-        for earlier in range(min(row, self.count() - 1), -1, -1):
-            if self.item(earlier).data(CHAT_ID) is None:
+        rows = self._shown_rows
+        for earlier in range(min(row, len(rows) - 1), -1, -1):
+            if rows[earlier].title is None:
                 return earlier
         return 0
 
@@ -299,14 +329,8 @@ class Sidebar(QListWidget):
             self.setCurrentItem(item)
             self.scrollToItem(item)
 
-    def _item_for(self, chat_id: int | None, first: int = 0) -> QListWidgetItem | None:
-        if chat_id is None:
-            return None
-        for row in range(first, self.count()):
-            item = self.item(row)
-            if item.data(CHAT_ID) == chat_id:
-                return item
-        return None
+    def _item_for(self, chat_id: int | None) -> QListWidgetItem | None:
+        return None if chat_id is None else self._by_chat.get(chat_id)
 
     def _on_current_item_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
         if self._filling or current is None:
@@ -321,6 +345,9 @@ class Sidebar(QListWidget):
             return
         chat_id = item.data(CHAT_ID)
         title = " ".join(item.text().split())
+        if chat_id is not None:
+            row = self.row(item)
+            self._shown_rows[row] = self._shown_rows[row]._replace(title=item.text().casefold())
         if chat_id is not None and title:
             self.rename_requested.emit(chat_id, title)
 

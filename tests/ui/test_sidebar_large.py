@@ -3,6 +3,7 @@ and the database opened away from the window's thread."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 from typing import Any
@@ -75,3 +76,31 @@ def test_the_store_opened_on_another_thread_is_the_one_the_window_lists(qloop: A
         run(qloop, until(lambda: app.window.sidebar.chat_ids() == [chat.id], 3, "listed"))
     finally:
         run(qloop, shutdown(app))
+
+
+def test_a_chat_renamed_in_place_is_found_by_its_new_title_and_no_longer_by_its_old_one(qtbot: Any) -> None:
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    chats = library(30)
+    sidebar.set_chats(chats, current=None)
+    with qtbot.waitSignal(sidebar.rename_requested):
+        sidebar._item_for(7).setText("Harbour lights")  # what the in-place editor does on Enter
+    sidebar.filter_titles("harbour")
+    assert shown(sidebar) == [7]
+    sidebar.filter_titles("river")
+    assert 7 not in shown(sidebar) and len(shown(sidebar)) == 26
+
+
+def test_a_folded_folder_keeps_its_chats_hidden_while_filtering_and_its_heading_shown(qtbot: Any) -> None:
+    from gemchat.core.messages import Folder
+
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    chats = [dataclasses.replace(c, folder_id=1) if c.id <= 5 else c for c in library(20)]
+    sidebar.set_chats(chats, current=None, folders=[Folder(1, "Archive", collapsed=True)])
+    sidebar.filter_titles("chat")
+    assert not sidebar.item(0).isHidden() and sidebar.item(0).text() == "▸ Archive"
+    assert shown(sidebar) == [c.id for c in chats if c.id > 5]
+    sidebar.filter_titles("nothing like this")
+    assert shown(sidebar) == [] and not sidebar.item(0).isHidden()
+    assert all(sidebar.item(r).isHidden() for r in range(1, sidebar.count()))  # the "Older" heading too

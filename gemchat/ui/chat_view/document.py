@@ -1,8 +1,11 @@
 """The open chat's messages in the conversation's document: which are rendered, and rendering them.
 
 Opening a chat renders only its latest messages: the first paint must not
-wait for a long history; older ones are rendered above as the user scrolls
-near the top, keeping what the user sees in place. A message changed later
+wait for a long history. What fills a screen is rendered at once, the rest of
+the opening's share over the next turns of the event loop, a message or two a
+turn (rendering twelve long answers at once froze a starting window for
+150-260 ms); older ones are rendered above as the user scrolls near the top.
+Either way what the user sees stays in place. A message changed later
 (its citations came with its end) is rendered again where it is.
 """
 
@@ -11,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QTextBrowser
 
@@ -26,6 +29,11 @@ if TYPE_CHECKING:
 OPEN_BUDGET_CHARS = 12000
 OPEN_BUDGET_MESSAGES = 40
 """Opening a chat renders its latest messages up to these limits; older ones come on scrolling up."""
+SCREEN_CHARS = 1500
+SCREEN_MESSAGES = 8
+"""Of those, what is rendered at once before the first paint; then one message at a time until the view is full
+(the rest follows, `CATCH_UP_CHARS` a turn)."""
+CATCH_UP_CHARS = 600
 OLDER_BATCH_CHARS = 6000
 
 
@@ -41,6 +49,10 @@ class Document:
         self._messages: list[Message] = []
         self._index_of: dict[int, int] = {}  # message id -> index in _messages
         self._first_shown = 0  # index of the oldest message in the document
+        self._opening_start = 0  # index of the oldest message the opening renders (over a few turns)
+        self._catch_up_timer = QTimer(browser)
+        self._catch_up_timer.setSingleShot(True)
+        self._catch_up_timer.timeout.connect(self._on_catch_up_timer_timeout)
         self._older_timer = QTimer(browser)
         self._older_timer.setSingleShot(True)
         self._older_timer.timeout.connect(self._on_older_timer_timeout)
@@ -60,18 +72,39 @@ class Document:
         """Replaces the document with the latest messages of a chat; `live` maps a streaming answer to its text."""
         self._messages = list(messages)
         self._index_of = {m.id: i for i, m in enumerate(self._messages)}
-        self._first_shown = self._latest_start(live)
+        self._opening_start = self._latest_start(live, OPEN_BUDGET_CHARS, OPEN_BUDGET_MESSAGES)
+        self._first_shown = self._latest_start(live, SCREEN_CHARS, SCREEN_MESSAGES)
+        # A chat longer than a view gets its scroll bar before its text is laid out, not once the text has
+        # overflowed: then the whole text was laid out again a little narrower (bubbles refitted), 30-100 ms.
+        # Not for a short one: showing and hiding the bar for nothing moves the caret, and a screen reader hears it.
+        long = self._overflows()
+        if long:
+            self._browser.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self._browser.clear()
         self._render_messages(self._first_shown, live)
+        while self._first_shown > self._opening_start and not self._fills_view():
+            self._render_older(1, self._opening_start)  # one more message above: the view is not full yet
+        if long:
+            self._browser.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        if self._first_shown > self._opening_start:
+            self._catch_up_timer.start(0)
 
     def show_again(self, live: dict[int, str]) -> None:
         """Renders the rendered messages again (in a new palette's colours)."""
         self._browser.clear()
         self._render_messages(self._first_shown, live)
 
-    def _latest_start(self, live: dict[int, str]) -> int:
+    def _overflows(self) -> bool:
+        """Whether the opening's share of the chat is sure to be taller than the view (a guess by its size)."""
+        shown = self._messages[self._opening_start:]
+        return len(shown) > SCREEN_MESSAGES or sum(len(m.text) for m in shown) > 2 * SCREEN_CHARS
+
+    def _fills_view(self) -> bool:
+        return self._browser.document().size().height() >= self._browser.viewport().height()
+
+    def _latest_start(self, live: dict[int, str], budget_chars: int, budget_messages: int) -> int:
         start, chars = len(self._messages), 0
-        while start > 0 and len(self._messages) - start < OPEN_BUDGET_MESSAGES and chars < OPEN_BUDGET_CHARS:
+        while start > 0 and len(self._messages) - start < budget_messages and chars < budget_chars:
             start -= 1
             message = self._messages[start]
             chars += len(live.get(message.id, message.text))
@@ -147,7 +180,18 @@ class Document:
         if self._first_shown and value < self._browser.viewport().height():
             self._older_timer.start(0)
 
+    def _on_catch_up_timer_timeout(self) -> None:
+        """Renders the next of the opening's messages (see the module's docstring); then, scrolling takes over."""
+        if self._first_shown > self._opening_start:
+            self._render_older(CATCH_UP_CHARS, self._opening_start)
+        if self._first_shown > self._opening_start:
+            self._catch_up_timer.start(0)
+        else:
+            self._older_timer.start(0)  # the view may be near the top already
+
     def _on_older_timer_timeout(self) -> None:
+        if self._catch_up_timer.isActive():
+            return  # the opening is still rendering its share; it looks again when it is done
         if self._first_shown and self._browser.verticalScrollBar().value() < self._browser.viewport().height():
             self._render_older()
 
@@ -165,14 +209,15 @@ class Document:
         while self._first_shown:
             self._render_older()
 
-    def _render_older(self) -> None:
-        """Renders a batch of older messages above, keeping what the user sees in place."""
+    def _render_older(self, batch_chars: int = OLDER_BATCH_CHARS, oldest: int = 0) -> None:
+        """Renders a batch of older messages above (none older than index `oldest`), keeping what the user
+        sees in place."""
         bar = self._browser.verticalScrollBar()
-        if not self._first_shown:
+        if self._first_shown <= oldest:
             return
         end = self._first_shown
         start, chars = end, 0
-        while start > 0 and chars < OLDER_BATCH_CHARS:
+        while start > oldest and chars < batch_chars:
             start -= 1
             chars += len(self._messages[start].text)
         document = self._browser.document()

@@ -173,8 +173,9 @@ class ChatView(QTextBrowser):
     def show_messages(self, messages: Iterable[Message], live: dict[int, str] | None = None) -> None:
         """Replaces the view with a chat; `live` maps a streaming message id to its text so far.
 
-        Only the latest messages are rendered now (the first paint must not wait
-        for a long history); older ones are rendered when the user scrolls up.
+        Only about a screen of the latest messages is rendered now (the first paint
+        must not wait for a long history), a few more over the next turns of the
+        event loop; older ones are rendered when the user scrolls up.
         """
         self._stream.drop()
         self._thoughts.clear()

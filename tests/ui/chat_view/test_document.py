@@ -115,6 +115,35 @@ def test_opening_a_long_chat_shows_the_latest_messages_and_loads_older_ones_on_s
     assert "message number 2\n" in view.toPlainText()
 
 
+def test_a_chat_of_long_answers_shows_its_last_screen_at_once_and_the_answers_above_follow_without_moving_it(
+        qtbot) -> None:
+    answer = "An answer.\n\n```python\n" + "print('x')\n" * 30 + "```\n\n" + "Some words. " * 150
+    chat = [message(i, Role.USER if i % 2 else Role.MODEL, f"question {i}" if i % 2 else f"answer {i}\n\n{answer}")
+            for i in range(1, 41)]
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    view.show_messages(chat)
+    text = view.toPlainText()
+    assert "answer 40" in text and "question 37" not in text  # a screen's worth before the first paint
+    bar = view.verticalScrollBar()
+    assert bar.value() == bar.maximum() > 0  # the view is full: nothing above the text moves it later
+    qtbot.waitUntil(lambda: "question 31" in view.toPlainText())  # then the rest of the opening, in turns
+    assert "answer 28" not in view.toPlainText()  # older ones wait for scrolling up, as before
+    assert bar.value() == bar.maximum()  # still at the end of the last answer
+
+
+def test_a_chat_of_short_answers_fills_the_view_before_its_first_paint(qtbot) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.resize(500, 1500)  # taller than the messages rendered at once
+    view.show()
+    view.show_messages(long_chat(300))
+    bar = view.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == bar.maximum()  # more than a view of text, at its end, at once
+
+
 def test_a_search_hit_in_an_unrendered_part_is_rendered_and_shown(qtbot) -> None:
     view = ChatView()
     qtbot.addWidget(view)
