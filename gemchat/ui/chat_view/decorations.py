@@ -32,10 +32,12 @@ class Decorations:
     def __init__(self, browser: QTextBrowser, formats: Formats) -> None:
         self._browser = browser
         self._formats = formats
+        self._in_view: list[QTextBlock] = []  # found once a paint, by `paint_under`
 
     def paint_under(self, painter: QPainter) -> None:
-        """Bubbles and code cards, under the text (call before the document is drawn)."""
-        groups = _groups(self._visible_blocks())
+        """Bubbles and code cards, under the text (call before the document is drawn, then `paint_over`)."""
+        self._in_view = self._visible_blocks()  # the same blocks for `paint_over`, after the text
+        groups = _groups(self._in_view)
         if not groups:
             return  # nothing to draw: the formats (and Markdown) still need not be loaded
         formats = self._formats.ready()
@@ -57,7 +59,8 @@ class Decorations:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         wrap_width = painter.fontMetrics().horizontalAdvance(WRAP_MARK)
-        for block in self._visible_blocks():
+        in_view, self._in_view = self._in_view, []
+        for block in in_view:
             fmt = block.blockFormat()
             text = block.layout()
             origin = text.position()
