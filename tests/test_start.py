@@ -60,7 +60,8 @@ app = qt_application()
 window = build_window(Path({str(tmp_path)!r}))
 import asyncio, qasync, gemchat.session
 import shibokensupport.feature as feature
-print(json.dumps({{"kept": [name for name in linecache.cache if "gemchat" in name or "asyncio" in name],
+package = {str(ROOT / "gemchat")!r} + "/"  # not "gemchat" anywhere in a path: a clone may be in a folder so named
+print(json.dumps({{"kept": [name for name in linecache.cache if name.startswith(package) or "/asyncio/" in name],
                   "gemchat": feature.pyside_feature_dict.get("gemchat.ui.main_window"),
                   "asyncio": feature.pyside_feature_dict.get("asyncio.base_events")}}))
 """
