@@ -159,6 +159,8 @@ class ChatView(QTextBrowser):
     # -- assistive technology (`gemchat.ui.accessibility`) --------------------------------
 
     def clear(self) -> None:
+        if self.document().isEmpty():  # nothing to clear: clearing would still tell a screen reader the caret moved
+            return
         super().clear()
         self.column.fit()  # a cleared document has a new root frame, with the default margins
         accessibility.quiet(self)  # after a clear Qt reports every edit again, and the caret is a new one
