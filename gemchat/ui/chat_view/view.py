@@ -449,7 +449,12 @@ def _warm_up(dark: bool) -> None:
     """Prepares the Markdown parser and the common lexers (what they build is shared, and built once).
 
     No Qt here (the palette's colours are the UI thread's): the lexers' styles are the base ones.
+    It waits for the start-up thread's imports (`app._load_behind_the_window`) to end first:
+    two threads importing at once while PySide6 watches every import crashed the process.
     """
+    for thread in threading.enumerate():
+        if thread.name == "gemchat-start":
+            thread.join()
     from gemchat.core.markdown import DARK, LIGHT, warm_up
 
     for _ in warm_up(DARK if dark else LIGHT):
