@@ -44,6 +44,9 @@ class _AdoptingFinalizer:
                 closing.send(None)
             except StopIteration:
                 return
+            except Exception:
+                log.debug("a dropped stream could not be closed without a loop", exc_info=True)
+                return
             # It awaits something, which nothing can run from here: Python's own words for that.
             raise RuntimeError(f"async generator ignored GeneratorExit: {agen!r}")
 
