@@ -222,8 +222,9 @@ def test_real_x_window_types_sends_streams_and_quits_with_ctrl_q(tmp_path: Path,
         with proc:
             try:
                 # No window manager on Xvfb: give the window the X focus directly, as a WM would.
-                xdo("windowfocus", "--sync", window)
-                wait_for(lambda: xdo("getwindowfocus") == window, 10, "the window to have the focus")
+                # Asked again until it holds: under load the first ask can come before the window takes focus.
+                wait_for(lambda: xdo("windowfocus", window) is not None and xdo("getwindowfocus") == window,
+                         20, "the window to have the focus")
                 xdo("type", "--delay", "20", "Hi there")
                 xdo("key", "Return")
                 wait_for(lambda: (r := answer_row(data_dir)) and r[1] == "complete", 30, "answer")

@@ -97,8 +97,9 @@ def read_as_a_screen_reader(tmp_path: Path, xvfb: Any, bus: str, server: FakeGem
         app, window = start_in_x(env, data_dir, xdo)
         # No window manager on Xvfb: give the window the focus as one would. An answer that ends
         # while the user is elsewhere is the desktop notification's to tell, not the screen reader's.
-        xdo("windowfocus", "--sync", window)
-        wait_for(lambda: xdo("getwindowfocus") == window, 10, "the window to have the focus")
+        # Asked again until it holds: under load the first ask can come before the window takes focus.
+        wait_for(lambda: xdo("windowfocus", window) is not None and xdo("getwindowfocus") == window,
+                 20, "the window to have the focus")
         out, err = reader.communicate("go\n", timeout=90)
     finally:
         if reader.poll() is None:
@@ -158,7 +159,8 @@ def test_every_control_a_screen_reader_reaches_has_a_name(tmp_path: Path, xvfb: 
     roles = {n["name"]: n["role"] for n in report["tree"]}
     assert roles["Message"] == "text" and roles["Send"] == "push button" and roles["Chats"] == "list"
     assert roles["Attach files"] == "push button" and roles["Stop"] == "push button"
-    assert roles["Chat title"] == "text" and roles["Model: gemini-3.6-flash"] == "push button"
+    assert roles["Chat title"] == "text"
+    assert roles.get("Model: gemini-3.6-flash") == "push button", [n for n in report["tree"] if "Model" in n["name"]]
 
 
 EARLY_QUESTION = """

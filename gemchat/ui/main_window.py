@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         self.send_button, self.stop_button = self.card.send_button, self.card.stop_button
         self.attach_button = self.card.attach_button
         self.model_choice = ModelChoice(self, [self.header.model_chip, self.card.model_chip])
+        self.model_choice.show_model(self._settings.model)  # a new chat's, until the chats are loaded
         self.upload_bar = UploadBar()
         self.meter = ContextMeter(self.composer.toPlainText)
         self.activity = ActivityLine()

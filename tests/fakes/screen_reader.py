@@ -34,7 +34,10 @@ import time
 import pyatspi
 from gi.repository import GLib
 
-LISTENED = ("object:announcement", "object:text-changed", "object:text-caret-moved")
+# A name change is listened for as Orca does: without a listener, Qt sends none and
+# libatspi's cache keeps a name read before the change.
+LISTENED = ("object:announcement", "object:text-changed", "object:text-caret-moved",
+            "object:property-change:accessible-name")
 
 
 def node_text(node) -> str | None:
