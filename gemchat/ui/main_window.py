@@ -182,6 +182,7 @@ class MainWindow(QMainWindow):
 
     def _connect_widgets(self) -> None:
         self.composer.submitted.connect(self._on_composer_submitted)
+        self.composer.emptied.connect(lambda blank: blank or self.view.warm_up())  # a question is coming, then its answer
         self.empty_state.starter_chosen.connect(lambda question: self.composer.put_text(question, focus=True))
         self.composer.edited.connect(self._on_composer_edited)
         self.composer.edit_last_requested.connect(self.last_turn.edit_last_question)

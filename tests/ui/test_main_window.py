@@ -6,7 +6,9 @@ google-genai SDK and HTTP to the loopback server.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
@@ -298,3 +300,20 @@ def test_shortcuts_with_nothing_to_act_on_say_so_in_the_status_bar(live: Gemchat
 def test_exporting_a_chat_with_no_messages_says_there_is_nothing_to_export(live: GemchatApp, qtbot) -> None:
     qtbot.keyClick(live.window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert live.window.statusBar().currentMessage() == "This chat has no messages to export yet."
+
+
+def test_a_new_chat_keeps_markdown_unloaded_until_a_question_is_typed_then_prepares_it_once(
+        live: GemchatApp, qloop: Any, qtbot: Any, monkeypatch: Any) -> None:
+    import gemchat.ui.chat_view.view as view_module
+
+    prepared: list[bool] = []
+    monkeypatch.setattr(view_module, "_warm_up", prepared.append)
+    window = live.window
+    window.view.repaint()
+    run(qloop, asyncio.sleep(2 * view_module.WARM_AFTER_MS / 1000))
+    assert prepared == []  # an empty chat at rest: nothing to render, nothing prepared (memory)
+    qtbot.keyClicks(window.composer, "Hello")
+    qtbot.waitUntil(lambda: len(prepared) == 1, timeout=2000)
+    type_and_send(qtbot, live, " there")
+    wait_answer_done(qloop, live)
+    assert len(prepared) == 1

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from gemchat.ui.chat_view.typesetter import Typesetter
 
 WARM_AFTER_MS = 60
-"""How long after the first paint the Markdown parser and common lexers start being prepared (on a thread)."""
+"""How long after it is asked for the Markdown parser and common lexers start being prepared (on a thread)."""
 
 
 class ChatView(QTextBrowser):
@@ -137,18 +137,26 @@ class ChatView(QTextBrowser):
     def typesetter(self, typesetter: Typesetter | None) -> None:
         self._formulas.typesetter = typesetter
 
-    # -- warming up, while idle ---------------------------------------------------------
+    # -- painting, and warming up ---------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         self._decorate(self._decorations.paint_under)
         super().paintEvent(event)
         self._decorate(self._decorations.paint_over)
+
+    def warm_up(self) -> None:
+        """Prepares the Markdown parser and the common lexers on a thread, once, when an answer may come.
+
+        On a thread: importing Markdown and compiling a lexer's rules take 10-100 ms
+        each, a stall wherever the UI thread did it. Not at start: a new chat would
+        keep them unused (4.7 MB of the 91 MB at rest); a chat shown, a question
+        typed or an answer begun call this, and Gemini's first words take longer
+        to come than the 0.1-0.3 s it takes.
+        """
         if self._warming is None:
-            # After the first paint, never before it; on a thread: importing Markdown and compiling a
-            # lexer's rules take 10-100 ms each, a stall wherever the UI thread did it.
             self._warming = threading.Thread(target=_warm_up, args=(self._formats.dark,), name="gemchat-warm-up",
                                              daemon=True)
-            QTimer.singleShot(WARM_AFTER_MS, self._warming.start)
+            QTimer.singleShot(WARM_AFTER_MS, self._warming.start)  # after the first paint if called before it
 
     def _decorate(self, paint: Callable[[QPainter], None]) -> None:
         painter = QPainter(self.viewport())
@@ -185,6 +193,8 @@ class ChatView(QTextBrowser):
         self._document.show(messages, live or {})
         self.scroll_to_bottom()
         self._document.load_older_soon()
+        if self._document.messages:
+            self.warm_up()  # the lexers at least: the chat's own Markdown is rendered already
 
     @property
     def messages(self) -> Sequence[Message]:
@@ -200,6 +210,7 @@ class ChatView(QTextBrowser):
     def add_message(self, message: Message) -> None:
         self._stream.close()
         self._document.add(message)
+        self.warm_up()
 
     def refresh_message(self, message: Message) -> None:
         """Renders one message again where it is (an answer whose citations came with its end)."""
@@ -209,6 +220,7 @@ class ChatView(QTextBrowser):
     def begin_answer(self, message_id: int, text: str = "", model: str | None = None) -> None:
         """Starts the answer that streamed text will be appended to; `model` writes it."""
         self._stream.close()
+        self.warm_up()
         self._document.add_answer_header(message_id, model)
         self._stream.start(message_id)
         if text:
