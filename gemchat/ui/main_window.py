@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
 
     def _connect_widgets(self) -> None:
         self.composer.submitted.connect(self._on_composer_submitted)
-        self.composer.emptied.connect(lambda blank: blank or self.view.warm_up())  # a question is coming, then its answer
+        self.composer.emptied.connect(self._on_composer_emptied)
         self.empty_state.starter_chosen.connect(lambda question: self.composer.put_text(question, focus=True))
         self.composer.edited.connect(self._on_composer_edited)
         self.composer.edit_last_requested.connect(self.last_turn.edit_last_question)
@@ -320,6 +320,10 @@ class MainWindow(QMainWindow):
         if self.session.undo_delete():
             self._hide_undo()
             self.statusBar().showMessage("Chat restored.", 3000)
+
+    def _on_composer_emptied(self, blank: bool) -> None:
+        if not blank:
+            self.view.warm_up()  # a question is coming, then its answer
 
     def _on_composer_submitted(self, text: str) -> None:
         if not self.ready:
