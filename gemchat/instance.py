@@ -22,7 +22,6 @@ request is really handed over.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -80,6 +79,8 @@ def socket_name(directory: Path) -> str:
     folder, a Windows named pipe). Raises OSError when no runtime directory
     only this user can use exists or can be made.
     """
+    import hashlib  # here, not before the window shows: loading OpenSSL's hashes takes 5-10 ms
+
     user = str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "")
     real = os.fsencode(os.path.realpath(directory))
     name = "gemchat-" + hashlib.sha256(user.encode() + b"\0" + real).hexdigest()[:24]
