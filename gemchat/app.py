@@ -469,7 +469,16 @@ def _load_behind_the_window(directory: Path) -> OpenedStorage:
             setup_logging(directory)  # its handlers' imports too (socket, selectors: 6-100 ms)
             for name in BEHIND_THE_WINDOW:
                 importlib.import_module(name)
-            outcome.append(open_storage(directory))
+            storage = open_storage(directory)
+            if storage[0].last_chat_id() is not None:
+                # The last chat is rendered as soon as it is loaded: Markdown and the common lexers
+                # prepared here, not on the UI thread (100-190 ms) or racing it. A new data
+                # directory has no chat to render, and leaves them until a question is typed.
+                from gemchat.core.markdown import warm_up
+
+                for _ in warm_up():
+                    pass
+            outcome.append(storage)
         except BaseException as exc:  # handed to the UI thread, raised there
             outcome.append(exc)
 

@@ -149,9 +149,10 @@ class ChatView(QTextBrowser):
 
         On a thread: importing Markdown and compiling a lexer's rules take 10-100 ms
         each, a stall wherever the UI thread did it. Not at start: a new chat would
-        keep them unused (4.7 MB of the 91 MB at rest); a chat shown, a question
-        typed or an answer begun call this, and Gemini's first words take longer
-        to come than the 0.1-0.3 s it takes.
+        keep them unused (4.7 MB of the 91 MB at rest); a question typed, a message
+        added or an answer begun call this, and Gemini's first words take longer to
+        come than the 0.1-0.3 s it takes. A chat with messages at start has them
+        prepared by the start-up thread (`app._load_behind_the_window`).
         """
         if self._warming is None:
             self._warming = threading.Thread(target=_warm_up, args=(self._formats.dark,), name="gemchat-warm-up",
@@ -193,8 +194,6 @@ class ChatView(QTextBrowser):
         self._document.show(messages, live or {})
         self.scroll_to_bottom()
         self._document.load_older_soon()
-        if self._document.messages:
-            self.warm_up()  # the lexers at least: the chat's own Markdown is rendered already
 
     @property
     def messages(self) -> Sequence[Message]:
