@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -123,3 +124,27 @@ def conditions() -> str:
 def gaps_ms(stamps: Sequence[float]) -> Iterator[float]:
     for a, b in itertools.pairwise(stamps):
         yield (b - a) * 1000
+
+
+def bare_text_window() -> tuple[Any, Any, Any, Any]:
+    """The baseline of the streaming figures: a QMainWindow around a read-only QTextEdit, 900x720, shown,
+    on a qasync loop set as the current one. Returns (QApplication, loop, window, QTextEdit).
+
+    Made in a child process (Qt's imports stay out of the parent's figures).
+    """
+    import asyncio
+
+    import qasync
+    from PySide6.QtWidgets import QApplication, QMainWindow, QTextEdit
+
+    qt_app = QApplication([sys.argv[0]])
+    loop = qasync.QEventLoop(qt_app)
+    asyncio.set_event_loop(loop)
+    window = QMainWindow()
+    edit = QTextEdit()
+    edit.setReadOnly(True)
+    window.setCentralWidget(edit)
+    window.resize(900, 720)
+    window.show()
+    return qt_app, loop, window, edit
+

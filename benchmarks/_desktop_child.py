@@ -298,23 +298,14 @@ def plain_stream() -> None:
     """A bare QTextEdit: each piece of the same stream, through the same SDK, appended as plain text."""
     import asyncio
 
-    import qasync
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtGui import QTextCursor
-    from PySide6.QtWidgets import QApplication, QMainWindow, QTextEdit
 
+    from benchmarks._common import bare_text_window
     from gemchat.core.gemini import GeminiBackend
     from gemchat.core.messages import GenerationRequest, Message, Role, Status
 
-    qt_app = QApplication([sys.argv[0]])
-    loop = qasync.QEventLoop(qt_app)
-    asyncio.set_event_loop(loop)
-    window = QMainWindow()
-    edit = QTextEdit()
-    edit.setReadOnly(True)
-    window.setCentralWidget(edit)
-    window.resize(900, 720)
-    window.show()
+    _qt_app, loop, _window, edit = bare_text_window()  # kept referenced: the window lives as long as they do
 
     async def scenario() -> dict[str, Any]:
         import google.genai  # noqa: F401  (gemchat imports it before the first question too)

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._common import (
     ROOT,
     FakeServer,
+    bare_text_window,
     conditions,
     env,
     gaps_ms,
@@ -162,22 +163,12 @@ def child_app(data_dir: str) -> None:
 
 
 def child_naive() -> None:
-    import qasync
     from PySide6.QtCore import Qt, QTimer
-    from PySide6.QtWidgets import QApplication, QMainWindow, QTextEdit
 
     from gemchat.core.gemini import GeminiBackend
     from gemchat.core.messages import GenerationRequest, Message, Role, Status
 
-    qt_app = QApplication([sys.argv[0]])
-    loop = qasync.QEventLoop(qt_app)
-    asyncio.set_event_loop(loop)
-    window = QMainWindow()
-    edit = QTextEdit()
-    edit.setReadOnly(True)
-    window.setCentralWidget(edit)
-    window.resize(900, 720)
-    window.show()
+    _qt_app, loop, _window, edit = bare_text_window()  # kept referenced: the window lives as long as they do
 
     async def scenario() -> dict:
         import google.genai  # noqa: F401  (the app imports it before the first question, too)
