@@ -79,6 +79,7 @@ class QuickAskWindow(QWidget):
         text_zoom.follow(self.view)
         self.actions_by_name = self._build_actions()
         self.composer.submitted.connect(self._on_composer_submitted)
+        self.composer.emptied.connect(self._on_composer_emptied)
         self.stop_button.clicked.connect(self.stop)
         self.open_button.clicked.connect(lambda: self.open_in_main())
         self.presenter.activity_changed.connect(self.activity.show_activity)
@@ -156,6 +157,10 @@ class QuickAskWindow(QWidget):
         self.move(QPoint(area.x() + (area.width() - WIDTH) // 2, area.y() + area.height() // 5))
 
     # -- asking -------------------------------------------------------------------------
+
+    def _on_composer_emptied(self, blank: bool) -> None:
+        if not blank:
+            self.view.warm_up()  # Markdown and the lexers, on a thread, while the question is typed
 
     def _on_composer_submitted(self, text: str) -> None:
         self._session.tasks.start(self._ask(text))

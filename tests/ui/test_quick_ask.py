@@ -241,3 +241,19 @@ def test_quick_takes_no_files_and_says_where_to_attach_them(tmp_path: Path) -> N
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert done.returncode == 2
     assert "--quick asks a PROMPT and takes no FILEs" in done.stderr
+
+
+def test_typing_in_the_quick_window_prepares_markdown_before_the_question_is_sent(
+        running: tuple[GemchatApp, LaunchListener], qloop: Any, qtbot: Any, gemini_env: FakeGemini, data_dir: Path,
+        tmp_path: Path, monkeypatch: Any) -> None:
+    import gemchat.ui.chat_view.view as view_module
+
+    app, _listener = running
+    quick = summon(qloop, gemini_env, data_dir, app, tmp_path)
+    prepared: list[bool] = []
+    monkeypatch.setattr(view_module, "_warm_up", prepared.append)
+    qtbot.keyClicks(quick.composer, "What")
+    qtbot.waitUntil(lambda: len(prepared) == 1, timeout=2000)  # typing, not sending, began it
+    ask(qtbot, quick, " is this?")
+    answer_shown(qloop, quick, "You said: What is this?")
+    assert len(prepared) == 1
