@@ -173,6 +173,10 @@ class Composer(QPlainTextEdit):
         super().resizeEvent(event)
         if self._grow_to is not None and event.size().width() != event.oldSize().width():
             self._fit_lines()  # the text wraps anew
+            # A height set here, inside Qt's handling of this resize, does not reach the viewport: the scroll
+            # area lays its children out once a resize, and the one the new height makes is nested in this
+            # one. Laid out again, or a hint wrapped onto a second line shows cut in half (at 700 px).
+            self.setViewportMargins(self.viewportMargins())
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)

@@ -49,6 +49,26 @@ def test_the_message_box_grows_from_one_line_to_eight_then_scrolls_and_shrinks_b
     assert bar.maximum() == 0  # all of it in sight: no scroll bar
 
 
+def test_a_message_box_narrowed_until_its_hint_wraps_shows_both_lines_whole_and_one_again_when_widened(qtbot: Any) -> None:
+    composer = Composer()
+    card = ComposerCard(composer, AttachmentTray(lambda _sha256: None), "Ctrl+L")
+    qtbot.addWidget(card)
+    card.resize(900, 400)
+    card.show()
+    qtbot.waitExposed(card)
+    hint = composer.fontMetrics().horizontalAdvance(composer.placeholderText())
+    spacing = composer.fontMetrics().lineSpacing()
+    assert composer.shown_lines() == 1
+    card.resize(card.width() - composer.viewport().width() + hint * 2 // 3, 400)  # the hint needs two lines
+    qtbot.waitUntil(lambda: composer.shown_lines() == 2, timeout=2000)
+    # The part that shows the text is as tall as the box: both lines in sight, not the first and half the second.
+    assert composer.viewport().height() >= 2 * spacing
+    assert composer.viewport().height() == composer.height() - 2 * composer.frameWidth()
+    card.resize(900, 400)
+    qtbot.waitUntil(lambda: composer.shown_lines() == 1, timeout=2000)
+    assert composer.viewport().height() == composer.height() - 2 * composer.frameWidth()
+
+
 def test_send_becomes_stop_in_the_same_place_while_an_answer_streams_and_back(
         live: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any) -> None:
     window = live.window
