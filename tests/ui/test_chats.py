@@ -739,3 +739,36 @@ def test_a_new_chat_greets_with_four_starters_and_a_click_puts_one_in_the_messag
     wait_answer_done(qloop, live)
     assert window.view.isVisible() and not window.empty_state.isVisible()
     assert "Plan a three-day trip" in window.view.toPlainText()
+
+
+def test_the_starters_arrows_are_drawn_in_the_accent_colour_and_show_in_the_dark_theme(qtbot) -> None:
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QWidget
+
+    from gemchat.ui.empty_state import EmptyState
+    from gemchat.ui.theme import apply_theme
+
+    def arrow_colours(state: EmptyState) -> set[str]:
+        """The colours of an arrow's opaque pixels."""
+        image = state.starters[0].icon().pixmap(20, 20).toImage()
+        return {image.pixelColor(x, y).name() for x in range(image.width()) for y in range(image.height())
+                if image.pixelColor(x, y).alpha() == 255}
+
+    conversation = QWidget()
+    state = EmptyState(conversation)
+    qtbot.addWidget(state)
+    qtbot.addWidget(conversation)
+    try:
+        apply_theme("dark")
+        qtbot.waitUntil(lambda: state.palette().color(QPalette.ColorRole.Base).lightness() < 128, timeout=2000)
+        accent = state.palette().color(QPalette.ColorRole.Highlight)
+        assert accent.lightness() > 128  # light on dark
+        qtbot.waitUntil(lambda: arrow_colours(state) == {accent.name()}, timeout=2000)
+        assert all(b.icon().cacheKey() == state.starters[0].icon().cacheKey() for b in state.starters)
+        apply_theme("light")
+        qtbot.waitUntil(lambda: state.palette().color(QPalette.ColorRole.Base).lightness() > 128, timeout=2000)
+        light = state.palette().color(QPalette.ColorRole.Highlight)
+        qtbot.waitUntil(lambda: arrow_colours(state) == {light.name()}, timeout=2000)  # repainted, not kept
+    finally:
+        apply_theme("light")
+        apply_theme("system")
