@@ -160,7 +160,7 @@ def test_every_control_a_screen_reader_reaches_has_a_name(tmp_path: Path, xvfb: 
     assert roles["Message"] == "text" and roles["Send"] == "push button" and roles["Chats"] == "list"
     assert roles["Attach files"] == "push button" and roles["Stop"] == "push button"
     assert roles["Chat title"] == "text"
-    assert roles.get("Model: gemini-3.6-flash") == "push button", [n for n in report["tree"] if "Model" in n["name"]]
+    assert roles.get("Model: Gemini 3.6 Flash") == "push button", [n for n in report["tree"] if "Model" in n["name"]]
 
 
 EARLY_QUESTION = """

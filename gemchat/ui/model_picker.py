@@ -15,11 +15,12 @@ from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QApplication, QFrame, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from gemchat.core.image_models import is_image_model
+from gemchat.ui.chat_view.message_writer import model_name
 from gemchat.ui.fields import search_field
 from gemchat.ui.painted import PillButton
 
 CHIP_CHARS = 28
-"""A longer model name is shortened in the middle on the chip (the tooltip and the accessible name have it whole)."""
+"""A longer model name is shortened in the middle on the chip (the tooltip has the id, the accessible name the name)."""
 
 
 class ModelChip(PillButton):
@@ -33,10 +34,12 @@ class ModelChip(PillButton):
         self.show_model("")
 
     def show_model(self, model: str) -> None:
+        """Shows the model as people write it ("Gemini 2.5 Flash", as over its answers); the tooltip has the id."""
         self.model = model
-        shown = model if len(model) <= CHIP_CHARS else f"{model[:CHIP_CHARS // 2 - 1]}…{model[-(CHIP_CHARS // 2):]}"
+        name = model_name(model) if model else ""
+        shown = name if len(name) <= CHIP_CHARS else f"{name[:CHIP_CHARS // 2 - 1]}…{name[-(CHIP_CHARS // 2):]}"
         self.setText(f"{shown or 'Model'}  ▾")
-        self.setAccessibleName(f"Model: {model}" if model else "Model")
+        self.setAccessibleName(f"Model: {name}" if name else "Model")  # what is shown, as a screen reader says it
         self.setToolTip(f"{model + chr(10) if model else ''}Choose this chat's model ({self._key})")
         self.updateGeometry()
 

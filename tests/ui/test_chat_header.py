@@ -85,7 +85,10 @@ def test_the_model_chip_shows_the_chats_model_and_the_picker_filters_and_changes
     wait_answer_done(qloop, live)
     chips = (window.header.model_chip, window.card.model_chip)
     assert [chip.model for chip in chips] == [default, default]
-    assert chips[0].accessibleName() == f"Model: {default}" and "Ctrl+L" in chips[0].toolTip()
+    # Shown as over its answers; the id is in the tooltip.
+    assert [chip.text() for chip in chips] == ["Gemini 3.6 Flash  ▾"] * 2 and default == "gemini-3.6-flash"
+    assert chips[0].accessibleName() == "Model: Gemini 3.6 Flash" and "Ctrl+L" in chips[0].toolTip()
+    assert default in chips[0].toolTip()
 
     picker = open_picker(live, qloop, qtbot)
     assert picker.chosen_row() == default  # the model in use is where the keys start
