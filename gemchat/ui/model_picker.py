@@ -84,11 +84,11 @@ class ModelPicker(QFrame):
         every = set(names) | ({current} if current else set())
         self.list.clear()
         for name in sorted(every, key=lambda n: (is_image_model(n), n)):
-            item = QListWidgetItem(f"{name}  ✓" if name == current else name)
+            shown = model_name(name)  # as the chips and the answers' headers write it; the id is the tooltip
+            item = QListWidgetItem(f"{shown}  ✓" if name == current else shown)
             item.setData(Qt.ItemDataRole.UserRole, name)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{name}, in use" if name == current else name)
-            if is_image_model(name):
-                item.setToolTip("An image model: it answers with pictures")
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{shown}, in use" if name == current else shown)
+            item.setToolTip(f"{name}\nAn image model: it answers with pictures" if is_image_model(name) else name)
             self.list.addItem(item)
         self._on_filter_text_changed(self.filter.text())
 
@@ -121,7 +121,8 @@ class ModelPicker(QFrame):
         words = text.lower().split()
         for row in range(self.list.count()):
             item = self.list.item(row)
-            item.setHidden(not all(word in item.data(Qt.ItemDataRole.UserRole).lower() for word in words))
+            name = item.data(Qt.ItemDataRole.UserRole).lower()
+            item.setHidden(not all(word in name or word in item.text().lower() for word in words))  # id or name
         shown = [self.list.item(row) for row in range(self.list.count()) if not self.list.item(row).isHidden()]
         in_use = next((item for item in shown if item.data(Qt.ItemDataRole.UserRole) == self._current), None)
         current = self.list.currentItem()

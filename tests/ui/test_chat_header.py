@@ -92,6 +92,8 @@ def test_the_model_chip_shows_the_chats_model_and_the_picker_filters_and_changes
 
     picker = open_picker(live, qloop, qtbot)
     assert picker.chosen_row() == default  # the model in use is where the keys start
+    in_use = picker.list.currentItem()
+    assert (in_use.text(), in_use.toolTip()) == ("Gemini 3.6 Flash  ✓", default)  # the name as shown, the id beside
     assert set(picker.shown_models()) >= {"gemini-3.6-flash", "gemini-3.6-pro"}
     qtbot.keyClick(picker.filter, Qt.Key.Key_Escape)  # Esc closes and changes nothing
     qtbot.waitUntil(lambda: not picker.isVisible(), timeout=3000)
