@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from gemchat.core.attachments import MAX_ATTACHMENTS, format_size, kind_of
 from gemchat.core.messages import Attachment
+from gemchat.ui.painted import border_color
 from gemchat.ui.thumbnails import thumbnail
 
 THUMBNAIL_SIDE = 48
@@ -41,6 +42,10 @@ def kind_label(attachment: Attachment) -> str:
     return _KIND_LABELS[kind_of(attachment.mime_type)]
 
 
+CHIP_RADIUS = 8
+"""The corners of an attached file's card, in pixels."""
+
+
 class AttachmentChip(QFrame):
     """One attached file. Signals: remove_requested(str): its ✕ was clicked (the file's SHA-256)."""
 
@@ -50,7 +55,7 @@ class AttachmentChip(QFrame):
         super().__init__(parent)
         self.attachment = attachment
         self.setObjectName("attachmentChip")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setFrameShape(QFrame.Shape.NoFrame)  # a rounded card is painted instead (`paintEvent`)
         self.setToolTip(f"{attachment.name}\n{attachment.mime_type}, {format_size(attachment.size)}")
         self.setAccessibleName(f"Attached file {attachment.name}")
         self.preview = QLabel()
@@ -82,6 +87,17 @@ class AttachmentChip(QFrame):
         layout.addWidget(name)
         layout.addWidget(size)
         layout.addWidget(remove)
+
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        """A rounded card in the button colour with a quiet border, as the composer's other chips."""
+        palette = self.palette()
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(border_color(palette), 1))
+        painter.setBrush(palette.color(QPalette.ColorRole.Button))
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), CHIP_RADIUS, CHIP_RADIUS)
+        painter.end()
 
 
 class AttachmentTray(QScrollArea):

@@ -81,6 +81,35 @@ def wire(gemini: FakeGemini) -> dict:
     return camel_case(last_stream(gemini).body)
 
 
+def test_an_attached_file_shows_as_a_rounded_card_with_a_quiet_border(qtbot, tmp_path) -> None:
+    from PySide6.QtGui import QColor, QPalette
+
+    from gemchat.core.messages import Attachment
+    from gemchat.ui.attachment_tray import CHIP_RADIUS, AttachmentChip
+    from gemchat.ui.painted import border_color
+
+    chip = AttachmentChip(Attachment(sha256="ab" * 32, name="notes.txt", mime_type="text/plain", size=1200), None)
+    qtbot.addWidget(chip)
+    palette = chip.palette()
+    palette.setColor(QPalette.ColorRole.Button, QColor("#3367d6"))  # a card colour unlike what is behind it
+    chip.setPalette(palette)
+    chip.show()
+    qtbot.waitExposed(chip)
+    image = chip.grab().toImage()
+    border = border_color(chip.palette())
+    fill = chip.palette().color(QPalette.ColorRole.Button)
+
+    def near(x: int, y: int, colour) -> bool:
+        pixel = image.pixelColor(x, y)
+        return max(abs(pixel.red() - colour.red()), abs(pixel.green() - colour.green()),
+                   abs(pixel.blue() - colour.blue())) <= 24
+
+    assert near(image.width() // 2, 0, border) and near(0, image.height() // 2, border)  # the edges: the border
+    assert near(image.width() // 2, image.height() - 2, fill)  # inside: the card
+    assert not near(0, 0, border) and not near(0, 0, fill)  # the corner is cut round: what is behind shows
+    assert CHIP_RADIUS >= 6
+
+
 def test_an_image_dropped_on_the_window_shows_as_a_chip_and_goes_inline(
         live, gemini: FakeGemini, qloop, qtbot, data_dir, tmp_path) -> None:
     path = picture(tmp_path / "Red square.png")
