@@ -476,8 +476,11 @@ def _load_behind_the_window(directory: Path) -> OpenedStorage:
                 # directory has no chat to render, and leaves them until a question is typed.
                 from gemchat.core.markdown import warm_up
 
-                for _ in warm_up():
-                    pass
+                try:
+                    for _ in warm_up():
+                        pass
+                except Exception:  # only time is lost: the first render prepares what it needs itself
+                    log.warning("Markdown could not be prepared at start", exc_info=True)
             outcome.append(storage)
         except BaseException as exc:  # handed to the UI thread, raised there
             outcome.append(exc)

@@ -49,6 +49,48 @@ print(json.dumps({{"visible": window.isVisible(), "icon": [s.width() for s in ic
     assert shown == {"visible": True, "icon": [16, 24, 32, 48, 64, 128, 256], "icon drawn": True, "loaded": []}
 
 
+def test_markdown_is_prepared_at_start_only_when_a_chat_will_be_shown_and_its_failing_does_not_stop_the_start(
+        tmp_path: Path) -> None:
+    """A new data directory leaves Markdown unloaded (memory at rest); one with chats has it prepared on the
+    start-up thread, before the last chat is rendered; and a failure there only costs that time."""
+    probe = """
+import json, sys
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+import gemchat.app as gemchat_app
+directory, mode = Path(sys.argv[1]), sys.argv[2]
+if mode != "new":
+    from gemchat.paths import database_path
+    from gemchat.storage.store import ChatStore
+    from gemchat.core.messages import Role
+    directory.mkdir(parents=True, exist_ok=True)
+    store = ChatStore.open(database_path(directory))
+    store.add_message(store.create_chat("gemini-3.6-flash", "Kept").id, Role.USER, "Hello")
+    store.close()
+if mode == "failing":
+    import gemchat.core.markdown as markdown
+    def broken(*_args):
+        raise RuntimeError("no lexers here")
+        yield
+    markdown.warm_up = broken
+store, _recovered, _files = gemchat_app._load_behind_the_window(directory)
+print(json.dumps({"markdown": "markdown_it" in sys.modules, "chats": len(store.list_chats())}))
+"""
+    seen = {}
+    for mode in ("new", "chats", "failing"):
+        result = subprocess.run([sys.executable, "-c", probe, str(tmp_path / mode), mode], cwd=ROOT,
+                                capture_output=True, text=True, timeout=60,
+                                env={"QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+                                     "HOME": str(tmp_path)})
+        assert result.returncode == 0, result.stderr
+        seen[mode] = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {"new": {"markdown": False, "chats": 0}, "chats": {"markdown": True, "chats": 1},
+                    "failing": {"markdown": True, "chats": 1}}
+    log = (tmp_path / "failing" / "logs" / "gemchat.log").read_text(encoding="utf-8")
+    assert "Markdown could not be prepared at start" in log and "no lexers here" in log
+
+
 def test_the_modules_the_window_imports_are_not_read_again_as_source_and_kept_in_memory(tmp_path: Path) -> None:
     """PySide6 reads the source of every module imported after it (to look for `from __feature__ import`) and
     linecache keeps it; gemchat answers that question from the module's name (gemchat.pyside_scan)."""
