@@ -123,6 +123,32 @@ def test_the_card_stands_in_a_centred_column_800_px_wide_at_most_or_the_full_wid
     qtbot.waitUntil(lambda: card.width() == COLUMN_WIDTH, timeout=2000)
 
 
+def test_the_text_column_and_the_message_box_line_up_with_the_scroll_bar_shown_or_not(
+        live: GemchatApp, gemini: FakeGemini, qloop: Any, qtbot: Any) -> None:
+    window = live.window
+    window.resize(1280, 800)
+    view, card = window.view, window.card
+
+    def centres() -> tuple[float, float]:
+        frame = view.document().rootFrame().frameFormat()
+        left = view.viewport().mapTo(window, view.viewport().rect().topLeft()).x() + frame.leftMargin()
+        right = view.viewport().mapTo(window, view.viewport().rect().topLeft()).x() + view.viewport().width() \
+            - frame.rightMargin()
+        return (left + right) / 2, card.mapTo(window, card.rect().center()).x() + 0.5
+
+    type_and_send(qtbot, live, "short")
+    wait_answer_done(qloop, live)
+    assert not view.verticalScrollBar().isVisible()
+    text, box = centres()
+    assert abs(text - box) <= 1
+    gemini.enqueue(Reply.text(["A long answer. " * 40 + "\n\n"] * 12))
+    type_and_send(qtbot, live, "long")
+    wait_answer_done(qloop, live)
+    qtbot.waitUntil(lambda: view.verticalScrollBar().isVisible(), timeout=3000)
+    qtbot.waitUntil(lambda: abs(centres()[0] - centres()[1]) <= 1, timeout=3000)  # still lined up
+    assert abs(centres()[0] - text) <= 1  # and the text did not move sideways when the bar came
+
+
 def test_a_new_chat_has_the_message_box_in_the_middle_and_the_first_message_moves_it_to_the_foot(
         live: GemchatApp, qloop: Any, qtbot: Any) -> None:
     window = live.window

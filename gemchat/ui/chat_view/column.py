@@ -59,16 +59,26 @@ class Column:
         return max(1.0, self._browser.viewport().width() - frame.leftMargin() - frame.rightMargin())
 
     def fit(self) -> None:
-        """Centres the column in the view as it is now; refits the bubbles if the column or text size changed."""
+        """Centres the column in the view as it is now (as the message box is); refits the bubbles if the column
+        or the text size changed."""
         document = self._browser.document()
         available = self._browser.viewport().width()
         widest = self.widest()
-        margin = SIDE if widest is None else max(SIDE, (available - widest) / 2)
+        left: float
+        right: float
+        if widest is None:
+            left = right = SIDE
+        else:
+            # Centred in the whole view, the scroll bar's room included: the message box below is centred so,
+            # and the text does not move sideways when the bar comes or goes.
+            whole = self._browser.width() - 2 * self._browser.frameWidth()
+            left = max(SIDE, (whole - widest) / 2)
+            right = max(SIDE, available - widest - left)
         root = document.rootFrame()
         frame = root.frameFormat()
-        if abs(frame.leftMargin() - margin) >= 0.5 or abs(frame.rightMargin() - margin) >= 0.5:
-            frame.setLeftMargin(margin)
-            frame.setRightMargin(margin)
+        if abs(frame.leftMargin() - left) >= 0.5 or abs(frame.rightMargin() - right) >= 0.5:
+            frame.setLeftMargin(left)
+            frame.setRightMargin(right)
             root.setFrameFormat(frame)
         width, em = self.width(), self.em()
         if (abs(width - self._width) >= 0.5 or abs(em - self._em) >= 0.01) and not document.isEmpty():
