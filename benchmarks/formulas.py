@@ -207,7 +207,7 @@ def child(kind: str, data_dir: str) -> None:
         app.window.presenter.typing.revealed.connect(lambda _text: first_text or first_text.append(time.perf_counter()))
         pictures_at: list[float] = []
         before = view.toPlainText().count(OBJECT)
-        app.window.composer.setPlainText("Show me the worked examples")
+        app.window.composer.setPlainText("Show me the worked examples")  # already there the first time
         app.window.composer.submit()
         text_shown = 0.0
         while True:
@@ -231,9 +231,10 @@ def child(kind: str, data_dir: str) -> None:
     async def scenario() -> dict:
         running = Tasks()
         running.start(run_app(app))
-        while not app.window.isVisible():
+        while not (app.window.isVisible() and app.window.ready):  # the chats shown: what is typed now stays
             await asyncio.sleep(0.01)
-        await asyncio.sleep(2.5)  # the time to type a question: the chat is open, the SDK imported
+        app.window.composer.setPlainText("Show me the worked examples")  # typed, as a user would, before the wait:
+        await asyncio.sleep(2.5)  # the time to type a question: the chat is open, the SDK and Markdown prepared
         result = await ask()
         again = await ask()  # the same formulas: typeset once, drawn from the cache
         result.update(again_max_gap=again["max_gap"], again_p99=again["p99"])

