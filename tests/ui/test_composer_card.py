@@ -20,13 +20,19 @@ from tests.fakes.gemini_server import FakeGemini, Reply
 from tests.ui.test_accessibility import picture
 
 
-def test_the_message_box_grows_from_one_line_to_eight_then_scrolls_and_shrinks_back(qtbot: Any) -> None:
+def shown_card(qtbot: Any, width: int) -> tuple[Composer, ComposerCard]:
+    """A message box in its card, `width` px wide, on screen."""
     composer = Composer()
     card = ComposerCard(composer, AttachmentTray(lambda _sha256: None), "Ctrl+L")
     qtbot.addWidget(card)
-    card.resize(600, 400)
+    card.resize(width, 400)
     card.show()
     qtbot.waitExposed(card)
+    return composer, card
+
+
+def test_the_message_box_grows_from_one_line_to_eight_then_scrolls_and_shrinks_back(qtbot: Any) -> None:
+    composer, _card = shown_card(qtbot, 600)
     bar = composer.verticalScrollBar()
     heights = [composer.height()]
     assert composer.shown_lines() == 1
@@ -50,12 +56,7 @@ def test_the_message_box_grows_from_one_line_to_eight_then_scrolls_and_shrinks_b
 
 
 def test_a_message_box_narrowed_until_its_hint_wraps_shows_both_lines_whole_and_one_again_when_widened(qtbot: Any) -> None:
-    composer = Composer()
-    card = ComposerCard(composer, AttachmentTray(lambda _sha256: None), "Ctrl+L")
-    qtbot.addWidget(card)
-    card.resize(900, 400)
-    card.show()
-    qtbot.waitExposed(card)
+    composer, card = shown_card(qtbot, 900)
     hint = composer.fontMetrics().horizontalAdvance(composer.placeholderText())
     spacing = composer.fontMetrics().lineSpacing()
     assert composer.shown_lines() == 1
