@@ -365,8 +365,8 @@ def run_gui(directory: Path, model: str | None, prompt: str | None, files: Seque
 
 def _hand_over(qt_app: QApplication, directory: Path, model: str | None, request: LaunchRequest) -> IO[str] | int:
     """Gives the request to the gemchat holding `directory`: the exit status, or the lock if that one is gone."""
-    from gemchat.data_directory import cannot_hand_over, lock_data_dir, not_responding
-    from gemchat.instance import ANSWER_WITHIN, NotAnswering, RequestRefused, hand_over
+    from gemchat.data_directory import cannot_hand_over, lock_data_dir, not_responding, unreachable
+    from gemchat.instance import ANSWER_WITHIN, NotAnswering, RequestRefused, hand_over, socket_name
     from gemchat.logs import setup_logging
 
     def try_lock() -> IO[str] | None:
@@ -379,6 +379,9 @@ def _hand_over(qt_app: QApplication, directory: Path, model: str | None, request
         lock = hand_over(directory, request, try_lock, ANSWER_WITHIN)
     except NotAnswering:
         setup_logging(directory)
+        socket = socket_name(directory)
+        if os.path.isabs(socket) and not os.path.exists(socket):  # nothing to answer: not "not responding"
+            return _refuse(qt_app, unreachable(directory, socket, ANSWER_WITHIN))
         return _refuse(qt_app, not_responding(directory, ANSWER_WITHIN))
     except (RequestRefused, OSError) as exc:
         setup_logging(directory)

@@ -43,6 +43,19 @@ def not_responding(directory: Path, within: float) -> str:
             "(what it has received is saved). To keep a separate set of chats, start this one with --data-dir DIR.")
 
 
+def unreachable(directory: Path, socket: str, within: float) -> str:
+    """What to tell a user whose launch found no socket of the gemchat running on that data directory.
+
+    The socket is in the runtime directory: a gemchat started in another login
+    session, or with another XDG_RUNTIME_DIR, listens where this launch does not look.
+    """
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or "not set"
+    return (f"gemchat is running with the data directory {directory}, but in {within:g} seconds it did not open "
+            f"the socket this launch looks for ({socket}). If it is still starting, try again in a moment. If it "
+            f"was started in another login session or with another XDG_RUNTIME_DIR (this launch's: {runtime}), "
+            "switch to its window instead. To keep a separate set of chats, start this one with --data-dir DIR.")
+
+
 def cannot_hand_over(directory: Path, reason: Exception) -> str:
     """What to tell a user whose launch could not give its request to the gemchat running on that data directory."""
     return (f"gemchat is running with the data directory {directory}, but this launch could not hand it "

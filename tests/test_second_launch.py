@@ -155,6 +155,32 @@ def test_a_frozen_gemchat_makes_the_second_launch_say_so_within_seconds_and_fail
         assert streamed_prompts(gemini) == ["First question", "Asked once it was awake"]
 
 
+def test_a_gemchat_with_no_socket_where_this_launch_looks_is_said_to_be_elsewhere_not_frozen(
+        gemini: FakeGemini, tmp_path: Path) -> None:
+    """As when the first gemchat was started in another login session, with another XDG_RUNTIME_DIR: the data
+    directory is held, but nothing listens where this launch looks."""
+    from gemchat.data_directory import lock_data_dir
+
+    data_dir, runtime = tmp_path / "data", tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    held = lock_data_dir(data_dir)  # the other gemchat
+    assert held is not None
+    try:
+        started = time.monotonic()
+        second = subprocess.run(GEMCHAT + ["--data-dir", str(data_dir), "Asked from another session"], cwd=ROOT,
+                                capture_output=True, text=True, timeout=60,
+                                env=app_env(gemini, QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=str(runtime)))
+        took = time.monotonic() - started
+    finally:
+        held.close()
+    assert second.returncode == 1
+    assert "did not open the socket this launch looks for" in second.stderr, second.stderr
+    assert str(runtime) in second.stderr and "XDG_RUNTIME_DIR" in second.stderr and str(data_dir) in second.stderr
+    assert "not responding" not in second.stderr and "Traceback" not in second.stderr
+    assert took < 2.0 + HANDED_OVER_WITHIN, f"it took {took:.2f} s to give up"
+    assert streamed_prompts(gemini) == []
+
+
 def test_gemchats_on_separate_data_directories_stay_separate(gemini: FakeGemini, tmp_path: Path) -> None:
     home, work = tmp_path / "home", tmp_path / "work"
     with first_gemchat(gemini, home, tmp_path / "home.log", "Asked at home"):
