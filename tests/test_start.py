@@ -157,6 +157,35 @@ def test_text_typed_and_sent_before_the_chats_load_is_sent_into_the_last_chat(
     run(qloop, task)
 
 
+def test_text_typed_after_the_session_attaches_but_before_the_first_chat_shows_stays_in_the_box(
+        qloop: Any, gemini_env: FakeGemini, data_dir: Path, qtbot: Any) -> None:
+    """The session attaches (`build_app`) a moment before the first chat is shown (`run_app`): a key typed
+    between the two was replaced by the chat's draft, and a question sent then went out empty."""
+    from gemchat.app import build_app, build_window, run_app
+    from gemchat.ui.draft_keeper import DRAFT_SAVE_MS
+
+    window = build_window(data_dir)
+    window.show()
+    qtbot.keyClicks(window.composer, "typed before ")
+    app = build_app(data_dir, window=window)  # the session is attached; no chat is shown yet
+    assert not window.ready
+    qtbot.keyClicks(window.composer, "and after the session came")
+    qtbot.wait(DRAFT_SAVE_MS + 100)  # a pause in typing: not saved as a new chat's draft, to come back twice
+    task = qloop.create_task(run_app(app))
+    run(qloop, until(lambda: window.ready, what="the first chat shown"))
+    assert window.composer.toPlainText() == "typed before and after the session came"
+    gemini_env.enqueue(Reply.text(["Answered."]))
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    run(qloop, until(lambda: rows(data_dir, "SELECT status FROM messages WHERE role='model'") == [("complete",)],
+                     what="the answer"))
+    assert rows(data_dir, "SELECT text FROM messages WHERE role='user'") == [
+        ("typed before and after the session came",)]
+    run(qloop, app.session.new_chat())
+    assert window.composer.toPlainText() == ""  # the next new chat starts empty: it was no draft of one
+    window.close()
+    run(qloop, task)
+
+
 def test_closing_the_window_while_the_chats_load_quits_once_they_have(
         qloop: Any, gemini_env: FakeGemini, data_dir: Path, qtbot: Any) -> None:
     """The close button (or SIGTERM, which asks the same way) before `run_app` runs is not lost.

@@ -26,7 +26,7 @@ class DraftKeeper(QObject):
         self._composer = composer
         self._session: ChatSession | None = None
         self.chat_id: int | None = None
-        self._typed_early = ""  # typed before the session existed, kept when the first chat opens
+        self._shown_one = False  # until the first chat is shown, what the box holds was typed early, and stays
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DRAFT_SAVE_MS)
@@ -35,9 +35,8 @@ class DraftKeeper(QObject):
     def attach_session(self, session: ChatSession) -> bool:
         """Keeps drafts from now on; True when something was typed before (it stays, and is kept too)."""
         self._session = session
-        self._typed_early = self._composer.toPlainText()
         self._composer.textChanged.connect(self.text_changed)
-        return bool(self._typed_early)
+        return bool(self._composer.toPlainText())
 
     def text_changed(self) -> None:
         if self._composer.editing is None:
@@ -45,7 +44,8 @@ class DraftKeeper(QObject):
 
     def save(self) -> None:
         self._timer.stop()
-        if self._composer.editing is None and self._session is not None:
+        # Before the first chat is shown, the text is not yet any chat's: `show_chat` puts it in the one that opens.
+        if self._composer.editing is None and self._session is not None and self._shown_one:
             self._session.save_draft(self.chat_id, self._composer.toPlainText())
 
     def save_pending(self) -> None:
@@ -54,13 +54,23 @@ class DraftKeeper(QObject):
             self.save()
 
     def show_chat(self, chat_id: int | None) -> None:
-        """The message box shows `chat_id`'s draft, after what was typed before the chats loaded."""
+        """The message box shows `chat_id`'s draft, after what was typed before the chats loaded.
+
+        Typed before the chats loaded: before the first chat is shown, the session
+        attached or not (typing between the two was lost, seen as a screen reader's
+        question gone from the box).
+        """
         if chat_id == self.chat_id and chat_id is not None:
             return
         assert self._session is not None
-        self.save_pending()
+        if self._shown_one:
+            self.save_pending()
+            early = ""
+        else:
+            self._timer.stop()  # not a draft of the new chat: it goes into the chat being opened
+            early = self._composer.toPlainText()
+            self._shown_one = True
         self.chat_id = chat_id
-        early, self._typed_early = self._typed_early, ""
         self._composer.setPlainText("\n\n".join(t for t in (self._session.draft(chat_id), early) if t))
         self._composer.moveCursor(self._composer.textCursor().MoveOperation.End)
         self._timer.stop()
