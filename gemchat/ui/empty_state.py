@@ -33,10 +33,6 @@ _CARRIED_AT = 5
 """The carried widget's place in the layout: after the stretch, greeting, hint and two spacings."""
 
 
-ARROW_SIZE = 20
-"""The starters' arrow, in pixels, when the style gives no icon size."""
-
-
 class EmptyState(QWidget):
     """Signals:
         starter_chosen(str): a starter was clicked: its question, for the message box.
@@ -94,7 +90,7 @@ class EmptyState(QWidget):
 
     def _paint_arrows(self) -> None:
         """The starters' arrows in the accent colour: the style's own is a black picture, unseen in the dark theme."""
-        side = self.starters[0].iconSize().width() if self.starters else ARROW_SIZE
+        side = self.starters[0].iconSize().width()  # called once the starters exist (`__init__`, `changeEvent`)
         ratio = self.devicePixelRatioF()
         pixmap = QPixmap(QSize(side, side) * ratio)
         pixmap.setDevicePixelRatio(ratio)
