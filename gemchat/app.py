@@ -378,13 +378,13 @@ def _hand_over(qt_app: QApplication, directory: Path, model: str | None, request
     try:
         lock = hand_over(directory, request, try_lock, ANSWER_WITHIN)
     except NotAnswering:
-        setup_logging(directory)
+        setup_logging(directory, owner=False)
         socket = socket_name(directory)
         if os.path.isabs(socket) and not os.path.exists(socket):  # nothing to answer: not "not responding"
             return _refuse(qt_app, unreachable(directory, socket, ANSWER_WITHIN))
         return _refuse(qt_app, not_responding(directory, ANSWER_WITHIN))
     except (RequestRefused, OSError) as exc:
-        setup_logging(directory)
+        setup_logging(directory, owner=False)
         return _refuse(qt_app, cannot_hand_over(directory, exc))
     if lock is not None:
         return lock

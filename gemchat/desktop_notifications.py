@@ -19,7 +19,6 @@ signature and refuse such a call.
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import os
 from pathlib import Path
@@ -94,6 +93,8 @@ class DesktopNotifier(QObject):
         replaces = next((shown for shown, of in self._shown.items() if of == key), 0)
         try:
             router = await self._connected()
+            import html  # here, not at import: its entities table is 0.7 MB the window at rest never uses
+
             from jeepney import DBusAddress, MessageType, new_method_call
 
             call = new_method_call(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import logging
-import logging.handlers
 import re
 import stat
 import time
@@ -23,7 +22,7 @@ from PySide6.QtGui import QDesktopServices, QTextDocument
 
 from gemchat.app import GemchatApp
 from gemchat.cli import main
-from gemchat.logs import setup_logging
+from gemchat.logs import MAX_BYTES, setup_logging
 from gemchat.paths import log_path
 from tests.conftest import TEST_KEY, run, until
 from tests.driving import type_and_send, wait_answer_done
@@ -199,10 +198,35 @@ def test_each_answer_is_one_log_line_with_timings_and_no_words_unless_debug_log_
                      log)
 
 
-def test_the_log_rotates_in_the_data_directory(data_dir: Path, logged: Path) -> None:
-    handler = next(h for h in logging.getLogger().handlers if isinstance(h, logging.handlers.RotatingFileHandler))
-    assert Path(handler.baseFilename) == logged and logged.parent.parent == data_dir
-    assert 0 < handler.maxBytes <= 10_000_000 and handler.backupCount >= 1
+def test_the_log_rotates_in_the_data_directory(data_dir: Path) -> None:
+    path = log_path(data_dir)
+    path.parent.mkdir(parents=True)
+    for generation in ("old", "older", "oldest"):  # three starts, each with a full log
+        path.write_text(generation + "\n" + "x" * MAX_BYTES, encoding="utf-8")
+        handler = setup_logging(data_dir)
+        logging.getLogger("gemchat.test").warning("started after %s", generation)
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    first_lines = {p.name: p.read_text(encoding="utf-8").split("\n", 1)[0] for p in path.parent.iterdir()}
+    assert path.parent.parent == data_dir
+    assert first_lines[f"{path.name}.1"] == "oldest" and first_lines[f"{path.name}.2"] == "older"
+    assert first_lines[f"{path.name}.3"] == "old" and len(first_lines) == 4
+    assert path.read_text(encoding="utf-8").endswith("started after oldest\n")  # a fresh file, holding this start's lines
+
+
+def test_a_short_log_is_kept_and_a_launch_that_hands_over_never_rotates(data_dir: Path) -> None:
+    path = log_path(data_dir)
+    path.parent.mkdir(parents=True)
+    path.write_text("earlier\n", encoding="utf-8")
+    handler = setup_logging(data_dir)
+    logging.getLogger().removeHandler(handler)
+    handler.close()
+    assert path.read_text(encoding="utf-8") == "earlier\n" and not path.with_name(f"{path.name}.1").exists()
+    path.write_text("x" * MAX_BYTES, encoding="utf-8")
+    handler = setup_logging(data_dir, owner=False)  # the running gemchat has the file open: leave it there
+    logging.getLogger().removeHandler(handler)
+    handler.close()
+    assert path.stat().st_size == MAX_BYTES and not path.with_name(f"{path.name}.1").exists()
 
 
 # -- untrusted model output ------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 import enum
 import logging
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -156,7 +155,7 @@ class KeyFile:
     def save(self, key: str) -> None:
         """Writes the key, replacing the file whole (a new file, then a rename). Raises KeyFileError."""
         folder = self.path.parent
-        temp = folder / f".{self.path.name}.{secrets.token_hex(6)}.tmp"
+        temp = folder / f".{self.path.name}.{os.urandom(6).hex()}.tmp"
         try:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             _make_private(folder)

@@ -11,7 +11,6 @@ Everything here blocks on the disk; the app calls it from an executor thread.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import re
@@ -97,6 +96,8 @@ class AttachmentFiles:
 
     def _store(self, file: BinaryIO, expected: str | None = None) -> tuple[str, int]:
         """Copies `file` in under its hash, hashing while copying; returns (sha256, size)."""
+        import hashlib  # here, not at import: OpenSSL's hashes are 0.6 MB at rest, and only an attachment needs them
+
         self.root.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
