@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from gemchat.core.credentials import KeyStore
     from gemchat.core.gemini import GeminiBackend
+    from gemchat.core.markdown import MarkdownStyle
     from gemchat.desktop_notifications import DesktopNotifier
     from gemchat.gemini_access import GeminiAccess
     from gemchat.instance import LaunchRequest
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from gemchat.storage.worker import StoreWorker
     from gemchat.tasks import Tasks
     from gemchat.ui.answer_notifications import AnswerNotifications
+    from gemchat.ui.chat_view.message_writer import Prerendered
     from gemchat.ui.chat_view.typesetter import Typesetter
     from gemchat.ui.main_window import MainWindow
     from gemchat.ui.quick_ask import QuickAskWindow
@@ -407,11 +409,13 @@ def _run_window(qt_app: QApplication, directory: Path, model: str | None, prompt
     from gemchat.storage.errors import StorageError
 
     try:
-        storage = _load_behind_the_window(directory)
+        storage, prerendered = _load_behind_the_window(directory, window.view.markdown_colours())
     except StorageError as exc:
         window.allow_close()
         window.close()
         return _refuse(qt_app, storage_problem(directory, exc))
+    if prerendered is not None:
+        window.view.use_prerendered(*prerendered)
     import asyncio
 
     import qasync
@@ -448,9 +452,14 @@ BEHIND_THE_WINDOW = (
 """What `build_app` and `run_app` import, imported by `_load_behind_the_window` (not the SDK: that waits for a key)."""
 
 
-def _load_behind_the_window(directory: Path) -> OpenedStorage:
+def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str]
+                            ) -> tuple[OpenedStorage, tuple[MarkdownStyle, Prerendered] | None]:
     """Starts the log, imports what the rest of the app needs and opens the store, on a thread, while the shown window paints
     and takes keys (its actions wait for the chats); raises what `open_storage` raises.
+
+    With chats, the last one's latest answers are rendered there too, in the window's
+    Markdown colours (`colours`, from `ChatView.markdown_colours`): the store and that
+    HTML are returned.
 
     On the UI thread, between the first paint and the event loop, those imports (asyncio,
     qasync, the session, the backend: 90 modules, each also read by PySide6's feature
@@ -466,6 +475,7 @@ def _load_behind_the_window(directory: Path) -> OpenedStorage:
     from gemchat.logs import setup_logging
 
     outcome: list[OpenedStorage | BaseException] = []
+    prerendered: list[tuple[MarkdownStyle, Prerendered]] = []
 
     def load() -> None:
         try:
@@ -473,16 +483,21 @@ def _load_behind_the_window(directory: Path) -> OpenedStorage:
             for name in BEHIND_THE_WINDOW:
                 importlib.import_module(name)
             storage = open_storage(directory)
-            if storage[0].last_chat_id() is not None:
+            if (last := storage[0].last_chat_id()) is not None:
                 # The last chat is rendered as soon as it is loaded: Markdown and the common lexers
-                # prepared here, not on the UI thread (100-190 ms) or racing it. A new data
-                # directory has no chat to render, and leaves them until a question is typed.
-                from gemchat.core.markdown import warm_up
+                # prepared here, not on the UI thread (100-190 ms) or racing it, and its latest
+                # answers' HTML made here too (`ChatView.use_prerendered`). A new data directory
+                # has no chat to render, and leaves Markdown until a question is typed.
+                from gemchat.core.markdown import palette_style, warm_up
+                from gemchat.ui.chat_view.document import opening
+                from gemchat.ui.chat_view.message_writer import prerender
 
                 try:
-                    for _ in warm_up():
+                    style = palette_style(*colours)
+                    for _ in warm_up(style):
                         pass
-                except Exception:  # only time is lost: the first render prepares what it needs itself
+                    prerendered.append((style, prerender(opening(storage[0].messages(last)), style)))
+                except Exception:  # only time is lost: the first render makes what it needs itself
                     log.warning("Markdown could not be prepared at start", exc_info=True)
             outcome.append(storage)
         except BaseException as exc:  # handed to the UI thread, raised there
@@ -505,7 +520,7 @@ def _load_behind_the_window(directory: Path) -> OpenedStorage:
     gc.enable()
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
-    return outcome[0]
+    return outcome[0], (prerendered[0] if prerendered else None)
 
 
 def _refuse(qt_app: QApplication, message: str) -> int:

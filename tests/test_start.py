@@ -52,7 +52,8 @@ print(json.dumps({{"visible": window.isVisible(), "icon": [s.width() for s in ic
 def test_markdown_is_prepared_at_start_only_when_a_chat_will_be_shown_and_its_failing_does_not_stop_the_start(
         tmp_path: Path) -> None:
     """A new data directory leaves Markdown unloaded (memory at rest); one with chats has it prepared on the
-    start-up thread, before the last chat is rendered; and a failure there only costs that time."""
+    start-up thread, with the last chat's answers rendered there, before the chat is shown; and a failure
+    there only costs that time."""
     probe = """
 import json, sys
 from pathlib import Path
@@ -66,7 +67,9 @@ if mode != "new":
     from gemchat.core.messages import Role
     directory.mkdir(parents=True, exist_ok=True)
     store = ChatStore.open(database_path(directory))
-    store.add_message(store.create_chat("gemini-3.6-flash", "Kept").id, Role.USER, "Hello")
+    chat = store.create_chat("gemini-3.6-flash", "Kept").id
+    store.add_message(chat, Role.USER, "Hello")
+    store.add_message(chat, Role.MODEL, "**Hi** there")
     store.close()
 if mode == "failing":
     import gemchat.core.markdown as markdown
@@ -74,8 +77,10 @@ if mode == "failing":
         raise RuntimeError("no lexers here")
         yield
     markdown.warm_up = broken
-store, _recovered, _files = gemchat_app._load_behind_the_window(directory)
-print(json.dumps({"markdown": "markdown_it" in sys.modules, "chats": len(store.list_chats())}))
+(store, _recovered, _files), made = gemchat_app._load_behind_the_window(directory, (False, "#5f6368", "#ffffff"))
+html = [piece for pieces in (made[1].values() if made else ()) for piece in pieces]
+print(json.dumps({"markdown": "markdown_it" in sys.modules, "chats": len(store.list_chats()),
+                  "answers_rendered": "<b>Hi</b>" in "".join(html) or "<strong>Hi</strong>" in "".join(html)}))
 """
     seen = {}
     for mode in ("new", "chats", "failing"):
@@ -85,8 +90,9 @@ print(json.dumps({"markdown": "markdown_it" in sys.modules, "chats": len(store.l
                                      "HOME": str(tmp_path)})
         assert result.returncode == 0, result.stderr
         seen[mode] = json.loads(result.stdout.strip().splitlines()[-1])
-    assert seen == {"new": {"markdown": False, "chats": 0}, "chats": {"markdown": True, "chats": 1},
-                    "failing": {"markdown": True, "chats": 1}}
+    assert seen == {"new": {"markdown": False, "chats": 0, "answers_rendered": False},
+                    "chats": {"markdown": True, "chats": 1, "answers_rendered": True},
+                    "failing": {"markdown": True, "chats": 1, "answers_rendered": False}}
     log = (tmp_path / "failing" / "logs" / "gemchat.log").read_text(encoding="utf-8")
     assert "Markdown could not be prepared at start" in log and "no lexers here" in log
 

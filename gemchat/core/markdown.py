@@ -27,7 +27,7 @@ from __future__ import annotations
 import html as _html
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -95,6 +95,15 @@ DARK = MarkdownStyle(
     table_cell_background="#1b1c1e",
     code_header_background="#1e1f1b",
 )
+
+
+def palette_style(dark: bool, muted: str, page: str) -> MarkdownStyle:
+    """The style for a window's palette: its muted text and page colours on the dark or light base.
+
+    Plain values in, so the start-up thread can render with the window's colours
+    without reading its palette (only the UI thread may).
+    """
+    return replace(DARK if dark else LIGHT, muted=muted, table_cell_background=page)
 
 
 def make_parser() -> MarkdownIt:

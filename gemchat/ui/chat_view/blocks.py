@@ -125,23 +125,18 @@ class Formats:
 
     def markdown_style(self) -> MarkdownStyle:
         """The colours rendered Markdown is given, matching the palette."""
-        self.ready()
         if self._style is None:
-            from gemchat.core.markdown import DARK, LIGHT, MarkdownStyle
+            from gemchat.core.markdown import palette_style
 
-            base = DARK if self.dark else LIGHT
-            palette = self._browser.palette()
-            self._style = MarkdownStyle(
-                pygments_style=base.pygments_style,
-                muted=palette.color(QPalette.ColorRole.PlaceholderText).name(),
-                code_background=base.code_background,
-                inline_code_background=base.inline_code_background,
-                border=base.border,
-                table_header_background=base.table_header_background,
-                table_cell_background=palette.color(QPalette.ColorRole.Base).name(),
-                code_header_background=base.code_header_background,
-            )
+            self._style = palette_style(*self.markdown_colours())
         return self._style
+
+    def markdown_colours(self) -> tuple[bool, str, str]:
+        """What the palette gives rendered Markdown (`core.markdown.palette_style`): dark, muted text, the page."""
+        self.ready()
+        palette = self._browser.palette()
+        return (self.dark, palette.color(QPalette.ColorRole.PlaceholderText).name(),
+                palette.color(QPalette.ColorRole.Base).name())
 
     def link(self, href: str, tooltip: str | None = None) -> QTextCharFormat:
         """A link in a note (Retry, a version arrow, a source): `links` decides what a click does."""

@@ -37,6 +37,21 @@ CATCH_UP_CHARS = 600
 OLDER_BATCH_CHARS = 6000
 
 
+def latest_start(messages: Sequence[Message], live: dict[int, str], budget_chars: int, budget_messages: int) -> int:
+    """The index of the oldest of the latest messages that fit the budget (at least one, if any)."""
+    start, chars = len(messages), 0
+    while start > 0 and len(messages) - start < budget_messages and chars < budget_chars:
+        start -= 1
+        message = messages[start]
+        chars += len(live.get(message.id, message.text))
+    return start
+
+
+def opening(messages: Sequence[Message]) -> Sequence[Message]:
+    """The messages `Document.show` renders in its first turns when a chat opens (nothing streaming)."""
+    return messages[latest_start(messages, {}, OPEN_BUDGET_CHARS, OPEN_BUDGET_MESSAGES):]
+
+
 class Document:
     """The messages of the open chat (the shown branch), which of them are rendered, and rendering them."""
 
@@ -103,12 +118,7 @@ class Document:
         return self._browser.document().size().height() >= self._browser.viewport().height()
 
     def _latest_start(self, live: dict[int, str], budget_chars: int, budget_messages: int) -> int:
-        start, chars = len(self._messages), 0
-        while start > 0 and len(self._messages) - start < budget_messages and chars < budget_chars:
-            start -= 1
-            message = self._messages[start]
-            chars += len(live.get(message.id, message.text))
-        return start
+        return latest_start(self._messages, live, budget_chars, budget_messages)
 
     def _render_messages(self, start: int, live: dict[int, str]) -> None:
         cursor = QTextCursor(self._browser.document())

@@ -8,7 +8,7 @@ line: why it stopped, its versions, its facts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ from gemchat.ui.chat_view.links import app_href
 if TYPE_CHECKING:
     from PySide6.QtGui import QImage
 
+    from gemchat.core.markdown import MarkdownStyle
     from gemchat.ui.chat_view.column import Column
     from gemchat.ui.chat_view.formulas import Formulas
     from gemchat.ui.chat_view.thoughts import Thoughts
@@ -32,6 +33,28 @@ THUMBNAIL_SIDE = 96
 """Pictures attached to a question are shown this big (the longer side, in pixels)."""
 PICTURE_SIDE = 512
 """Pictures in an answer are shown at most this big, and never wider than the column."""
+
+
+Prerendered = dict[tuple[int, str], tuple[str, ...]]
+"""An answer's HTML pieces, by its id and the Markdown they were made from."""
+
+
+def shown_markdown(message: Message) -> str:
+    """An answer's Markdown as shown: with numbered links to its sources when it was grounded with Google Search."""
+    if not message.grounding:
+        return message.text
+    from gemchat.core.grounding import cite
+
+    return cite(message.text, message.grounding)
+
+
+def prerender(messages: Iterable[Message], style: MarkdownStyle) -> Prerendered:
+    """The HTML of the answers among `messages`, as `MessageWriter.insert_message` makes it; Qt-free, so the
+    start-up thread makes it for the chat shown first and the UI thread only inserts it."""
+    from gemchat.core.markdown import render_pieces
+
+    return {(m.id, text): render_pieces(text, m.id, style)
+            for m in messages if m.role is Role.MODEL and m.text and (text := shown_markdown(m))}
 
 
 class MessageWriter:
@@ -50,6 +73,17 @@ class MessageWriter:
         self._formats = formats
         self._thoughts = thoughts
         self._formulas = formulas
+        self._prerendered: Prerendered = {}
+        self._prerendered_style: MarkdownStyle | None = None
+
+    def take_prerendered(self, style: MarkdownStyle, pieces: Prerendered) -> None:
+        """Answers' HTML made on the start-up thread (`prerender`), used instead of rendering them again."""
+        self._prerendered_style, self._prerendered = style, dict(pieces)
+
+    def keep_prerendered_of(self, message_ids: Collection[int]) -> None:
+        """Drops what was made for answers not among these (another chat is shown): it would never be used."""
+        if self._prerendered:
+            self._prerendered = {key: html for key, html in self._prerendered.items() if key[0] in message_ids}
 
     def insert_header(self, cursor: QTextCursor, message_id: int, role: Role, in_place: bool = False,
                       model: str | None = None) -> None:
@@ -88,7 +122,10 @@ class MessageWriter:
             from gemchat.core.markdown import render_pieces
 
             start = cursor.position()
-            pieces = render_pieces(self._cited(message), message.id, self._formats.markdown_style())
+            text, style = shown_markdown(message), self._formats.markdown_style()
+            pieces = self._prerendered.pop((message.id, text), None) if style == self._prerendered_style else None
+            if pieces is None:
+                pieces = render_pieces(text, message.id, style)
             insert_pieces(cursor, pieces)
             if any(MARK in html for html in pieces):
                 self._formulas.place(start, cursor.position())
@@ -98,14 +135,6 @@ class MessageWriter:
         self.insert_status(cursor, message)
         if message.role is Role.MODEL and message.thoughts:
             self._thoughts.put(message.id, message.thoughts, header)
-
-    def _cited(self, message: Message) -> str:
-        """An answer's Markdown with numbered links to its sources, when it was grounded with Google Search."""
-        if not message.grounding:
-            return message.text
-        from gemchat.core.grounding import cite
-
-        return cite(message.text, message.grounding)
 
     def _insert_attachments(self, cursor: QTextCursor, message: Message, bubble: QTextBlockFormat) -> None:
         """A question's files under it: a thumbnail for pictures, then a chip with name and size."""

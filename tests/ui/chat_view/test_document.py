@@ -156,3 +156,46 @@ def test_a_search_hit_in_an_unrendered_part_is_rendered_and_shown(qtbot) -> None
     assert in_viewport(view, "message number 7")
     qtbot.wait(50)  # older messages rendered above meanwhile must not move it
     assert view.message_at(QPoint(30, 30)) == (7, Role.USER)
+
+
+def _made_at_start(view: ChatView, chat: list) -> tuple:
+    """What the start-up thread makes for `chat` (`app._load_behind_the_window`), marked so a test sees it used."""
+    from gemchat.core.markdown import palette_style
+    from gemchat.ui.chat_view.document import opening
+    from gemchat.ui.chat_view.message_writer import prerender
+
+    style = palette_style(*view.markdown_colours())
+    made = prerender(opening(chat), style)
+    return style, {key: tuple(p.replace("made at start", "made on the thread") for p in pieces)
+                   for key, pieces in made.items()}
+
+
+def test_the_chat_shown_at_start_uses_its_answers_rendered_on_the_start_up_thread_once(qtbot) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    chat = [message(1, Role.USER, "Q"), message(2, Role.MODEL, "**made at start**"),
+            message(3, Role.USER, "made at start too, but a question"), message(4, Role.MODEL, "*made at start* 2")]
+    style, made = _made_at_start(view, chat)
+    assert sorted(made) == [(2, "**made at start**"), (4, "*made at start* 2")]  # answers only
+    view.use_prerendered(style, made)
+    view.show_messages(chat)
+    assert view.toPlainText().count("made on the thread") == 2
+    assert "made at start too, but a question" in view.toPlainText()
+    view.show_messages(chat)  # shown again: rendered again, the HTML made at start was used up
+    assert "made on the thread" not in view.toPlainText() and view.toPlainText().count("made at start") == 3
+
+
+def test_answers_rendered_at_start_are_not_used_in_other_colours_or_after_another_chat(qtbot) -> None:
+    from dataclasses import replace
+
+    view = ChatView()
+    qtbot.addWidget(view)
+    chat = [message(1, Role.USER, "Q"), message(2, Role.MODEL, "**made at start**")]
+    style, made = _made_at_start(view, chat)
+    view.use_prerendered(replace(style, muted="#123456"), made)  # the palette changed meanwhile
+    view.show_messages(chat)
+    assert "made at start" in view.toPlainText() and "made on the thread" not in view.toPlainText()
+    view.use_prerendered(style, made)
+    view.show_messages([message(5, Role.USER, "another chat first")])
+    view.show_messages(chat)
+    assert "made on the thread" not in view.toPlainText()
