@@ -11,7 +11,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
-import mimetypes
 import time
 from collections.abc import Callable
 from typing import Any
@@ -119,6 +118,8 @@ class AnswerSaver:
         """
         if self._files is None:
             return
+        import mimetypes  # here, not at import: only an image model's answer needs it
+
         name = f"image-{len(self.images) + 1}{mimetypes.guess_extension(image.mime_type) or ''}"
         try:
             self.images.append(self._files.add_bytes(image.data, name))

@@ -104,3 +104,53 @@ def test_a_folded_folder_keeps_its_chats_hidden_while_filtering_and_its_heading_
     sidebar.filter_titles("nothing like this")
     assert shown(sidebar) == [] and not sidebar.item(0).isHidden()
     assert all(sidebar.item(r).isHidden() for r in range(1, sidebar.count()))  # the "Older" heading too
+
+
+def _in_sight(sidebar: Sidebar, chat_id: int) -> bool:
+    row = next(r for r in range(sidebar.count()) if sidebar.item(r).data(CHAT_ID) == chat_id)
+    return sidebar.viewport().rect().intersects(sidebar.visualItemRect(sidebar.item(row)))
+
+
+def test_the_open_chat_far_down_a_long_list_is_scrolled_into_sight_even_right_after_a_filter_key(qtbot: Any) -> None:
+    """Qt lays the list out in batches after a change (`LAYOUT_BATCH`): a row past the first had no place yet,
+    and Qt's own scrolling did nothing, leaving the open chat out of sight."""
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.resize(260, 500)
+    sidebar.show()
+    chats = library(1000)
+    sidebar.set_chats(chats, current=None)
+    qtbot.waitUntil(lambda: sidebar.count() == 1001, timeout=3000)
+    qtbot.wait(50)
+    sidebar.select_chat(3)  # near the bottom
+    qtbot.wait(50)
+    assert _in_sight(sidebar, 3)
+    sidebar.filter_titles("river")  # rows hidden: the list is laid out again, in batches
+    sidebar.select_chat(11)  # at once, before the batches are done
+    qtbot.wait(50)
+    assert _in_sight(sidebar, 11)
+    sidebar.filter_titles("")
+    sidebar.select_chat(1000)  # the top, back up
+    qtbot.wait(50)
+    assert _in_sight(sidebar, 1000)
+
+
+def test_end_and_page_keys_in_a_long_filtered_list_keep_the_chosen_chat_in_sight(qtbot: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.resize(260, 500)
+    sidebar.show()
+    chats = library(1000)
+    sidebar.set_chats(chats, current=None)
+    qtbot.waitUntil(lambda: sidebar.count() == 1001, timeout=3000)
+    sidebar.filter_titles("river")
+    sidebar.setFocus()
+    sidebar.setCurrentRow(2)  # chat 999 (1000, above it, is hidden now)
+    qtbot.keyClick(sidebar, Qt.Key.Key_End)  # before the batches are done
+    qtbot.wait(50)
+    assert sidebar.currentItem().data(CHAT_ID) == 1 and _in_sight(sidebar, 1)
+    qtbot.keyClick(sidebar, Qt.Key.Key_PageUp)
+    qtbot.wait(50)
+    assert _in_sight(sidebar, sidebar.currentItem().data(CHAT_ID))
