@@ -99,7 +99,8 @@ print(json.dumps({"markdown": "markdown_it" in sys.modules, "chats": len(store.l
 
 def test_the_modules_the_window_imports_are_not_read_again_as_source_and_kept_in_memory(tmp_path: Path) -> None:
     """PySide6 reads the source of every module imported after it (to look for `from __feature__ import`) and
-    linecache keeps it; gemchat answers that question from the module's name (gemchat.pyside_scan)."""
+    linecache keeps it; gemchat answers that question from the module's name (gemchat.pyside_scan), and forgets
+    what was read before it could (enum.py's among them)."""
     probe = f"""
 import json, linecache, sys
 from pathlib import Path
@@ -109,7 +110,8 @@ window = build_window(Path({str(tmp_path)!r}))
 import asyncio, qasync, gemchat.session
 import shibokensupport.feature as feature
 package = {str(ROOT / "gemchat")!r} + "/"  # not "gemchat" anywhere in a path: a clone may be in a folder so named
-print(json.dumps({{"kept": [name for name in linecache.cache if name.startswith(package) or "/asyncio/" in name],
+print(json.dumps({{"kept": [name for name in linecache.cache
+                           if name.startswith(package) or "/asyncio/" in name or name.endswith("/enum.py")],
                   "gemchat": feature.pyside_feature_dict.get("gemchat.ui.main_window"),
                   "asyncio": feature.pyside_feature_dict.get("asyncio.base_events")}}))
 """
