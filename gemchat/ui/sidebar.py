@@ -257,6 +257,9 @@ class Sidebar(QListWidget):
         """
         self._filter = text
         self._apply_filter(0)
+        if not text and (item := self._item_for(self._current)) is not None:
+            # The filter cleared: the whole list is back, with the open chat in sight (not the top of the list).
+            self.scrollTo(self.indexFromItem(item), QAbstractItemView.ScrollHint.PositionAtCenter)
 
     def _apply_filter(self, first: int) -> None:
         """Filters the rows from `first` on (those before it are already filtered); only changes are made.

@@ -154,3 +154,20 @@ def test_end_and_page_keys_in_a_long_filtered_list_keep_the_chosen_chat_in_sight
     qtbot.keyClick(sidebar, Qt.Key.Key_PageUp)
     qtbot.wait(50)
     assert _in_sight(sidebar, sidebar.currentItem().data(CHAT_ID))
+
+
+def test_clearing_the_filter_brings_back_the_whole_list_with_the_open_chat_in_sight(qtbot: Any) -> None:
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.resize(260, 500)
+    sidebar.show()
+    chats = library(1000)
+    sidebar.set_chats(chats, current=None)
+    qtbot.waitUntil(lambda: sidebar.count() == 1001, timeout=3000)
+    sidebar.select_chat(500)  # lighthouse, half way down
+    sidebar.filter_titles("lighthouse")
+    qtbot.wait(50)
+    sidebar.verticalScrollBar().setValue(0)  # the user looked at the top of the results
+    sidebar.filter_titles("")
+    qtbot.wait(50)
+    assert _in_sight(sidebar, 500)
