@@ -106,6 +106,17 @@ def test_a_folded_folder_keeps_its_chats_hidden_while_filtering_and_its_heading_
     assert all(sidebar.item(r).isHidden() for r in range(1, sidebar.count()))  # the "Older" heading too
 
 
+def shown_library(qtbot: Any) -> Sidebar:
+    """A sidebar on screen, 500 px tall, with `library(1000)` listed whole."""
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.resize(260, 500)
+    sidebar.show()
+    sidebar.set_chats(library(1000), current=None)
+    qtbot.waitUntil(lambda: sidebar.count() == 1001, timeout=3000)
+    return sidebar
+
+
 def _in_sight(sidebar: Sidebar, chat_id: int) -> bool:
     row = next(r for r in range(sidebar.count()) if sidebar.item(r).data(CHAT_ID) == chat_id)
     return sidebar.viewport().rect().intersects(sidebar.visualItemRect(sidebar.item(row)))
@@ -114,13 +125,7 @@ def _in_sight(sidebar: Sidebar, chat_id: int) -> bool:
 def test_the_open_chat_far_down_a_long_list_is_scrolled_into_sight_even_right_after_a_filter_key(qtbot: Any) -> None:
     """Qt lays the list out in batches after a change (`LAYOUT_BATCH`): a row past the first had no place yet,
     and Qt's own scrolling did nothing, leaving the open chat out of sight."""
-    sidebar = Sidebar()
-    qtbot.addWidget(sidebar)
-    sidebar.resize(260, 500)
-    sidebar.show()
-    chats = library(1000)
-    sidebar.set_chats(chats, current=None)
-    qtbot.waitUntil(lambda: sidebar.count() == 1001, timeout=3000)
+    sidebar = shown_library(qtbot)
     qtbot.wait(50)
     sidebar.select_chat(3)  # near the bottom
     qtbot.wait(50)
@@ -138,13 +143,7 @@ def test_the_open_chat_far_down_a_long_list_is_scrolled_into_sight_even_right_af
 def test_end_and_page_keys_in_a_long_filtered_list_keep_the_chosen_chat_in_sight(qtbot: Any) -> None:
     from PySide6.QtCore import Qt
 
-    sidebar = Sidebar()
-    qtbot.addWidget(sidebar)
-    sidebar.resize(260, 500)
-    sidebar.show()
-    chats = library(1000)
-    sidebar.set_chats(chats, current=None)
-    qtbot.waitUntil(lambda: sidebar.count() == 1001, timeout=3000)
+    sidebar = shown_library(qtbot)
     sidebar.filter_titles("river")
     sidebar.setFocus()
     sidebar.setCurrentRow(2)  # chat 999 (1000, above it, is hidden now)
@@ -157,13 +156,7 @@ def test_end_and_page_keys_in_a_long_filtered_list_keep_the_chosen_chat_in_sight
 
 
 def test_clearing_the_filter_brings_back_the_whole_list_with_the_open_chat_in_sight(qtbot: Any) -> None:
-    sidebar = Sidebar()
-    qtbot.addWidget(sidebar)
-    sidebar.resize(260, 500)
-    sidebar.show()
-    chats = library(1000)
-    sidebar.set_chats(chats, current=None)
-    qtbot.waitUntil(lambda: sidebar.count() == 1001, timeout=3000)
+    sidebar = shown_library(qtbot)
     sidebar.select_chat(500)  # lighthouse, half way down
     sidebar.filter_titles("lighthouse")
     qtbot.wait(50)
