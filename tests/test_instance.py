@@ -126,6 +126,16 @@ def test_two_data_directories_get_two_sockets_and_one_directory_spelt_two_ways_g
     assert socket_name(tmp_path / "not yet made") == socket_name(tmp_path / "not yet made")
 
 
+def test_the_socket_keeps_its_name_across_versions_so_a_new_launch_finds_an_older_running_gemchat(
+        runtime_dir: Path, tmp_path: Path) -> None:
+    """The name is the SHA-256 of the user and the real path, as when hashlib made it (Qt's makes it now)."""
+    import hashlib
+
+    real = os.fsencode(os.path.realpath(tmp_path))
+    digest = hashlib.sha256(str(os.getuid()).encode() + b"\0" + real).hexdigest()
+    assert socket_name(tmp_path) == str(runtime_dir / f"gemchat-{digest[:24]}")
+
+
 def test_the_socket_is_in_the_users_runtime_directory(runtime_dir: Path, tmp_path: Path) -> None:
     name = Path(socket_name(tmp_path))
     assert name.parent == runtime_dir and name.name.startswith("gemchat-")
