@@ -82,8 +82,10 @@ def start_in_x(env: dict[str, str], data_dir: Path, xdo) -> tuple[subprocess.Pop
     for attempt in range(3):
         proc = subprocess.Popen([sys.executable, "-m", "gemchat", "--data-dir", str(data_dir)],
                                 env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        window = wait_for(lambda: proc.poll() is not None or xdo("search", "--name", "gemchat").split("\n")[0],
-                          30, "window")
+        # Mapped windows only: Qt's client leader (an unmapped 1x1 window) is named "gemchat" too, and is named
+        # before the window is; under load a search in between found only it, and focusing it never held.
+        window = wait_for(lambda: proc.poll() is not None
+                          or xdo("search", "--onlyvisible", "--name", "gemchat").split("\n")[0], 30, "window")
         if proc.poll() is None:
             return proc, window
         with proc:
