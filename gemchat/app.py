@@ -484,21 +484,7 @@ def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str]
                 importlib.import_module(name)
             storage = open_storage(directory)
             if (last := storage[0].last_chat_id()) is not None:
-                # The last chat is rendered as soon as it is loaded: Markdown and the common lexers
-                # prepared here, not on the UI thread (100-190 ms) or racing it, and its latest
-                # answers' HTML made here too (`ChatView.use_prerendered`). A new data directory
-                # has no chat to render, and leaves Markdown until a question is typed.
-                from gemchat.core.markdown import palette_style, warm_up
-                from gemchat.ui.chat_view.document import opening
-                from gemchat.ui.chat_view.message_writer import prerender
-
-                try:
-                    style = palette_style(*colours)
-                    for _ in warm_up(style):
-                        pass
-                    prerendered.append((style, prerender(opening(storage[0].messages(last)), style)))
-                except Exception:  # only time is lost: the first render makes what it needs itself
-                    log.warning("Markdown could not be prepared at start", exc_info=True)
+                prerendered.extend(_render_last_chat(storage[0], last, colours))
             outcome.append(storage)
         except BaseException as exc:  # handed to the UI thread, raised there
             outcome.append(exc)
@@ -521,6 +507,29 @@ def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str]
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
     return outcome[0], (prerendered[0] if prerendered else None)
+
+
+def _render_last_chat(store: ChatStore, chat_id: int, colours: tuple[bool, str, str]
+                      ) -> list[tuple[MarkdownStyle, Prerendered]]:
+    """On the start-up thread: Markdown and the common lexers prepared, and the latest answers of the chat
+    that will be shown made into HTML (`ChatView.use_prerendered`); [] if that failed (logged).
+
+    Not on the UI thread (100-190 ms of imports, 15 ms of HTML in the turn that shows the
+    chat), nor racing it. A new data directory has no chat to render, and leaves Markdown
+    until a question is typed.
+    """
+    from gemchat.core.markdown import palette_style, warm_up
+    from gemchat.ui.chat_view.document import opening
+    from gemchat.ui.chat_view.message_writer import prerender
+
+    try:
+        style = palette_style(*colours)
+        for _ in warm_up(style):
+            pass
+        return [(style, prerender(opening(store.messages(chat_id)), style))]
+    except Exception:  # only time is lost: the first render makes what it needs itself
+        log.warning("Markdown could not be prepared at start", exc_info=True)
+        return []
 
 
 def _refuse(qt_app: QApplication, message: str) -> int:

@@ -11,13 +11,11 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import NamedTuple, cast
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QContextMenuEvent, QDropEvent, QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
-    QListView,
-    QListWidget,
     QListWidgetItem,
     QMenu,
     QPushButton,
@@ -26,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from gemchat.core.messages import Chat, Folder
+from gemchat.ui.batched_list import BatchedList
 from gemchat.ui.fields import search_field
 from gemchat.ui.theme import tint
 
@@ -37,10 +36,6 @@ COLLAPSED = Qt.ItemDataRole.UserRole + 4  # on a folder's heading
 GROUPS = ("Pinned", "Today", "Yesterday", "Previous 7 days", "Older")
 FIRST_ROWS = 150  # made at once: more than a window shows
 ROWS_PER_TURN = 200  # then this many per turn of the event loop (about 5 ms here)
-LAYOUT_BATCH = 100
-"""Rows Qt lays out before painting after a change (a filter key), the rest in the next turns: more than a
-window shows. Laying out all of a thousand rows first made a filter key take 17-21 ms to paint at worst
-(10-12 ms this way) on Xvfb."""
 
 
 def group_of(updated_at: str, today: dt.date) -> str:
@@ -68,7 +63,7 @@ class _Row(NamedTuple):
     collapsed: bool  # on a folder's heading
 
 
-class Sidebar(QListWidget):
+class Sidebar(BatchedList):
     """Signals:
         chat_selected(int): the user picked a chat.
         rename_requested(int, str): the user edited a chat's title in place.
@@ -99,8 +94,6 @@ class Sidebar(QListWidget):
         # Every row as tall as the first (headings are bold, not smaller): laying out or filtering a
         # thousand rows then measures one.
         self.setUniformItemSizes(True)
-        self.setLayoutMode(QListView.LayoutMode.Batched)
-        self.setBatchSize(LAYOUT_BATCH)
         self.setMinimumWidth(180)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -337,35 +330,7 @@ class Sidebar(QListWidget):
             self.setCurrentItem(None)  # type: ignore[call-overload]  # Qt takes nullptr; the stubs do not say so
         else:
             self.setCurrentItem(item)
-            self.scrollTo(self.indexFromItem(item))  # not scrollToItem: Qt's calls `QListView::scrollTo`, not this one
-
-    def scrollTo(self, index: QModelIndex | QPersistentModelIndex,  # noqa: N802 (Qt override)
-                 hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible) -> None:
-        """Scrolls to a row even while Qt still lays the list out in batches (`LAYOUT_BATCH`).
-
-        A row past the first batch has no place yet, and Qt would not scroll at all (the
-        open chat, selected far down the list, stayed out of sight).
-        """
-        self._lay_out_down_to(index)
-        super().scrollTo(index, hint)
-
-    def moveCursor(self, action: QAbstractItemView.CursorAction,  # noqa: N802 (Qt override)
-                   modifiers: Qt.KeyboardModifier) -> QModelIndex:
-        """A key's move, over the whole list even while it is laid out in batches (End went to the 100th row)."""
-        last = next((row for row in range(len(self._hidden) - 1, -1, -1) if not self._hidden[row]), None)
-        if last is not None:
-            self._lay_out_down_to(self.model().index(last, 0))
-        return super().moveCursor(action, modifiers)
-
-    def _lay_out_down_to(self, index: QModelIndex | QPersistentModelIndex) -> None:
-        """Lays the whole list out now if `index` has no place yet (a batched layout is under way)."""
-        if not index.isValid():
-            return
-        self.executeDelayedItemsLayout()
-        if not self.visualRect(index).isValid():
-            self.setLayoutMode(QListView.LayoutMode.SinglePass)
-            self.doItemsLayout()
-            self.setLayoutMode(QListView.LayoutMode.Batched)
+            self.scrollTo(self.indexFromItem(item))  # not scrollToItem (see BatchedList)
 
     def _item_for(self, chat_id: int | None) -> QListWidgetItem | None:
         return None if chat_id is None else self._by_chat.get(chat_id)

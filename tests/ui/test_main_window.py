@@ -304,13 +304,13 @@ def test_exporting_a_chat_with_no_messages_says_there_is_nothing_to_export(live:
 
 def test_a_new_chat_keeps_markdown_unloaded_until_a_question_is_typed_then_prepares_it_once(
         live: GemchatApp, qloop: Any, qtbot: Any, monkeypatch: Any) -> None:
-    import gemchat.ui.chat_view.view as view_module
+    import gemchat.ui.chat_view.markdown_warm_up as warm_up_module
 
     prepared: list[bool] = []
-    monkeypatch.setattr(view_module, "_warm_up", prepared.append)
+    monkeypatch.setattr(warm_up_module, "_prepare", prepared.append)
     window = live.window
     window.view.repaint()
-    run(qloop, asyncio.sleep(2 * view_module.WARM_AFTER_MS / 1000))
+    run(qloop, asyncio.sleep(2 * warm_up_module.WARM_AFTER_MS / 1000))
     assert prepared == []  # an empty chat at rest: nothing to render, nothing prepared (memory)
     qtbot.keyClicks(window.composer, "Hello")
     qtbot.waitUntil(lambda: len(prepared) == 1, timeout=2000)

@@ -246,12 +246,12 @@ def test_quick_takes_no_files_and_says_where_to_attach_them(tmp_path: Path) -> N
 def test_typing_in_the_quick_window_prepares_markdown_before_the_question_is_sent(
         running: tuple[GemchatApp, LaunchListener], qloop: Any, qtbot: Any, gemini_env: FakeGemini, data_dir: Path,
         tmp_path: Path, monkeypatch: Any) -> None:
-    import gemchat.ui.chat_view.view as view_module
+    import gemchat.ui.chat_view.markdown_warm_up as warm_up_module
 
     app, _listener = running
     quick = summon(qloop, gemini_env, data_dir, app, tmp_path)
     prepared: list[bool] = []
-    monkeypatch.setattr(view_module, "_warm_up", prepared.append)
+    monkeypatch.setattr(warm_up_module, "_prepare", prepared.append)
     qtbot.keyClicks(quick.composer, "What")
     qtbot.waitUntil(lambda: len(prepared) == 1, timeout=2000)  # typing, not sending, began it
     ask(qtbot, quick, " is this?")

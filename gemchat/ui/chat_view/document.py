@@ -87,6 +87,7 @@ class Document:
         """Replaces the document with the latest messages of a chat; `live` maps a streaming answer to its text."""
         self._messages = list(messages)
         self._index_of = {m.id: i for i, m in enumerate(self._messages)}
+        self._writer.keep_prerendered_of(self._index_of)
         self._opening_start = self._latest_start(live, OPEN_BUDGET_CHARS, OPEN_BUDGET_MESSAGES)
         self._first_shown = self._latest_start(live, SCREEN_CHARS, SCREEN_MESSAGES)
         # A chat longer than a view gets its scroll bar before its text is laid out, not once the text has

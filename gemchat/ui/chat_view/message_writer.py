@@ -77,7 +77,11 @@ class MessageWriter:
         self._prerendered_style: MarkdownStyle | None = None
 
     def take_prerendered(self, style: MarkdownStyle, pieces: Prerendered) -> None:
-        """Answers' HTML made on the start-up thread (`prerender`), used instead of rendering them again."""
+        """Answers' HTML made on the start-up thread (`prerender`), used once instead of rendering them again.
+
+        Rendering the last chat's latest answers took 15 ms of the 21-43 ms turn that shows
+        it at start, the longest stall of the first seconds.
+        """
         self._prerendered_style, self._prerendered = style, dict(pieces)
 
     def keep_prerendered_of(self, message_ids: Collection[int]) -> None:

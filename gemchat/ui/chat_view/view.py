@@ -12,7 +12,6 @@ click and only for http(s)/mailto, and no resource is ever loaded.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +40,7 @@ from gemchat.ui.chat_view.decorations import Decorations
 from gemchat.ui.chat_view.document import Document
 from gemchat.ui.chat_view.formulas import OBJECT, Formulas, formula_sources
 from gemchat.ui.chat_view.links import Links
+from gemchat.ui.chat_view.markdown_warm_up import MarkdownWarmUp
 from gemchat.ui.chat_view.message_actions import MessageActions
 from gemchat.ui.chat_view.message_writer import MessageWriter
 from gemchat.ui.chat_view.pictures import Pictures
@@ -55,10 +55,6 @@ if TYPE_CHECKING:
     from gemchat.core.markdown import MarkdownStyle
     from gemchat.ui.chat_view.message_writer import Prerendered
     from gemchat.ui.chat_view.typesetter import Typesetter
-
-WARM_AFTER_MS = 60
-"""How long after it is asked for the Markdown parser and common lexers start being prepared (on a thread)."""
-
 
 class ChatView(QTextBrowser):
     """Signals:
@@ -119,7 +115,7 @@ class ChatView(QTextBrowser):
         app = QGuiApplication.instance()
         if isinstance(app, QGuiApplication):
             app.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
-        self._warming: threading.Thread | None = None
+        self._warming = MarkdownWarmUp()
 
     @property
     def attachment_path(self) -> Callable[[str], Path | None] | None:
@@ -147,30 +143,15 @@ class ChatView(QTextBrowser):
         self._decorate(self._decorations.paint_over)
 
     def warm_up(self) -> None:
-        """Prepares the Markdown parser and the common lexers on a thread, once, when an answer may come.
-
-        On a thread: importing Markdown and compiling a lexer's rules take 10-100 ms
-        each, a stall wherever the UI thread did it. Not at start: a new chat would
-        keep them unused (4.7 MB of the 91 MB at rest); a question typed, a message
-        added or an answer begun call this, and Gemini's first words take longer to
-        come than the 0.1-0.3 s it takes. A chat with messages at start has them
-        prepared by the start-up thread (`app._load_behind_the_window`).
-        """
-        if self._warming is None:
-            self._warming = threading.Thread(target=_warm_up, args=(self._formats.dark,), name="gemchat-warm-up",
-                                             daemon=True)
-            QTimer.singleShot(WARM_AFTER_MS, self._warming.start)  # after the first paint if called before it
+        """Prepares Markdown and the common lexers on a thread, once, when an answer may come."""
+        self._warming.start(self._formats.dark)
 
     def markdown_colours(self) -> tuple[bool, str, str]:
         """The palette's colours for rendered Markdown, as plain values a thread may use (`prerender`)."""
         return self._formats.markdown_colours()
 
     def use_prerendered(self, style: MarkdownStyle, pieces: Prerendered) -> None:
-        """Answers' HTML made on the start-up thread for the chat shown first: showing it then only inserts it.
-
-        The Markdown of the last chat's latest answers took 15 ms of the 21-43 ms turn
-        that shows it, the longest stall of the first seconds after start.
-        """
+        """Answers' HTML made on the start-up thread for the chat shown first (`MessageWriter.take_prerendered`)."""
         self._writer.take_prerendered(style, pieces)
 
     def _decorate(self, paint: Callable[[QPainter], None]) -> None:
@@ -205,8 +186,6 @@ class ChatView(QTextBrowser):
         self._stream.drop()
         self._thoughts.clear()
         self._formulas.clear()
-        messages = list(messages)
-        self._writer.keep_prerendered_of({m.id for m in messages})
         self._document.show(messages, live or {})
         self.scroll_to_bottom()
         self._document.load_older_soon()
@@ -471,18 +450,3 @@ class ChatView(QTextBrowser):
         """
         return QByteArray()
 
-
-def _warm_up(dark: bool) -> None:
-    """Prepares the Markdown parser and the common lexers (what they build is shared, and built once).
-
-    No Qt here (the palette's colours are the UI thread's): the lexers' styles are the base ones.
-    It waits for the start-up thread's imports (`app._load_behind_the_window`) to end first:
-    two threads importing at once while PySide6 watches every import crashed the process.
-    """
-    for thread in threading.enumerate():
-        if thread.name == "gemchat-start":
-            thread.join()
-    from gemchat.core.markdown import DARK, LIGHT, warm_up
-
-    for _ in warm_up(DARK if dark else LIGHT):
-        pass
