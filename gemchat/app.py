@@ -474,8 +474,7 @@ def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str]
 
     from gemchat.logs import setup_logging
 
-    outcome: list[OpenedStorage | BaseException] = []
-    prerendered: list[tuple[MarkdownStyle, Prerendered]] = []
+    outcome: list[tuple[OpenedStorage, tuple[MarkdownStyle, Prerendered] | None] | BaseException] = []
 
     def load() -> None:
         try:
@@ -483,9 +482,8 @@ def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str]
             for name in BEHIND_THE_WINDOW:
                 importlib.import_module(name)
             storage = open_storage(directory)
-            if (last := storage[0].last_chat_id()) is not None:
-                prerendered.extend(_render_last_chat(storage[0], last, colours))
-            outcome.append(storage)
+            last = storage[0].last_chat_id()
+            outcome.append((storage, None if last is None else _render_last_chat(storage[0], last, colours)))
         except BaseException as exc:  # handed to the UI thread, raised there
             outcome.append(exc)
 
@@ -506,13 +504,13 @@ def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str]
     gc.enable()
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
-    return outcome[0], (prerendered[0] if prerendered else None)
+    return outcome[0]
 
 
 def _render_last_chat(store: ChatStore, chat_id: int, colours: tuple[bool, str, str]
-                      ) -> list[tuple[MarkdownStyle, Prerendered]]:
+                      ) -> tuple[MarkdownStyle, Prerendered] | None:
     """On the start-up thread: Markdown and the common lexers prepared, and the latest answers of the chat
-    that will be shown made into HTML (`ChatView.use_prerendered`); [] if that failed (logged).
+    that will be shown made into HTML (`ChatView.use_prerendered`); None if that failed (logged).
 
     Not on the UI thread (100-190 ms of imports, 15 ms of HTML in the turn that shows the
     chat), nor racing it. A new data directory has no chat to render, and leaves Markdown
@@ -526,10 +524,10 @@ def _render_last_chat(store: ChatStore, chat_id: int, colours: tuple[bool, str, 
         style = palette_style(*colours)
         for _ in warm_up(style):
             pass
-        return [(style, prerender(opening(store.messages(chat_id)), style))]
+        return style, prerender(opening(store.messages(chat_id)), style)
     except Exception:  # only time is lost: the first render makes what it needs itself
         log.warning("Markdown could not be prepared at start", exc_info=True)
-        return []
+        return None
 
 
 def _refuse(qt_app: QApplication, message: str) -> int:

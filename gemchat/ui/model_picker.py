@@ -15,7 +15,7 @@ from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QApplication, QFrame, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from gemchat.core.image_models import is_image_model
-from gemchat.ui.chat_view.message_writer import model_name
+from gemchat.core.model_names import model_name
 from gemchat.ui.fields import search_field
 from gemchat.ui.painted import PillButton
 

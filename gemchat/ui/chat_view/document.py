@@ -88,8 +88,8 @@ class Document:
         self._messages = list(messages)
         self._index_of = {m.id: i for i, m in enumerate(self._messages)}
         self._writer.keep_prerendered_of(self._index_of)
-        self._opening_start = self._latest_start(live, OPEN_BUDGET_CHARS, OPEN_BUDGET_MESSAGES)
-        self._first_shown = self._latest_start(live, SCREEN_CHARS, SCREEN_MESSAGES)
+        self._opening_start = latest_start(self._messages, live, OPEN_BUDGET_CHARS, OPEN_BUDGET_MESSAGES)
+        self._first_shown = latest_start(self._messages, live, SCREEN_CHARS, SCREEN_MESSAGES)
         # A chat longer than a view gets its scroll bar before its text is laid out, not once the text has
         # overflowed: then the whole text was laid out again a little narrower (bubbles refitted), 30-100 ms.
         # Not for a short one: showing and hiding the bar for nothing moves the caret, and a screen reader hears it.
@@ -117,9 +117,6 @@ class Document:
 
     def _fills_view(self) -> bool:
         return self._browser.document().size().height() >= self._browser.viewport().height()
-
-    def _latest_start(self, live: dict[int, str], budget_chars: int, budget_messages: int) -> int:
-        return latest_start(self._messages, live, budget_chars, budget_messages)
 
     def _render_messages(self, start: int, live: dict[int, str]) -> None:
         cursor = QTextCursor(self._browser.document())

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QTextBrowser
 
 from gemchat.core.errors import UNFINISHED
 from gemchat.core.messages import Message, Role, Status
+from gemchat.core.model_names import model_name
 from gemchat.ui.chat_view.blocks import MESSAGE_ID, ROLE, Formats, answer_facts, insert_pieces, mix
 from gemchat.ui.chat_view.links import app_href
 
@@ -305,11 +306,3 @@ class MessageWriter:
             cursor.insertText(" › ", self._formats.link(app_href("version", message.id, 1)))
         else:
             cursor.insertText(" › ", note)
-
-
-def model_name(model: str | None) -> str:
-    """A model's id as people write it: "gemini-2.5-flash" is "Gemini 2.5 Flash"."""
-    if not model:
-        return "Gemini"
-    words = model.removeprefix("models/").replace("_", "-").split("-")
-    return " ".join(word if any(c.isdigit() for c in word) else word.capitalize() for word in words if word)
