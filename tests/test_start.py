@@ -23,10 +23,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_window_shows_with_its_icon_before_asyncio_the_database_the_session_or_the_sdk_load(tmp_path: Path) -> None:
+    """Nor the chats' data model (its dataclasses load with the chats), nor every QtWidgets type: wrapping a
+    widget Qt made, such as a scroll area's viewport, has PySide6 make them all (`gemchat.ui.viewports`)."""
     # A fresh process: this one has long imported everything.
     probe = f"""
-import json, sys
+import enum, json, sys
 from pathlib import Path
+made = []
+make_enum = enum.EnumType.__call__
+def noting(cls, value, names=None, *args, **kwargs):
+    if names is not None:
+        made.append(value)
+    return make_enum(cls, value, names, *args, **kwargs)
+enum.EnumType.__call__ = noting
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from gemchat.app import build_window
@@ -38,15 +47,16 @@ print(json.dumps({{"visible": window.isVisible(), "icon": [s.width() for s in ic
                   "icon drawn": not icon.pixmap(48).isNull(), "loaded": sorted(
     name for name in ("asyncio", "qasync", "sqlite3", "gemchat.session", "gemchat.storage.store",
                       "gemchat.core.gemini", "google.genai", "markdown_it", "pygments", "keyring",
-                      "mdit_py_plugins", "ziamath", "PySide6.QtSvg")
-    if name in sys.modules)}}))
+                      "mdit_py_plugins", "ziamath", "PySide6.QtSvg", "gemchat.core.messages")
+    if name in sys.modules), "every widget type": "WizardOption" in made}}))
 """
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60,
                             env={"QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
                                  "HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout.strip().splitlines()[-1])
-    assert shown == {"visible": True, "icon": [16, 24, 32, 48, 64, 128, 256], "icon drawn": True, "loaded": []}
+    assert shown == {"visible": True, "icon": [16, 24, 32, 48, 64, 128, 256], "icon drawn": True, "loaded": [],
+                     "every widget type": False}
 
 
 def test_markdown_is_prepared_at_start_only_when_a_chat_will_be_shown_and_its_failing_does_not_stop_the_start(

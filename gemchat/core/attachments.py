@@ -17,9 +17,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from gemchat.core.messages import Attachment
+if TYPE_CHECKING:
+    from gemchat.core.messages import Attachment
+
 
 INLINE_LIMIT_BYTES = 8 * 1024 * 1024
 """Files up to this size are sent inline; larger ones are uploaded with the Files API."""

@@ -10,9 +10,12 @@ Thoughts are not sent back, so their tokens are not counted.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gemchat.core.messages import Message, Role, Status
+from gemchat.core.message_labels import Role, Status
+
+if TYPE_CHECKING:
+    from gemchat.core.messages import Message
 
 MEDIA_TOKENS_GUESS = 258
 """What Gemini counts for an image (and per page of a PDF); the guess for a file not yet counted."""

@@ -11,34 +11,14 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gemchat.core.image_models import ImageOptions
+from gemchat.core.message_labels import Role, Status
 
-if TYPE_CHECKING:  # for annotations only: the window imports this module, and needs nothing of errors.py
+if TYPE_CHECKING:  # for annotations only: making messages needs nothing of errors.py
     from gemchat.core.errors import GemchatError
-
-
-class Role(StrEnum):
-    """Who wrote a message; the values are the Gemini API's own role names."""
-
-    USER = "user"
-    MODEL = "model"
-
-
-class Status(StrEnum):
-    """Where a message is in its life.
-
-    `STREAMING` is only ever seen while an answer arrives; a message still
-    `STREAMING` at start-up was cut off by a crash and becomes `INTERRUPTED`.
-    """
-
-    COMPLETE = "complete"
-    STREAMING = "streaming"
-    INTERRUPTED = "interrupted"
-    ERROR = "error"
 
 
 def utc_now() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen, QPixmap
@@ -25,9 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from gemchat.core.attachments import MAX_ATTACHMENTS, format_size, kind_of
-from gemchat.core.messages import Attachment
 from gemchat.ui.painted import border_color
 from gemchat.ui.thumbnails import thumbnail
+from gemchat.ui.viewports import give_own_viewport
+
+if TYPE_CHECKING:
+    from gemchat.core.messages import Attachment
 
 THUMBNAIL_SIDE = 48
 _KIND_LABELS = {"image": "IMG", "audio": "AUDIO", "video": "VIDEO", "document": "DOC"}
@@ -111,6 +115,7 @@ class AttachmentTray(QScrollArea):
 
     def __init__(self, path_of: Callable[[str], Path | None], parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        give_own_viewport(self)
         self._path_of = path_of
         self._chips: list[AttachmentChip] = []
         self.setWidgetResizable(True)

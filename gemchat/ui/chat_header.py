@@ -10,14 +10,17 @@ picker (`gemchat.ui.model_choice`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QWidget
 
-from gemchat.core.messages import Chat
 from gemchat.ui.model_picker import ModelChip
 from gemchat.ui.painted import PillButton, border_color
+
+if TYPE_CHECKING:
+    from gemchat.core.messages import Chat
 
 HEIGHT = 48
 NEW_CHAT = "New chat"

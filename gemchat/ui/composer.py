@@ -13,6 +13,8 @@ from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QResizeEvent, QTextOption
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
+from gemchat.ui.viewports import give_own_viewport
+
 # About a quarter of Gemini's context window. Longer text freezes the window for seconds where it
 # is shown (0.5 s per million characters in the chat view) and makes every later request huge.
 MAX_MESSAGE_CHARS = 1_000_000
@@ -46,6 +48,7 @@ class Composer(QPlainTextEdit):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        give_own_viewport(self)
         self.setPlaceholderText("Message Gemini  (Enter to send, Shift+Enter for a new line)")
         self.setTabChangesFocus(True)
         self.setAccessibleName("Message")

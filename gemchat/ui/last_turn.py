@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMainWindow
 
-from gemchat.core.messages import Message, Role
+from gemchat.core.message_labels import Role
 from gemchat.ui.composer import Composer
 
 if TYPE_CHECKING:
+    from gemchat.core.messages import Message
     from gemchat.session import ChatSession
 
 

@@ -20,7 +20,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QResizeEven
 from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from gemchat.core.context import chat_tokens
-from gemchat.core.messages import Chat, Message
 from gemchat.settings import Settings
 from gemchat.ui.actions import build_actions, build_menus, set_checked_quietly
 from gemchat.ui.activity_line import ActivityLine
@@ -46,6 +45,7 @@ from gemchat.ui.theme import apply_theme
 from gemchat.ui.view_options import ViewOptions
 
 if TYPE_CHECKING:
+    from gemchat.core.messages import Chat, Message
     from gemchat.session import ChatSession, Generation
 
 # Dialogs, the session and asyncio are imported where first used: the window is

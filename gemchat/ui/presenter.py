@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from gemchat.core.messages import Status
+from gemchat.core.message_labels import Status
 from gemchat.ui.typing import TypingEffect
 
 if TYPE_CHECKING:

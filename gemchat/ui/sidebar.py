@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import NamedTuple, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QContextMenuEvent, QDropEvent, QFont, QKeyEvent
@@ -23,10 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gemchat.core.messages import Chat, Folder
 from gemchat.ui.batched_list import BatchedList
 from gemchat.ui.fields import search_field
 from gemchat.ui.theme import tint
+
+if TYPE_CHECKING:
+    from gemchat.core.messages import Chat, Folder
 
 CHAT_ID = Qt.ItemDataRole.UserRole
 PINNED = Qt.ItemDataRole.UserRole + 1
@@ -178,10 +180,10 @@ class Sidebar(BatchedList):
             if kind == "heading":
                 self._remember(self._add_heading(str(value), self._header_font), None)
             elif kind == "folder":
-                assert isinstance(value, Folder)
-                self._remember(self._add_folder(value), None, value.id, value.collapsed)
+                folder = cast("Folder", value)
+                self._remember(self._add_folder(folder), None, folder.id, folder.collapsed)
             else:
-                chat, hidden = cast(tuple[Chat, bool], value)
+                chat, hidden = cast("tuple[Chat, bool]", value)
                 item = self._add_chat(chat)
                 self._by_chat[chat.id] = item
                 made_current = made_current or chat.id == self._current

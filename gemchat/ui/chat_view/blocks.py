@@ -24,13 +24,14 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser
 
-from gemchat.core.messages import Message, Role, Status
+from gemchat.core.message_labels import Role, Status
 from gemchat.ui.theme import is_dark
 
 if TYPE_CHECKING:  # Markdown modules load on first render, after the window is shown.
     from PySide6.QtGui import QTextDocument
 
     from gemchat.core.markdown import MarkdownStyle
+    from gemchat.core.messages import Message
 
 # QTextFormat.UserProperty is 0x100000; written out because touching QTextFormat's
 # enums at import costs start-up time (PySide builds them on first use).

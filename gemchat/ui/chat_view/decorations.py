@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QTextBlock, QTextLine
 from PySide6.QtWidgets import QTextBrowser
 
-from gemchat.core.messages import Role
+from gemchat.core.message_labels import Role
 from gemchat.ui.chat_view.blocks import CODE, CODE_PAD, ROLE, Formats
 from gemchat.ui.chat_view.column import BUBBLE, BUBBLE_PAD_X, BUBBLE_PAD_Y
 

@@ -18,10 +18,11 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QTextBrowser
 
-from gemchat.core.messages import Message, Role
+from gemchat.core.message_labels import Role
 from gemchat.ui.chat_view.blocks import MESSAGE_ID, header_block_of
 
 if TYPE_CHECKING:
+    from gemchat.core.messages import Message
     from gemchat.ui.chat_view.message_writer import MessageWriter
     from gemchat.ui.chat_view.scrolling import Scrolling
     from gemchat.ui.chat_view.stream_renderer import StreamRenderer

@@ -16,10 +16,11 @@ from PySide6.QtCore import QDateTime, QEvent, QLocale, QPoint, QRectF, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QMenu, QToolButton, QWidget
 
-from gemchat.core.messages import Message, Role, Status
+from gemchat.core.message_labels import Role, Status
 from gemchat.ui.chat_view.blocks import header_block_of, message_of, next_header
 
 if TYPE_CHECKING:
+    from gemchat.core.messages import Message
     from gemchat.ui.chat_view.view import ChatView
 
 EDGE = 4

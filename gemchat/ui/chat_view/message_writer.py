@@ -17,7 +17,7 @@ from PySide6.QtGui import QFont, QPalette, QTextBlockFormat, QTextCharFormat, QT
 from PySide6.QtWidgets import QTextBrowser
 
 from gemchat.core.errors import UNFINISHED
-from gemchat.core.messages import Message, Role, Status
+from gemchat.core.message_labels import Role, Status
 from gemchat.core.model_names import model_name
 from gemchat.ui.chat_view.blocks import MESSAGE_ID, ROLE, Formats, answer_facts, insert_pieces, mix
 from gemchat.ui.chat_view.links import app_href
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QImage
 
     from gemchat.core.markdown import MarkdownStyle
+    from gemchat.core.messages import Message
     from gemchat.ui.chat_view.column import Column
     from gemchat.ui.chat_view.formulas import Formulas
     from gemchat.ui.chat_view.thoughts import Thoughts

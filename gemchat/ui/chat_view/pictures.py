@@ -10,12 +10,15 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog, QMenu, QTextBrowser, QToolTip
 
-from gemchat.core.messages import Message
+if TYPE_CHECKING:
+    from gemchat.core.messages import Message
+
 
 PREFIX = "gemchat:open-picture/"
 

@@ -27,13 +27,13 @@ from PySide6.QtWidgets import QTextBrowser
 
 from gemchat.core.budget import StepBudget
 from gemchat.core.formulas import MARK
-from gemchat.core.messages import Message
 from gemchat.ui.chat_view.blocks import Formats, insert_html_blocks, insert_pieces, remove_blocks_after
 
 if TYPE_CHECKING:  # Markdown modules load on the first answer, after the window is shown.
     from PySide6.QtGui import QTextDocument
 
     from gemchat.core.markdown import MarkdownStyle, StreamingMarkdown
+    from gemchat.core.messages import Message
     from gemchat.ui.chat_view.formulas import Formulas
     from gemchat.ui.chat_view.thoughts import Thoughts
 

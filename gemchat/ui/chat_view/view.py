@@ -32,7 +32,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QFrame, QTextBrowser, QToolTip, QWidget
 
-from gemchat.core.messages import Message, Role
+from gemchat.core.message_labels import Role
 from gemchat.ui import accessibility
 from gemchat.ui.chat_view.blocks import Formats, header_block_of, message_of
 from gemchat.ui.chat_view.column import Column
@@ -48,11 +48,13 @@ from gemchat.ui.chat_view.scrolling import Scrolling
 from gemchat.ui.chat_view.stream_renderer import StreamRenderer
 from gemchat.ui.chat_view.thoughts import Thoughts
 from gemchat.ui.theme import is_dark
+from gemchat.ui.viewports import give_own_viewport
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QMimeData
 
     from gemchat.core.markdown import MarkdownStyle
+    from gemchat.core.messages import Message
     from gemchat.ui.chat_view.message_writer import Prerendered
     from gemchat.ui.chat_view.typesetter import Typesetter
 
@@ -79,6 +81,7 @@ class ChatView(QTextBrowser):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        give_own_viewport(self)
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.setUndoRedoEnabled(False)
