@@ -5,7 +5,7 @@ a list of chats, oldest first, each
 `{"id", "title", "created_at", "model", "system_instruction", "google_search", "messages": [...]}`
 (and `"code_execution": true`, `"url_context": true` for a chat with those tools on,
 `"thinking_level"` for a chat with its own, `"image_options"` for one with options for an image model,
-`"pinned": true` for a pinned one)
+`"pinned": true` for a pinned one, `"folder"` with the name of the folder it is in)
 and each message `{"role", "text", "status", "error", "created_at", "attachments", "grounding",
 "thoughts"}`; `attachments` is a list of `{"name", "mime_type", "sha256", "size"}`. An answer
 whose parts gemchat kept also has `"gemini_parts"` (the API's JSON, thought signatures
@@ -19,7 +19,9 @@ gemchat's own attachment folder, and checks its hash.
 
 An import is checked whole before anything is written (every file found
 too), then written in one transaction, so a bad file never leaves half its
-chats behind.
+chats behind. A chat's `"folder"` goes into the folder of that name, the same
+name in other capitals too, which is made if there is none: an export brought
+back into the data directory it came from fills the folders it has.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ _THINKING_LEVELS = frozenset({"", "default", "minimal", "low", "medium", "high"}
 _STATUSES = {s.value for s in Status}
 
 
-def chat_to_dict(chat: Chat, messages: list[Message]) -> dict[str, Any]:
+def chat_to_dict(chat: Chat, messages: list[Message], folder: str | None = None) -> dict[str, Any]:
+    """`folder`: the name of the folder the chat is in, if any."""
     return {
         "id": chat.id,
         "title": chat.title,
@@ -58,6 +61,7 @@ def chat_to_dict(chat: Chat, messages: list[Message]) -> dict[str, Any]:
         **({"thinking_level": chat.thinking_level} if chat.thinking_level else {}),
         **({"image_options": chat.image_options.to_json()} if chat.image_options.to_json() else {}),
         **({"pinned": True} if chat.pinned else {}),
+        **({"folder": folder} if folder is not None else {}),
         "messages": [
             {
                 "role": m.role.value,
@@ -80,8 +84,13 @@ def chat_to_dict(chat: Chat, messages: list[Message]) -> dict[str, Any]:
 
 def export_json(store: ChatStore, chat_id: int | None = None) -> str:
     """Every chat (or one) as JSON; raises LookupError for an unknown id."""
-    chats = [chat_to_dict(chat, messages) for chat, messages in store.iter_chats(chat_id)]
+    names = _folder_names(store)
+    chats = [chat_to_dict(chat, messages, names.get(chat.folder_id)) for chat, messages in store.iter_chats(chat_id)]
     return json.dumps(chats, ensure_ascii=False, indent=2)
+
+
+def _folder_names(store: ChatStore) -> dict[int | None, str]:
+    return {folder.id: folder.name for folder in store.folders.list()}
 
 
 def attachments_folder(json_path: Path) -> Path:
@@ -109,8 +118,9 @@ def export_bundle(store: ChatStore, files: AttachmentFiles, json_path: Path, cha
     return copied
 
 
-def chat_to_markdown(chat: Chat, messages: list[Message]) -> str:
-    lines = [f"# {chat.title or 'New chat'}", "", f"*{chat.model} · {chat.created_at}*", ""]
+def chat_to_markdown(chat: Chat, messages: list[Message], folder: str | None = None) -> str:
+    lines = [f"# {chat.title or 'New chat'}", "",
+             f"*{chat.model} · {chat.created_at}{f' · in {_md_escape(folder)}' if folder else ''}*", ""]
     if chat.system_instruction:
         lines += ["> **System instruction:** " + chat.system_instruction.replace("\n", "\n> "), ""]
     for message in messages:
@@ -134,7 +144,9 @@ def chat_to_markdown(chat: Chat, messages: list[Message]) -> str:
 
 
 def export_markdown(store: ChatStore, chat_id: int | None = None) -> str:
-    return "\n---\n\n".join(chat_to_markdown(chat, messages) for chat, messages in store.iter_chats(chat_id))
+    names = _folder_names(store)
+    return "\n---\n\n".join(chat_to_markdown(chat, messages, names.get(chat.folder_id))
+                             for chat, messages in store.iter_chats(chat_id))
 
 
 def _md_escape(text: str) -> str:
@@ -157,8 +169,17 @@ def import_json(store: ChatStore, text: str, files: AttachmentFiles | None = Non
     if not isinstance(data, list):
         raise ImportFormatError("expected a list of chats")
     parsed = [_parse_chat(raw, n) for n, raw in enumerate(data, 1)]
+    folders = [_folder_of(raw, n) for n, raw in enumerate(data, 1)]
     _bring_files(parsed, files, json_path)
-    return store.import_chats(parsed)
+    return store.import_chats(parsed, folders)
+
+
+def _folder_of(raw: dict[str, Any], n: int) -> str | None:
+    """The name of the folder a chat of the file was in (checked: `_parse_chat` took the rest)."""
+    folder = raw.get("folder")
+    if folder is not None and (not isinstance(folder, str) or not folder.strip()):
+        raise ImportFormatError(f"chat {n}: \"folder\" must be a folder's name, or left out")
+    return folder
 
 
 def _bring_files(chats: list[tuple[Chat, list[Message]]], files: AttachmentFiles | None,

@@ -484,19 +484,30 @@ class ChatStore:
 
     # -- bulk ---------------------------------------------------------------------------
 
-    def import_chats(self, chats: Iterable[tuple[Chat, list[Message]]]) -> list[int]:
-        """Adds whole chats in one transaction: all of them or, on any failure, none."""
+    def import_chats(self, chats: Iterable[tuple[Chat, list[Message]]],
+                     folders: Sequence[str | None] | None = None) -> list[int]:
+        """Adds whole chats in one transaction: all of them or, on any failure, none.
+
+        `folders`, beside `chats`: the name of the folder each goes into (None: none). A folder of
+        that name, in any capitals, is used if there is one, else made.
+        """
         ids: list[int] = []
         with self.transaction() as conn:
-            for chat, messages in chats:
+            known = {name.casefold(): folder_id for folder_id, name in conn.execute("SELECT id, name FROM folders")}
+            for n, (chat, messages) in enumerate(chats):
+                wanted = folders[n] if folders else None
+                name = _clean(wanted).strip() if wanted else None
+                if name and name.casefold() not in known:
+                    known[name.casefold()] = conn.execute("INSERT INTO folders (name) VALUES (?)", (name,)).lastrowid
                 cursor = conn.execute(
                     "INSERT INTO chats (title, created_at, updated_at, model, system_instruction, google_search, "
-                    "code_execution, url_context, thinking_level, image_options, pinned) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "code_execution, url_context, thinking_level, image_options, pinned, folder_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (_clean(chat.title), chat.created_at, chat.updated_at, _clean(chat.model),
                      _clean(chat.system_instruction) if chat.system_instruction else None, int(chat.google_search),
                      int(chat.code_execution), int(chat.url_context), chat.thinking_level,
-                     _json_text(chat.image_options.to_json()), int(chat.pinned)),
+                     _json_text(chat.image_options.to_json()), int(chat.pinned),
+                     known[name.casefold()] if name else None),
                 )
                 chat_id = cursor.lastrowid
                 parent = None

@@ -194,6 +194,9 @@ def chat_with(**fields: Any) -> dict[str, Any]:
     (json.dumps({"model": "m", "thinking_level": "max"}),
      'chat 1: "thinking_level" must be one of default, high, low, medium, minimal, or left out'),
     (json.dumps({"model": "m", "url_context": None}), 'chat 1: "url_context" must be true or false'),
+    (json.dumps({"model": "m", "folder": 7}), 'chat 1: "folder" must be a folder\'s name, or left out'),
+    (json.dumps([{"model": "m"}, {"model": "m", "folder": "  "}]),
+     'chat 2: "folder" must be a folder\'s name, or left out'),
     (json.dumps({"model": "m", "messages": [{"role": "user", "text": "Fine"}, "x"]}),
      "chat 1, message 2: expected an object, found text"),
     (json.dumps(chat_with(role="system")), 'chat 1, message 2: "role" must be "user" or "model", not "system"'),
@@ -267,3 +270,36 @@ def test_a_chats_tools_and_thinking_level_travel_through_export_and_import() -> 
     assert on.id
     source.close()
     target.close()
+
+
+def test_chats_come_back_into_their_folders_made_again_or_found_by_name() -> None:
+    source = ChatStore.open(None)
+    work, trips = source.folders.create("Work"), source.folders.create("Trips")
+    for title, folder in (("Report", work), ("Budget", work), ("Lisbon", trips), ("Loose", None)):
+        chat = source.create_chat("m", title)
+        if folder is not None:
+            source.folders.move_chat(chat.id, folder.id)
+    source.folders.set_collapsed(work.id, True)  # how the sidebar shows it: not the chats' own
+    exported = json.loads(export_json(source))
+    assert {c["title"]: c.get("folder") for c in exported} == {
+        "Report": "Work", "Budget": "Work", "Lisbon": "Trips", "Loose": None}
+    assert "in Work" in export_markdown(source) and "in Trips" in export_markdown(source)
+
+    target = ChatStore.open(None)
+    kept = target.folders.create("work")  # already there, in other capitals: used, not made twice
+    import_json(target, json.dumps(exported))
+    folders = {f.id: f.name for f in target.folders.list()}
+    assert sorted(folders.values()) == ["Trips", "work"]
+    assert {c.title: folders.get(c.folder_id) for c in target.list_chats()} == {
+        "Report": "work", "Budget": "work", "Lisbon": "Trips", "Loose": None}
+    assert kept.id in folders
+    source.close()
+    target.close()
+
+
+def test_an_import_that_fails_makes_no_folder() -> None:
+    store = ChatStore.open(None)
+    with pytest.raises(ImportFormatError):
+        import_json(store, json.dumps([{"model": "m", "folder": "New"}, {"model": ""}]))
+    assert store.folders.list() == [] and store.list_chats() == []
+    store.close()
