@@ -40,6 +40,21 @@ class FolderStore:
             conn.execute("UPDATE chats SET folder_id = NULL WHERE folder_id = ?", (folder_id,))
             conn.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
 
+    def find_or_make(self, conn: sqlite3.Connection) -> Callable[[str | None], int | None]:
+        """For an import, on `conn` inside its transaction: a folder's id by name (None for None), the
+        folder of that name in any capitals if there is one, else one made with it."""
+        known = {name.casefold(): folder_id for folder_id, name in conn.execute("SELECT id, name FROM folders")}
+
+        def folder_of(wanted: str | None) -> int | None:
+            name = self._clean(wanted).strip() if wanted else ""
+            if not name:
+                return None
+            if name.casefold() not in known:
+                known[name.casefold()] = conn.execute("INSERT INTO folders (name) VALUES (?)", (name,)).lastrowid
+            return known[name.casefold()]
+
+        return folder_of
+
     def move_chat(self, chat_id: int, folder_id: int | None) -> None:
         """Puts the chat in that folder, or in none for None."""
         self._write("UPDATE chats SET folder_id = ? WHERE id = ?", (folder_id, chat_id))

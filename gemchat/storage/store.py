@@ -488,17 +488,12 @@ class ChatStore:
                      folders: Sequence[str | None] | None = None) -> list[int]:
         """Adds whole chats in one transaction: all of them or, on any failure, none.
 
-        `folders`, beside `chats`: the name of the folder each goes into (None: none). A folder of
-        that name, in any capitals, is used if there is one, else made.
+        `folders`, beside `chats`: the name of the folder each goes into (`FolderStore.find_or_make`).
         """
         ids: list[int] = []
         with self.transaction() as conn:
-            known = {name.casefold(): folder_id for folder_id, name in conn.execute("SELECT id, name FROM folders")}
+            folder_of = self.folders.find_or_make(conn)
             for n, (chat, messages) in enumerate(chats):
-                wanted = folders[n] if folders else None
-                name = _clean(wanted).strip() if wanted else None
-                if name and name.casefold() not in known:
-                    known[name.casefold()] = conn.execute("INSERT INTO folders (name) VALUES (?)", (name,)).lastrowid
                 cursor = conn.execute(
                     "INSERT INTO chats (title, created_at, updated_at, model, system_instruction, google_search, "
                     "code_execution, url_context, thinking_level, image_options, pinned, folder_id) "
@@ -507,7 +502,7 @@ class ChatStore:
                      _clean(chat.system_instruction) if chat.system_instruction else None, int(chat.google_search),
                      int(chat.code_execution), int(chat.url_context), chat.thinking_level,
                      _json_text(chat.image_options.to_json()), int(chat.pinned),
-                     known[name.casefold()] if name else None),
+                     folder_of(folders[n] if folders else None)),
                 )
                 chat_id = cursor.lastrowid
                 parent = None
