@@ -12,7 +12,6 @@ from PySide6.QtGui import QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QBoxLayout,
-    QCommandLinkButton,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from gemchat.ui.composer_card import COLUMN_WIDTH  # the greeting, box and starters stand in the same column
+from gemchat.ui.starter_button import StarterButton
 
 STARTERS = (
     ("Explain", "Explain how a transformer language model works, in plain words."),
@@ -57,9 +57,9 @@ class EmptyState(QWidget):
         self.hint = QLabel("Type below, or start from one of these.")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         grid = QGridLayout()
-        self.starters: list[QCommandLinkButton] = []
+        self.starters: list[StarterButton] = []
         for n, (label, question) in enumerate(STARTERS):
-            button = QCommandLinkButton(label, question)  # its description wraps: the window can narrow
+            button = StarterButton(label, question)  # its question wraps: the window can narrow
             button.setAccessibleName(f"Start from: {question}")
             button.setToolTip("Puts this question in the message box, to send or change")
             button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -89,7 +89,7 @@ class EmptyState(QWidget):
             self._paint_arrows()
 
     def _paint_arrows(self) -> None:
-        """The starters' arrows in the accent colour: the style's own is a black picture, unseen in the dark theme."""
+        """The starters' arrows, in the accent colour (a command link's own is a black picture, unseen in the dark theme)."""
         side = self.starters[0].iconSize().width()  # called once the starters exist (`__init__`, `changeEvent`)
         ratio = self.devicePixelRatioF()
         pixmap = QPixmap(QSize(side, side) * ratio)
