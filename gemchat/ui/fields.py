@@ -6,19 +6,16 @@ from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QLineEdit, QToolButton
 
 
-def search_field(placeholder: str, name: str) -> QLineEdit:
-    """A one-line search field with Qt's ✕ to clear it, both named for a screen reader."""
-    return SearchField(placeholder, name)
-
-
 class SearchField(QLineEdit):
-    """Qt's clear button is an icon with no name of its own: it is called "Clear" + the field's name.
+    """A one-line search field with Qt's ✕ to clear it, both named for a screen reader.
 
-    The button is made when the field first takes the focus or text. Its icon is the
-    style's, and the first themed icon a process asks for costs 31 M instructions
-    (10-20 ms, Qt's icon loader setting itself up), which the window's first paint
-    need not wait for. The button shows only over text, and text comes with the
-    focus, so it is there whenever it can be seen.
+    Qt's clear button is an icon with no name of its own: it is called "Clear" + the
+    field's name. It is made by `give_clear_button`, or when the field first takes the
+    focus or text. Its icon is the style's, and the first themed icon a process asks
+    for costs 31 M instructions (10-20 ms, Qt's icon loader setting itself up), which
+    the window's first paint need not wait for, nor the first key typed into the
+    field (the window gives its search field the button once its first chat shows).
+    The button shows only over text, so it is there whenever it can be seen.
     """
 
     def __init__(self, placeholder: str, name: str) -> None:
@@ -26,16 +23,16 @@ class SearchField(QLineEdit):
         self.setPlaceholderText(placeholder)
         self.setAccessibleName(name)
         self._button_name = f"Clear {name[0].lower()}{name[1:]}"
-        self.textChanged.connect(self._give_clear_button)
+        self.textChanged.connect(self.give_clear_button)
 
     def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 (Qt override)
-        self._give_clear_button()
+        self.give_clear_button()
         super().focusInEvent(event)
 
-    def _give_clear_button(self) -> None:
+    def give_clear_button(self) -> None:
         if self.isClearButtonEnabled():
             return
-        self.textChanged.disconnect(self._give_clear_button)
+        self.textChanged.disconnect(self.give_clear_button)
         self.setClearButtonEnabled(True)
         for button in self.findChildren(QToolButton):
             button.setAccessibleName(self._button_name)

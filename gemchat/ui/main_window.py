@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 # is imported).
 
 APP_NAME = "gemchat"
+CLEAR_BUTTON_AFTER_MS = 50
+"""The search field's clear button comes this long after the first chat shows (`SearchField`)."""
 
 
 # What the status bar says when a tool of the chat is turned on or off (Chat menu, or its key).
@@ -393,6 +395,9 @@ class MainWindow(QMainWindow):
             self.ready = True
             for action in self.actions_by_name.values():
                 action.setEnabled(True)
+            # A moment after the first chat, once it is painted: not in that turn (a 0 ms call would run right
+            # after its paint, making one long stall), nor before the window's first paint, nor in the first key.
+            QTimer.singleShot(CLEAR_BUTTON_AFTER_MS, self.sidebar_panel.filter.give_clear_button)
         waiting, self._sends_waiting = self._sends_waiting, None
         for text in waiting or ():
             self._on_composer_submitted(text)

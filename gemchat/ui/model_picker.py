@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QFrame, QListWidget, QListWidgetItem
 
 from gemchat.core.image_models import is_image_model
 from gemchat.core.model_names import model_name
-from gemchat.ui.fields import search_field
+from gemchat.ui.fields import SearchField
 from gemchat.ui.painted import PillButton
 
 CHIP_CHARS = 28
@@ -63,7 +63,7 @@ class ModelPicker(QFrame):
         super().__init__(parent, Qt.WindowType.Popup)
         self.setObjectName("modelPicker")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.filter = search_field("Filter models", "Filter models")
+        self.filter = SearchField("Filter models", "Filter models")
         self.filter.setToolTip("Type to filter; Up and Down to move, Enter to choose, Esc to close")
         self.list = QListWidget()
         self.list.setAccessibleName("Models")

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from gemchat.core.messages import SearchHit
-from gemchat.ui.fields import search_field
+from gemchat.ui.fields import SearchField
 from gemchat.ui.search_results import HIT, HitDelegate, spoken
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class SearchDialog(QDialog):
         self._search = search
         self._tasks = tasks
         self._generation = 0  # answers to older queries are dropped
-        self.query = search_field("Search all chats (titles and messages)", "Search")
+        self.query = SearchField("Search all chats (titles and messages)", "Search")
         self.results = QListWidget()
         self.results.setAccessibleName("Search results")
         self.results.setItemDelegate(HitDelegate(self.results))

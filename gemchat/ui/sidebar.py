@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from gemchat.ui.batched_list import BatchedList
-from gemchat.ui.fields import search_field
+from gemchat.ui.fields import SearchField
 from gemchat.ui.theme import tint
 
 if TYPE_CHECKING:
@@ -468,7 +468,7 @@ class SidebarPanel(QWidget):
         self.new_chat = QPushButton("New chat")
         self.new_chat.setAccessibleName("New chat")
         self.new_chat.setToolTip("Start a new chat (Ctrl+N)")
-        self.filter = search_field("Search chats", "Search chats")
+        self.filter = SearchField("Search chats", "Search chats")
         self.filter.setToolTip("Typing shows the chats whose title has these words; Enter searches every message")
         self.chats = Sidebar()
         self.chats.setFrameShape(QFrame.Shape.NoFrame)

@@ -6,8 +6,9 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QToolButton, QWidget
 
-from gemchat.ui.fields import search_field
+from gemchat.ui.fields import SearchField
 from gemchat.ui.starter_button import StarterButton
+from tests.conftest import run, until
 
 QUESTION = "Write a Python function that removes duplicate lines from a file, keeping their order."
 
@@ -52,8 +53,8 @@ def test_a_starter_shows_its_card_only_with_the_focus_or_the_pointer(qtbot) -> N
 def test_a_search_field_gets_its_named_clear_button_with_the_focus_or_text_not_before(qtbot) -> None:
     holder = QWidget()
     qtbot.addWidget(holder)
-    focused = search_field("Search chats", "Search chats")
-    given_text = search_field("Filter models", "Filter models")
+    focused = SearchField("Search chats", "Search chats")
+    given_text = SearchField("Filter models", "Filter models")
     for field in (focused, given_text):
         field.setParent(holder)
     holder.show()
@@ -68,3 +69,11 @@ def test_a_search_field_gets_its_named_clear_button_with_the_focus_or_text_not_b
     focused.setText("words")
     qtbot.keyClick(focused, Qt.Key.Key_End)  # still one button: it was made once
     assert len(focused.findChildren(QToolButton)) == 1
+
+
+def test_the_sidebar_search_has_its_named_clear_button_once_the_first_chat_shows(live, qloop) -> None:
+    """Made in a turn of its own after the first chat: not before the first paint, nor in the first key typed."""
+    field = live.window.sidebar_panel.filter
+    assert not field.hasFocus()  # the message box has it
+    run(qloop, until(field.isClearButtonEnabled, 3, "the clear button made"))
+    assert [b.accessibleName() for b in field.findChildren(QToolButton)] == ["Clear search chats"]
