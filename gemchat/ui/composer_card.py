@@ -11,13 +11,13 @@ column of at most `COLUMN_WIDTH` px, or the window's width (`set_column_width`).
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QRectF
-from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from gemchat.ui.attachment_tray import AttachmentTray
 from gemchat.ui.composer import Composer
 from gemchat.ui.model_picker import ModelChip
-from gemchat.ui.painted import Glyph, RoundButton, border_color
+from gemchat.ui.painted import Glyph, RoundButton, outline_pen
 
 COLUMN_WIDTH = 800
 """The widest the card (and the conversation's column) grows, in px, unless the view is set to full width."""
@@ -98,7 +98,7 @@ class ComposerCard(QFrame):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         focused = self.composer.hasFocus()
-        painter.setPen(QPen(palette.color(Role.Highlight) if focused else border_color(palette), 1.5 if focused else 1))
+        painter.setPen(outline_pen(palette, focused, focused_width=1.5))
         painter.setBrush(palette.color(Role.Base))
         painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), RADIUS, RADIUS)
 

@@ -33,6 +33,11 @@ def border_color(palette: QPalette) -> QColor:
     return blend(palette.color(Role.Window), palette.color(Role.WindowText), 0.22)
 
 
+def outline_pen(palette: QPalette, focused: bool, focused_width: float = 2) -> QPen:
+    """A control's outline: the accent, `focused_width` wide, with the keyboard focus; else the faint 1 px border."""
+    return QPen(palette.color(Role.Highlight), focused_width) if focused else QPen(border_color(palette), 1)
+
+
 class PillButton(QToolButton):
     """A rounded chip with a short text; its border turns to the accent when it has the keyboard focus."""
 
@@ -62,7 +67,7 @@ class PillButton(QToolButton):
         elif self.underMouse():
             fill = blend(fill, palette.color(Role.Highlight), 0.15)
         focused = self.hasFocus()
-        painter.setPen(QPen(palette.color(Role.Highlight) if focused else border_color(palette), 2 if focused else 1))
+        painter.setPen(outline_pen(palette, focused))
         painter.setBrush(fill)
         painter.drawRoundedRect(rect, radius, radius)
         painter.setPen(palette.color(QPalette.ColorGroup.Normal if self.isEnabled() else QPalette.ColorGroup.Disabled,

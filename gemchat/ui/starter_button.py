@@ -12,10 +12,10 @@ painted from the palette, as the window's other painted controls are
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QIcon, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import QFont, QFontMetrics, QIcon, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QPushButton, QSizePolicy, QWidget
 
-from gemchat.ui.painted import blend, border_color
+from gemchat.ui.painted import blend, outline_pen
 
 LEFT, TOP, RIGHT, BOTTOM = 7, 10, 4, 10
 """QCommandLinkButton's margins."""
@@ -80,7 +80,7 @@ class StarterButton(QPushButton):
         if focused or hovered or self.isDown():
             base, text = palette.color(Role.Base), palette.color(Role.Text)
             painter.setBrush(blend(base, text, 0.1 if self.isDown() else 0.04 if hovered else 0.0))
-            painter.setPen(QPen(palette.color(Role.Highlight), 2) if focused else QPen(border_color(palette), 1))
+            painter.setPen(outline_pen(palette, focused))
             painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), RADIUS, RADIUS)
         mode = QIcon.Mode.Normal if self.isEnabled() else QIcon.Mode.Disabled
         painter.drawPixmap(LEFT, TOP, self.icon().pixmap(self.iconSize(), self.devicePixelRatioF(), mode))
