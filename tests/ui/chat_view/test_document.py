@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -94,6 +95,31 @@ def test_the_window_does_not_load_markdown_before_it_is_shown() -> None:
     code = ("import sys, gemchat.ui.main_window; "
             "assert 'markdown_it' not in sys.modules and 'pygments' not in sys.modules, 'loaded early'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_first_code_card_shown_costs_no_python_enums_of_gradients() -> None:
+    """PySide6 makes a class's enums in Python at their first use; QGradient's (180 presets, 5-7 ms) are not
+    needed to draw a code card, and were made in the turn that showed the first one."""
+    code = """
+import enum
+made = []
+make_enum = enum.EnumType.__call__
+def noting(cls, value, names=None, *args, **kwargs):
+    if names is not None:
+        made.append(value)
+    return make_enum(cls, value, names, *args, **kwargs)
+enum.EnumType.__call__ = noting
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from gemchat.core.message_labels import Role, Status
+from gemchat.core.messages import Message
+from gemchat.ui.chat_view import ChatView
+view = ChatView()
+view.show_messages([Message(1, 1, Role.MODEL, "Run:\\n\\n```python\\nprint(1)\\n```\\n", Status.COMPLETE, "")])
+assert "print(1)" in view.toPlainText(), view.toPlainText()
+assert "Preset" not in made, made
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
 
 
 def test_opening_a_long_chat_shows_the_latest_messages_and_loads_older_ones_on_scrolling_up(qtbot) -> None:
