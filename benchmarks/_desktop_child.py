@@ -46,17 +46,23 @@ class Probe:
         self.painted: float | None = None
         self.on_painted: Callable[[], None] | None = None
         probe = self
+        qt_app = QApplication.instance()
+        assert qt_app is not None
+        stop_filtering = qt_app.removeEventFilter
 
         class FirstPaint(QObject):
             def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
                 if probe.painted is None and event.type() == QEvent.Type.Paint and isinstance(watched, QMainWindow):
                     probe.painted = time.perf_counter()
+                    # Off again: a Python call in every event of the process was the probe's cost, not the app's
+                    # (and wrapping the objects Qt made, seen here first, made PySide6 make every widget type).
+                    QTimer.singleShot(0, lambda: stop_filtering(self))
                     if probe.on_painted is not None:
                         QTimer.singleShot(0, probe.on_painted)
                 return False
 
         self._filter = FirstPaint()
-        QApplication.instance().installEventFilter(self._filter)  # type: ignore[union-attr]
+        qt_app.installEventFilter(self._filter)
 
     def stalls(self, start: float, end: float) -> dict[str, Any]:
         """The longest gaps of the timer between `start` and `end`, as a user would feel them.
