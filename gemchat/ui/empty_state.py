@@ -7,8 +7,8 @@ the conversation with the first message, as in the chat apps people know.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPointF, QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QBoxLayout,
@@ -67,7 +67,6 @@ class EmptyState(QWidget):
             button.clicked.connect(lambda _checked=False, q=question: self.starter_chosen.emit(q))
             grid.addWidget(button, n // 2, n % 2)
             self.starters.append(button)
-        self._paint_arrows()
         column = QWidget()
         column.setMaximumWidth(COLUMN_WIDTH)
         self._layout = QVBoxLayout(column)
@@ -82,35 +81,6 @@ class EmptyState(QWidget):
         centred.addStretch(1)
         centred.addWidget(column, 100)
         centred.addStretch(1)
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange and getattr(self, "starters", None):
-            self._paint_arrows()
-
-    def _paint_arrows(self) -> None:
-        """The starters' arrows, in the accent colour (a command link's own is a black picture, unseen in the dark theme)."""
-        side = self.starters[0].iconSize().width()  # called once the starters exist (`__init__`, `changeEvent`)
-        ratio = self.devicePixelRatioF()
-        pixmap = QPixmap(QSize(side, side) * ratio)
-        pixmap.setDevicePixelRatio(ratio)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pen = QPen(self.palette().color(QPalette.ColorRole.Highlight), max(1.5, side / 10))
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-        painter.setPen(pen)
-        arrow = QPainterPath(QPointF(side * 0.2, side * 0.5))
-        arrow.lineTo(side * 0.8, side * 0.5)
-        arrow.moveTo(side * 0.55, side * 0.25)
-        arrow.lineTo(side * 0.8, side * 0.5)
-        arrow.lineTo(side * 0.55, side * 0.75)
-        painter.drawPath(arrow)
-        painter.end()
-        icon = QIcon(pixmap)
-        for button in self.starters:
-            button.setIcon(icon)
 
     def carry(self, widget: QWidget, home: QBoxLayout) -> None:
         """Shows `widget` (the message box) in the middle while the chat is empty; `home` is where it goes back to."""

@@ -81,6 +81,8 @@ class Glyph(Enum):
     SEND = "send"
     STOP = "stop"
     ATTACH = "attach"
+    ARROW = "arrow"
+    """Send's arrow turned to the right: a starter's (`StarterButton`)."""
 
 
 class RoundButton(QPushButton):
@@ -145,8 +147,12 @@ def paint_glyph(painter: QPainter, glyph: Glyph, box: QRectF, color: QColor) -> 
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(color)
         painter.drawRoundedRect(QRectF(6, 6, 12, 12), 2, 2)
-    elif glyph is Glyph.SEND:
+    elif glyph in (Glyph.SEND, Glyph.ARROW):
         painter.setPen(pen)
+        if glyph is Glyph.ARROW:
+            painter.translate(12, 12)
+            painter.rotate(90)
+            painter.translate(-12, -12)
         painter.drawLine(QPointF(12, 20), QPointF(12, 4))
         painter.drawPolyline([QPointF(5, 11), QPointF(12, 4), QPointF(19, 11)])
     else:

@@ -2,26 +2,28 @@
 
 Not Qt's QCommandLinkButton: that asks the style for its arrow when it is made,
 and the first themed icon a process asks for costs 31 M instructions (10-20 ms,
-Qt's icon loader setting itself up) before the window's first paint, for an arrow
-gemchat paints over anyway (`EmptyState._paint_arrows`). Nor is the style asked
-to draw the panel: making `QStyle`'s Python enums would cost more still. It is
-painted from the palette, as the window's other painted controls are
-(`gemchat.ui.painted`), with a command link's margins.
+Qt's icon loader setting itself up) before the window's first paint, for a black
+arrow unseen in the dark theme. Nor is the style asked to draw the panel: making
+`QStyle`'s Python enums would cost more still. It is painted from the palette at
+every paint, as the window's other painted controls are (`gemchat.ui.painted`),
+with a command link's margins; its arrow is Send's, turned, in the accent colour.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QIcon, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QPushButton, QSizePolicy, QWidget
 
-from gemchat.ui.painted import blend, outline_pen
+from gemchat.ui.painted import Glyph, blend, outline_pen, paint_glyph
 
 LEFT, TOP, RIGHT, BOTTOM = 7, 10, 4, 10
 """QCommandLinkButton's margins."""
-ICON_SIDE = 20
+ARROW_SIDE = 20
 GAP = 6
 """Between the arrow and the words."""
+ARROW_BOX = 36
+"""The box `paint_glyph` draws the arrow in (it fills about half of it), centred on the arrow's place."""
 RADIUS = 8.0
 Role = QPalette.ColorRole
 
@@ -37,7 +39,6 @@ class StarterButton(QPushButton):
         super().__init__(title, parent)
         self.description = description
         self.setAttribute(Qt.WidgetAttribute.WA_Hover)  # repainted as the pointer comes and goes
-        self.setIconSize(QSize(ICON_SIDE, ICON_SIDE))
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred,
                              QSizePolicy.ControlType.PushButton)
         policy.setHeightForWidth(True)
@@ -50,7 +51,7 @@ class StarterButton(QPushButton):
         return font
 
     def _text_left(self) -> int:
-        return LEFT + self.iconSize().width() + GAP
+        return LEFT + ARROW_SIDE + GAP
 
     def _description_height(self, width: int) -> int:
         room = QRect(0, 0, max(1, width - self._text_left() - RIGHT), 10_000)
@@ -61,7 +62,7 @@ class StarterButton(QPushButton):
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt override)
         words = QFontMetrics(self._title_font()).height() + self._description_height(width)
-        return TOP + max(self.iconSize().height(), words) + BOTTOM
+        return TOP + max(ARROW_SIDE, words) + BOTTOM
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         width = self._text_left() + RIGHT + max(QFontMetrics(self._title_font()).horizontalAdvance(self.text()),
@@ -70,7 +71,7 @@ class StarterButton(QPushButton):
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(self._text_left() + RIGHT + self.fontMetrics().averageCharWidth() * 8,
-                     TOP + self.iconSize().height() + BOTTOM)
+                     TOP + ARROW_SIDE + BOTTOM)
 
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         palette = self.palette()
@@ -82,9 +83,11 @@ class StarterButton(QPushButton):
             painter.setBrush(blend(base, text, 0.1 if self.isDown() else 0.04 if hovered else 0.0))
             painter.setPen(outline_pen(palette, focused))
             painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), RADIUS, RADIUS)
-        mode = QIcon.Mode.Normal if self.isEnabled() else QIcon.Mode.Disabled
-        painter.drawPixmap(LEFT, TOP, self.icon().pixmap(self.iconSize(), self.devicePixelRatioF(), mode))
         group = QPalette.ColorGroup.Normal if self.isEnabled() else QPalette.ColorGroup.Disabled
+        # `paint_glyph` draws on 55 % of its box: a 36 px box gives a 13 px arrow with a 1.8 px stroke.
+        box = QRectF(0, 0, ARROW_BOX, ARROW_BOX)
+        box.moveCenter(QRectF(LEFT, TOP, ARROW_SIDE, ARROW_SIDE).center())
+        paint_glyph(painter, Glyph.ARROW, box, palette.color(group, Role.Highlight))
         painter.setPen(palette.color(group, Role.ButtonText))
         left, width = self._text_left(), self.width() - self._text_left() - RIGHT
         title_height = QFontMetrics(self._title_font()).height()

@@ -746,29 +746,33 @@ def test_the_starters_arrows_are_drawn_in_the_accent_colour_and_show_in_the_dark
     from PySide6.QtWidgets import QWidget
 
     from gemchat.ui.empty_state import EmptyState
+    from gemchat.ui.starter_button import ARROW_SIDE, LEFT, TOP
     from gemchat.ui.theme import apply_theme
 
-    def arrow_colours(state: EmptyState) -> set[str]:
-        """The colours of an arrow's opaque pixels."""
-        image = state.starters[0].icon().pixmap(20, 20).toImage()
-        return {image.pixelColor(x, y).name() for x in range(image.width()) for y in range(image.height())
-                if image.pixelColor(x, y).alpha() == 255}
+    def arrow_colours(state: EmptyState) -> list[set[str]]:
+        """Each starter's colours where its arrow goes, as painted now."""
+        seen = []
+        for button in state.starters:
+            button.resize(button.sizeHint())
+            image = button.grab().toImage()
+            seen.append({image.pixelColor(x, y).name() for x in range(LEFT, LEFT + ARROW_SIDE)
+                         for y in range(TOP, TOP + ARROW_SIDE)})
+        return seen
 
     conversation = QWidget()
     state = EmptyState(conversation)
     qtbot.addWidget(state)
     qtbot.addWidget(conversation)
     try:
+        apply_theme("light")
+        qtbot.waitUntil(lambda: state.palette().color(QPalette.ColorRole.Base).lightness() > 128, timeout=2000)
+        light = state.palette().color(QPalette.ColorRole.Highlight).name()
+        assert all(light in colours for colours in arrow_colours(state))
         apply_theme("dark")
         qtbot.waitUntil(lambda: state.palette().color(QPalette.ColorRole.Base).lightness() < 128, timeout=2000)
         accent = state.palette().color(QPalette.ColorRole.Highlight)
-        assert accent.lightness() > 128  # light on dark
-        qtbot.waitUntil(lambda: arrow_colours(state) == {accent.name()}, timeout=2000)
-        assert all(b.icon().cacheKey() == state.starters[0].icon().cacheKey() for b in state.starters)
-        apply_theme("light")
-        qtbot.waitUntil(lambda: state.palette().color(QPalette.ColorRole.Base).lightness() > 128, timeout=2000)
-        light = state.palette().color(QPalette.ColorRole.Highlight)
-        qtbot.waitUntil(lambda: arrow_colours(state) == {light.name()}, timeout=2000)  # repainted, not kept
+        assert accent.lightness() > 128 and accent.name() != light  # light on dark
+        assert all(accent.name() in colours and light not in colours for colours in arrow_colours(state))
     finally:
         apply_theme("light")
         apply_theme("system")
