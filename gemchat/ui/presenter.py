@@ -152,14 +152,14 @@ def announcement(message: Message) -> str | None:
     Nothing for an answer the user stopped: they know.
     """
     from gemchat.core.errors import CUT_OFF_REASONS
-    from gemchat.core.markdown import plain_text
+    from gemchat.core.markdown import plain_text_start
     from gemchat.ui.answer_notifications import first_line, stopped
 
     if message.status is Status.ERROR:
         return f"The answer failed: {first_line(message.error or '') or 'no reason given'}"
     if stopped(message):
         return None
-    words = plain_text(message.text)
+    words = plain_text_start(message.text, ANNOUNCED_CHARS)
     if len(words) > ANNOUNCED_CHARS:
         words = words[:ANNOUNCED_CHARS].rsplit(None, 1)[0] + "… The rest is in the conversation."
     if not words:

@@ -20,6 +20,7 @@ from gemchat.core.markdown import (
     escape_text,
     make_parser,
     plain_text,
+    plain_text_start,
     render_markdown,
     warm_up,
 )
@@ -373,6 +374,28 @@ def test_plain_text_is_what_a_listener_hears_marks_gone_table_rows_on_lines_cell
     assert plain_text("") == "" and plain_text("\n\n  \n") == ""
     assert plain_text("a\r\nb\rc") == "a b c"  # soft breaks: one paragraph, read on
 
+
+
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=list(HealthCheck))
+@given(markdown_text, st.integers(0, 80))
+def test_the_start_of_an_answer_a_listener_hears_is_the_start_of_its_words_read_from_only_the_first_blocks(
+        text: str, chars: int) -> None:
+    """What `plain_text_start` cuts off never changes the words before: not for a table, a list, a setext heading
+    or a code block with blank lines in it. (Links defined further on and formulas are the documented exceptions.)"""
+    if "]:" in text or "$" in text or "\\[" in text or "\\(" in text:
+        return
+    whole, start = plain_text(text), plain_text_start(text, chars)
+    assert start[:chars] == whole[:chars]
+    assert len(start) > chars or start == whole
+
+
+def test_only_the_start_of_a_long_answer_is_parsed_for_what_a_listener_hears() -> None:
+    paragraphs = [f"Paragraph {n} with **bold** words and a [link](http://x/{n})." for n in range(5000)]
+    text = "\n\n".join(paragraphs)
+    start = plain_text_start(text, 500)
+    assert plain_text(text).startswith(start) and 500 < len(start) < 4 * 500 * 2
+    unclosed = "```\n" + "code line\n\n" * 2000  # a code block cut where its blank lines are reads the same
+    assert plain_text(unclosed).startswith(plain_text_start(unclosed, 100))
 
 
 def test_a_heading_line_with_a_bar_becomes_a_tables_header_when_a_delimiter_row_follows_as_in_one_go() -> None:
