@@ -241,7 +241,7 @@ def plain_text_start(text: str, chars: int) -> str:
         words = plain_text(text[:cut])
         if len(words) > chars:
             return words
-        size = cut * 4
+        size = (cut + 1) * 4
     return plain_text(text)
 
 
