@@ -45,19 +45,25 @@ def stored(text: str) -> str:
 
 
 @settings(max_examples=120, deadline=None)
-@given(edits=st.lists(st.tuples(st.booleans(), st.integers(0, 10_000), st.integers(0, 40),
+@given(edits=st.lists(st.tuples(st.sampled_from(["type", "delete", "replace all"]), st.integers(0, 10_000),
+                                st.integers(0, 40),
                                 st.text(st.sampled_from(" \t\n\u00a0\u2028\u3000\x1cab.é"), max_size=80)),
                       max_size=15))
 def test_send_is_enabled_exactly_when_the_box_holds_more_than_whitespace(qapp: Any, edits: list) -> None:
-    """The composer tracks blankness from each change alone; it must agree with `str.strip`, as `send` does."""
+    """The composer tracks blankness from each change alone; it must agree with `str.strip`, as `send` does.
+
+    "replace all" is how a starter, a question to edit, a chat's draft or a launch's prompt is put in the box
+    (`setPlainText`): while Qt replaces the text, the box's own cursor is a null one."""
     box = Composer()
     states: list[bool] = []
     box.emptied.connect(states.append)
-    for insert, where, length, text in edits:
+    for kind, where, length, text in edits:
         cursor = box.textCursor()
         size = box.document().characterCount() - 1
         cursor.setPosition(min(where, size))
-        if insert:
+        if kind == "replace all":
+            box.put_text(text)
+        elif kind == "type":
             cursor.insertText(text)
         else:
             cursor.setPosition(min(where + length, size), cursor.MoveMode.KeepAnchor)

@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QResizeEvent, QTextOption
+from PySide6.QtGui import QImage, QKeyEvent, QResizeEvent, QTextCursor, QTextOption
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from gemchat.ui.viewports import give_own_viewport
@@ -279,7 +279,9 @@ class Composer(QPlainTextEdit):
         starts with a word, a few large ones for a long run of blank lines.
         """
         end = min(end, self.document().characterCount() - 1)
-        cursor = self.textCursor()  # a copy: moving it leaves the user's cursor alone
+        # A cursor of its own: not a copy of the box's, which is a null one while `setPlainText` replaces the text
+        # (a starter, a question to edit, a draft), and selects nothing: Send stayed grey with the text there.
+        cursor = QTextCursor(self.document())
         position, step = start, 64
         while position < end:
             stop = min(end, position + step)

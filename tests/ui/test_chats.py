@@ -734,7 +734,7 @@ def test_a_new_chat_greets_with_four_starters_and_a_click_puts_one_in_the_messag
     assert len(window.empty_state.starters) == 4
     qtbot.mouseClick(window.empty_state.starters[3], Qt.MouseButton.LeftButton)
     assert window.composer.toPlainText() == "Plan a three-day trip to Lisbon on a modest budget."
-    assert window.composer.hasFocus()
+    assert window.composer.hasFocus() and window.send_button.isEnabled()  # Send is ready, not grey
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
     wait_answer_done(qloop, live)
     assert window.view.isVisible() and not window.empty_state.isVisible()
