@@ -131,7 +131,9 @@ def child_app(data_dir: str) -> None:
         running.start(run_app(app))
         while not (app.window.isVisible() and app.window.ready):  # the chats shown: what is typed now stays
             await asyncio.sleep(0.01)
-        app.window.composer.setPlainText("Show me everything")  # typed, as a user would, before the wait:
+        from PySide6.QtTest import QTest
+
+        QTest.keyClicks(app.window.composer, "Show me everything")  # typed, key by key, as a user would; then
         await asyncio.sleep(2.5)  # the time to type a question: the chat is open, the SDK and Markdown prepared
         ended = asyncio.Event()
         app.session.generation_started.connect(
