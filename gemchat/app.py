@@ -279,12 +279,13 @@ def _quick_ask(app: GemchatApp) -> Callable[[str | None], None]:
 
 
 def _warm_up_once_typing(app: GemchatApp) -> Callable[..., None]:
-    """Starts the SDK's warm-up at the first key typed, or the first message sent; returns the starter.
+    """Starts the SDK's warm-up at the first key typed, starter chosen or message sent; returns the starter.
 
     The SDK (about 40 MB and half a second of imports) is loaded off the UI thread
-    once the user starts typing a question, not at start: a window left open costs less.
+    once the user starts a question, not at start: a window left open costs less.
+    Nor when a chat's draft is put back in the message box: that happens at start.
     """
-    composer = app.window.composer
+    composer, starters = app.window.composer, app.window.empty_state.starter_chosen
     started: list[object] = []
 
     def warm_up(*_: object) -> None:
@@ -292,8 +293,10 @@ def _warm_up_once_typing(app: GemchatApp) -> Callable[..., None]:
             started.append(app.tasks.start(app.access.warm_up()))
             composer.key_typed.disconnect(warm_up)
             composer.submitted.disconnect(warm_up)
+            starters.disconnect(warm_up)
 
     composer.key_typed.connect(warm_up)
+    starters.connect(warm_up)  # a starter's question, usually sent as it is
     composer.submitted.connect(warm_up)  # text set without keys (paste from a menu, scripts)
     return warm_up
 

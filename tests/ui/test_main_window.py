@@ -317,3 +317,21 @@ def test_a_new_chat_keeps_markdown_unloaded_until_a_question_is_typed_then_prepa
     type_and_send(qtbot, live, " there")
     wait_answer_done(qloop, live)
     assert len(prepared) == 1
+
+
+def test_the_sdk_starts_loading_once_a_question_is_begun_with_a_starter_not_at_rest(
+        live: GemchatApp, qloop: Any, qtbot: Any, monkeypatch: Any) -> None:
+    """Clicking a starter is beginning a question, as a key is: its answer should not wait for the SDK's imports."""
+    begun: list[str] = []
+
+    async def warm_up() -> None:
+        begun.append("SDK")
+
+    monkeypatch.setattr(live.access, "warm_up", warm_up)
+    run(qloop, asyncio.sleep(0.1))
+    assert begun == []  # a window left open loads nothing more
+    qtbot.mouseClick(live.window.empty_state.starters[0], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: begun == ["SDK"], timeout=2000)
+    qtbot.keyClicks(live.window.composer, " please")
+    run(qloop, asyncio.sleep(0.1))
+    assert begun == ["SDK"]  # once
