@@ -18,6 +18,7 @@ from PySide6.QtCore import Qt
 from tests.conftest import run, until
 from tests.driving import rows
 from tests.fakes.gemini_server import FakeGemini, Reply
+from tests.pyside_enums import NOTE_ENUMS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,16 +29,9 @@ def test_the_window_shows_with_its_icon_before_asyncio_the_database_the_session_
     a widget ask the style for a themed icon (a command link's arrow, a search field's clear button): the first
     one costs 10-20 ms (`gemchat.ui.starter_button`, `gemchat.ui.fields`)."""
     # A fresh process: this one has long imported everything.
-    probe = f"""
-import enum, json, sys
+    probe = NOTE_ENUMS + f"""
+import json, sys
 from pathlib import Path
-made = []
-make_enum = enum.EnumType.__call__
-def noting(cls, value, names=None, *args, **kwargs):
-    if names is not None:
-        made.append(value)
-    return make_enum(cls, value, names, *args, **kwargs)
-enum.EnumType.__call__ = noting
 from PySide6.QtWidgets import QApplication, QCommandLinkButton, QLineEdit, QWidget
 app = QApplication([])
 from gemchat.app import build_window

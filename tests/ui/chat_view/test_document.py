@@ -13,6 +13,7 @@ from gemchat.core.messages import Role, Status
 from gemchat.ui.chat_view import ChatView
 from gemchat.ui.theme import apply_theme
 from tests.driving import in_viewport
+from tests.pyside_enums import NOTE_ENUMS
 from tests.ui.chat_view.helpers import blocks_of, long_chat, message, one_shot
 
 
@@ -100,15 +101,7 @@ def test_the_window_does_not_load_markdown_before_it_is_shown() -> None:
 def test_the_first_code_card_shown_costs_no_python_enums_of_gradients() -> None:
     """PySide6 makes a class's enums in Python at their first use; QGradient's (180 presets, 5-7 ms) are not
     needed to draw a code card, and were made in the turn that showed the first one."""
-    code = """
-import enum
-made = []
-make_enum = enum.EnumType.__call__
-def noting(cls, value, names=None, *args, **kwargs):
-    if names is not None:
-        made.append(value)
-    return make_enum(cls, value, names, *args, **kwargs)
-enum.EnumType.__call__ = noting
+    code = NOTE_ENUMS + """
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from gemchat.core.message_labels import Role, Status
