@@ -231,7 +231,9 @@ def plain_text_start(text: str, chars: int) -> str:
     (`presenter.announcement`), and parsing all of a 300 kB answer for it froze the window for 200-360 ms.
 
     The Markdown is cut where a blank line is, which ends every block but a code block (whose lines read the
-    same cut or not); a link defined further on, or a formula still open there, reads as its source.
+    same cut or not); a link defined further on, or a formula still open there, reads as its source. Not at a
+    line's end: a code span or emphasis may go on over it (the property test found one). So an answer with no
+    blank line after its start (one long table or list) is still read whole.
     """
     size = chars * 4
     while size < len(text):
