@@ -231,13 +231,14 @@ def plain_text_start(text: str, chars: int) -> str:
     (`presenter.announcement`), and parsing all of a 300 kB answer for it froze the window for 200-360 ms.
 
     The Markdown is cut where a blank line is, which ends every block but a code block (whose lines read the
-    same cut or not); a link defined further on, or a formula still open there, reads as its source. Not at a
-    line's end: a code span or emphasis may go on over it (the property test found one). So an answer with no
-    blank line after its start (one long table or list) is still read whole.
+    same cut or not), or between two rows of a table (a row's cells are read alone); a link defined further
+    on, or a formula still open there, reads as its source. Not at any line's end: a code span or emphasis may
+    go on over it (the property test found one). So an answer with no blank line after its start but a long
+    list is still read whole.
     """
     size = chars * 4
     while size < len(text):
-        cut = text.find("\n\n", size)
+        cut = _cut_after(text, size)
         if cut < 0:
             break
         words = plain_text(text[:cut])
@@ -245,6 +246,17 @@ def plain_text_start(text: str, chars: int) -> str:
             return words
         size = (cut + 1) * 4
     return plain_text(text)
+
+
+def _cut_after(text: str, size: int) -> int:
+    """Where `plain_text_start` may cut `text`, at `size` or after: the end of the line there if a table's row
+    ends it (the table read so far is the last block), else the next blank line; -1 if neither."""
+    line = text.find("\n", size)
+    blank = text.find("\n\n", size)
+    if line < 0 or line == blank:
+        return blank
+    tokens = _parser().parse(normalize_newlines(text[:line]))
+    return line if tokens and tokens[-1].type == "table_close" else blank
 
 
 def _inline_words(children: Sequence[Token]) -> Iterator[str]:
