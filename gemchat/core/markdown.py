@@ -231,10 +231,9 @@ def plain_text_start(text: str, chars: int) -> str:
     (`presenter.announcement`), and parsing all of a 300 kB answer for it froze the window for 200-360 ms.
 
     The Markdown is cut where a blank line is, which ends every block but a code block (whose lines read the
-    same cut or not), or between two rows of a table (a row's cells are read alone); a link defined further
-    on, or a formula still open there, reads as its source. Not at any line's end: a code span or emphasis may
-    go on over it (the property test found one). So an answer with no blank line after its start but a long
-    list is still read whole.
+    same cut or not), or between two rows of a table or two items of a list (a new item ends the one before);
+    a link defined further on, or a formula still open there, reads as its source. Not at any line's end: a
+    code span or emphasis may go on over it (the property test found one).
     """
     size = chars * 4
     while size < len(text):
@@ -250,13 +249,21 @@ def plain_text_start(text: str, chars: int) -> str:
 
 def _cut_after(text: str, size: int) -> int:
     """Where `plain_text_start` may cut `text`, at `size` or after: the end of the line there if a table's row
-    ends it (the table read so far is the last block), else the next blank line; -1 if neither."""
+    ends it, or a list's item when the next line starts another (the table or list read so far is the last
+    block), else the next blank line; -1 if neither."""
     line = text.find("\n", size)
     blank = text.find("\n\n", size)
     if line < 0 or line == blank:
         return blank
     tokens = _parser().parse(normalize_newlines(text[:line]))
-    return line if tokens and tokens[-1].type == "table_close" else blank
+    last = tokens[-1].type if tokens else ""
+    ends_row = last == "table_close"
+    ends_item = last in ("bullet_list_close", "ordered_list_close") and _ITEM.match(text, line + 1) is not None
+    return line if ends_row or ends_item else blank
+
+
+_ITEM = re.compile(r"(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
+"""A line starting a list's item at the left margin, with words: it ends any item before it."""
 
 
 def _inline_words(children: Sequence[Token]) -> Iterator[str]:

@@ -380,8 +380,8 @@ def test_plain_text_is_what_a_listener_hears_marks_gone_table_rows_on_lines_cell
 @given(markdown_text, st.integers(0, 80))
 def test_the_start_of_an_answer_a_listener_hears_is_the_start_of_its_words_read_from_only_the_first_blocks(
         text: str, chars: int) -> None:
-    """What `plain_text_start` cuts off never changes the words before: not for a table (cut between its rows, or
-    after it), a list, a setext heading, a code span over a line's end or a code block with blank lines in it.
+    """What `plain_text_start` cuts off never changes the words before: not for a table or a list (cut between its
+    rows or items), a setext heading, a code span over a line's end or a code block with blank lines in it.
     (Links defined further on and formulas are the documented exceptions.)"""
     if "]:" in text or "$" in text or "\\[" in text or "\\(" in text:
         return
@@ -400,6 +400,9 @@ def test_only_the_start_of_a_long_answer_is_parsed_for_what_a_listener_hears() -
     table = "Moons:\n\n| Planet | Moons |\n|---|--:|\n" + "| Jupiter `J` | **95** |\n" * 20000  # no blank line
     start = plain_text_start(table, 500)
     assert start.startswith("Moons:\nPlanet\tMoons\nJupiter J\t95\n") and 500 < len(start) < 4 * 500
+    steps = "Steps:\n\n" + "".join(f"{n}. Run `step {n}`, *then* check\n" for n in range(1, 20001))  # a tight list
+    start = plain_text_start(steps, 500)
+    assert start.startswith("Steps:\nRun step 1, then check\nRun step 2, then check\n") and 500 < len(start) < 4 * 500
 
 
 def test_a_heading_line_with_a_bar_becomes_a_tables_header_when_a_delimiter_row_follows_as_in_one_go() -> None:
