@@ -211,8 +211,13 @@ def plain_text(text: str) -> str:
     Code keeps its lines; raw HTML is text (as the view shows it); an image is its
     description. Blank lines are dropped, each line's spaces collapsed.
     """
+    return _words(_parser().parse(normalize_newlines(text)))
+
+
+def _words(tokens: Sequence[Token]) -> str:
+    """`plain_text` of parsed Markdown."""
     out: list[str] = []
-    for token in _parser().parse(normalize_newlines(text)):
+    for token in tokens:
         if token.type == "inline":
             out.append("".join(_inline_words(token.children or [])))
         elif token.type in ("fence", "code_block", "html_block"):
@@ -237,29 +242,29 @@ def plain_text_start(text: str, chars: int) -> str:
     """
     size = chars * 4
     while size < len(text):
-        cut = _cut_after(text, size)
+        cut, parsed = _cut_after(text, size)
         if cut < 0:
             break
-        words = plain_text(text[:cut])
+        words = _words(parsed) if parsed is not None else plain_text(text[:cut])
         if len(words) > chars:
             return words
         size = (cut + 1) * 4
     return plain_text(text)
 
 
-def _cut_after(text: str, size: int) -> int:
+def _cut_after(text: str, size: int) -> tuple[int, list[Token] | None]:
     """Where `plain_text_start` may cut `text`, at `size` or after: the end of the line there if a table's row
     ends it, or a list's item when the next line starts another (the table or list read so far is the last
-    block), else the next blank line; -1 if neither."""
+    block), with what was parsed to know it; else the next blank line (-1 if none), not parsed yet."""
     line = text.find("\n", size)
     blank = text.find("\n\n", size)
     if line < 0 or line == blank:
-        return blank
+        return blank, None
     tokens = _parser().parse(normalize_newlines(text[:line]))
     last = tokens[-1].type if tokens else ""
     ends_row = last == "table_close"
     ends_item = last in ("bullet_list_close", "ordered_list_close") and _ITEM.match(text, line + 1) is not None
-    return line if ends_row or ends_item else blank
+    return (line, tokens) if ends_row or ends_item else (blank, None)
 
 
 _ITEM = re.compile(r"(?:[-*+]|\d{1,9}[.)])[ \t]+\S")

@@ -135,6 +135,10 @@ class RoundButton(QPushButton):
         return (accent.lighter(112) if hovered else accent), palette.color(Role.HighlightedText)
 
 
+_TURNS = {Glyph.ARROW: 90, Glyph.ATTACH: 40}
+"""Degrees a glyph is turned clockwise: the starters' arrow is Send's, the paperclip is drawn upright."""
+
+
 def paint_glyph(painter: QPainter, glyph: Glyph, box: QRectF, color: QColor) -> None:
     """Draws `glyph` in the middle of `box`, drawn on a 24-unit grid scaled to half the box."""
     painter.save()
@@ -142,6 +146,11 @@ def paint_glyph(painter: QPainter, glyph: Glyph, box: QRectF, color: QColor) -> 
     painter.translate(box.center())
     painter.scale(scale, scale)
     painter.translate(-12, -12)
+    turn = _TURNS.get(glyph, 0)
+    if turn:  # about the grid's middle
+        painter.translate(12, 12)
+        painter.rotate(turn)
+        painter.translate(-12, -12)
     pen = QPen(color, 2.2, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
     if glyph is Glyph.STOP:
         painter.setPen(Qt.PenStyle.NoPen)
@@ -149,18 +158,11 @@ def paint_glyph(painter: QPainter, glyph: Glyph, box: QRectF, color: QColor) -> 
         painter.drawRoundedRect(QRectF(6, 6, 12, 12), 2, 2)
     elif glyph in (Glyph.SEND, Glyph.ARROW):
         painter.setPen(pen)
-        if glyph is Glyph.ARROW:
-            painter.translate(12, 12)
-            painter.rotate(90)
-            painter.translate(-12, -12)
         painter.drawLine(QPointF(12, 20), QPointF(12, 4))
         painter.drawPolyline([QPointF(5, 11), QPointF(12, 4), QPointF(19, 11)])
     else:
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.translate(12, 12)
-        painter.rotate(40)
-        painter.translate(-12, -12)
         painter.drawPath(_paperclip())
     painter.restore()
 
