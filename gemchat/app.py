@@ -93,14 +93,35 @@ def build_window(directory: Path) -> MainWindow:
     from PySide6.QtWidgets import QApplication
 
     from gemchat.settings import Settings
-    from gemchat.ui.icons import app_icon
     from gemchat.ui.main_window import MainWindow
 
     # The loop, not the last window, decides when the app ends: shutdown saves streams first.
     QApplication.instance().setQuitOnLastWindowClosed(False)  # type: ignore[union-attr]
-    window = MainWindow(Settings.load(settings_path(directory)), icon=app_icon())
+    window = MainWindow(Settings.load(settings_path(directory)))
     window.apply_settings()
     return window
+
+
+def show_window(window: MainWindow, minimized: bool = False, paint: bool = True) -> None:
+    """Shows the window and lets it paint (unless `paint` is False: from inside the running event loop, which
+    paints it next), then gives the app its icon (the quick-ask window's too), once.
+
+    Given before, the icon's seven sizes, read and converted for the X server as the
+    window is made, cost the start 10 M instructions (3-4 ms) and QIcon's Python enums
+    as much again: the taskbar shows the icon a moment later instead.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    if minimized:
+        window.showMinimized()
+    else:
+        window.show()
+    if paint:
+        QApplication.processEvents()
+    if QApplication.windowIcon().isNull():
+        from gemchat.ui.icons import app_icon
+
+        QApplication.setWindowIcon(app_icon())
 
 
 def build_app(directory: Path, model: str | None = None, key_store: KeyStore | None = None,
@@ -234,10 +255,8 @@ async def run_app(app: GemchatApp, prompt: str | None = None, files: Sequence[Pa
     window.close_requested.connect(quit_requested.set)
     if window.quit_asked:  # before this listened: the close button or SIGTERM while the chats loaded
         quit_requested.set()
-    if quick:
-        window.showMinimized()
-    else:
-        window.show()
+    show_window(window, minimized=quick, paint=False)  # shown already by `run_gui`; not by the self-test or tests
+    if not quick:
         window.composer.setFocus()
     requests = LaunchRequests(window, before_prompt=_warm_up_once_typing(app), quick_ask=_quick_ask(app))
     if launches is not None:
@@ -267,8 +286,7 @@ def _quick_ask(app: GemchatApp) -> Callable[[str | None], None]:
         if app.quick_ask is None:
             from gemchat.ui.quick_ask import QuickAskWindow
 
-            quick = app.quick_ask = QuickAskWindow(app.session, app.settings, app.window.text_zoom,
-                                                   icon=app.window.windowIcon())
+            quick = app.quick_ask = QuickAskWindow(app.session, app.settings, app.window.text_zoom)
             quick.view.typesetter = app.typesetter
             quick.shown_in_main.connect(lambda _chat_id: bring_to_front(app.window))
             app.window.settings_changed.connect(
@@ -403,11 +421,8 @@ def _run_window(qt_app: QApplication, directory: Path, model: str | None, prompt
                 files: list[Path], quick: bool = False) -> int:
     # Shown and painted first (the way a splash screen is), then the rest loads behind it.
     window = build_window(directory)
-    if quick:  # the quick-ask window comes first once the chats are open; this one waits in the taskbar
-        window.showMinimized()
-    else:
-        window.show()
-    qt_app.processEvents()
+    # With --quick the quick-ask window comes first once the chats are open; this one waits in the taskbar.
+    show_window(window, minimized=quick)
     from gemchat.data_directory import storage_problem
     from gemchat.storage.errors import StorageError
 

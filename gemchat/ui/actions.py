@@ -37,7 +37,8 @@ def build_actions(window: QWidget, triggered: Mapping[str, Callable[[], object]]
     """
     actions: dict[str, QAction] = {}
     for entry in KEYMAP:
-        action = QAction(entry.label, window)
+        action = QAction(window)  # not (label, window): matching that call makes QIcon's Python enums (3-6 ms)
+        action.setText(entry.label)
         action.setShortcuts(entry.sequences())
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         if entry.name in toggled:

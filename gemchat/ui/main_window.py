@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QResizeEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from gemchat.core.context import chat_tokens
@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
     close_requested = Signal()
     settings_changed = Signal()
 
-    def __init__(self, settings: Settings, icon: QIcon | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._session: ChatSession | None = None  # until `attach_session`
         self._settings = settings
@@ -93,9 +93,7 @@ class MainWindow(QMainWindow):
         self.close_requested.connect(self._remember_quit)
         self._sends_waiting: list[str] | None = None  # sent before the first chat opened, sent into it
         self.ready = False
-        self.setWindowTitle(APP_NAME)
-        if icon is not None:
-            self.setWindowIcon(icon)
+        self.setWindowTitle(APP_NAME)  # the icon comes once the window has painted (`gemchat.app.show_window`)
         self.resize(900, 720)
         self._build_widgets()
         self._lay_out()

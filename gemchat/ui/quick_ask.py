@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QCursor, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QCursor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from gemchat.ui.activity_line import ActivityLine
@@ -41,9 +41,9 @@ class QuickAskWindow(QWidget):
 
     shown_in_main = Signal(int)
 
-    def __init__(self, session: ChatSession, settings: Settings, text_zoom: TextZoom, icon: QIcon | None = None,
+    def __init__(self, session: ChatSession, settings: Settings, text_zoom: TextZoom,
                  parent: QWidget | None = None) -> None:
-        """`text_zoom` is the main window's: both windows show text at one size."""
+        """`text_zoom` is the main window's: both windows show text at one size; the icon is the app's."""
         super().__init__(parent, Qt.WindowType.Window | Qt.WindowType.WindowStaysOnTopHint)
         self._session = session
         self._text_zoom = text_zoom
@@ -51,8 +51,6 @@ class QuickAskWindow(QWidget):
         self._asking = False
         self.setWindowTitle("Quick ask — gemchat")
         self.setAccessibleName("Quick ask")
-        if icon is not None:
-            self.setWindowIcon(icon)
         self.composer = Composer()
         open_keys = binding("open_in_main", QUICK_KEYMAP).sequences()[0].toString(
             QKeySequence.SequenceFormat.NativeText)

@@ -36,7 +36,8 @@ class StarterButton(QPushButton):
     """
 
     def __init__(self, title: str, description: str, parent: QWidget | None = None) -> None:
-        super().__init__(title, parent)
+        super().__init__(parent)  # not (title, parent): matching that call makes QIcon's Python enums (3 ms)
+        self.setText(title)
         self.description = description
         self.setAttribute(Qt.WidgetAttribute.WA_Hover)  # repainted as the pointer comes and goes
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred,
