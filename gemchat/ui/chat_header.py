@@ -16,7 +16,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QWidget
 
-from gemchat.ui.model_picker import ModelChip
+from gemchat.ui.model_chip import ModelChip
 from gemchat.ui.painted import PillButton, border_color
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from gemchat.ui.attachment_tray import AttachmentTray
 from gemchat.ui.composer import Composer
-from gemchat.ui.model_picker import ModelChip
+from gemchat.ui.model_chip import ModelChip
 from gemchat.ui.painted import Glyph, RoundButton, outline_pen
 
 COLUMN_WIDTH = 800

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
-from gemchat.ui.model_picker import ModelChip, ModelPicker
+from gemchat.ui.model_chip import ModelChip
 
 if TYPE_CHECKING:
     from gemchat.session import ChatSession
+    from gemchat.ui.model_picker import ModelPicker
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ class ModelChoice(QObject):
         if anchor is None:
             anchor = next((chip for chip in self._chips if chip.isVisible()), self._chips[0])
         if self.picker is None:
+            from gemchat.ui.model_picker import ModelPicker
+
             self.picker = ModelPicker(self._window)
             self.picker.model_chosen.connect(self._on_picker_model_chosen)
         self.picker.set_models(self._known, session.current_model())

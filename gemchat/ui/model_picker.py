@@ -1,9 +1,9 @@
-"""The model chip and the picker it opens: a filter field over the models, chosen with the keys or the pointer.
+"""The picker a model chip opens: a filter field over the models, chosen with the keys or the pointer.
 
-A chip sits in the header and another in the message box's card; both show
-the open chat's model. The picker is a popup, so it closes when the user
-clicks elsewhere, as a menu does. What is chosen is the caller's to apply
-(`gemchat.ui.model_choice`).
+The picker is a popup, so it closes when the user clicks elsewhere, as a menu
+does. What is chosen is the caller's to apply (`gemchat.ui.model_choice`),
+which imports this module when the picker is first opened: the window's first
+paint does not wait for it (the item views' Python enums, the image models).
 """
 
 from __future__ import annotations
@@ -17,31 +17,6 @@ from PySide6.QtWidgets import QApplication, QFrame, QListWidget, QListWidgetItem
 from gemchat.core.image_models import is_image_model
 from gemchat.core.model_names import model_name
 from gemchat.ui.fields import SearchField
-from gemchat.ui.painted import PillButton
-
-CHIP_CHARS = 28
-"""A longer model name is shortened in the middle on the chip (the tooltip has the id, the accessible name the name)."""
-
-
-class ModelChip(PillButton):
-    """A chip with the chat's model and ▾; clicking it opens the picker (`clicked`)."""
-
-    def __init__(self, key: str, parent: QWidget | None = None) -> None:
-        """`key`: the picker's shortcut, named in the tooltip."""
-        super().__init__(parent=parent)
-        self._key = key
-        self.model = ""
-        self.show_model("")
-
-    def show_model(self, model: str) -> None:
-        """Shows the model as people write it ("Gemini 2.5 Flash", as over its answers); the tooltip has the id."""
-        self.model = model
-        name = model_name(model) if model else ""
-        shown = name if len(name) <= CHIP_CHARS else f"{name[:CHIP_CHARS // 2 - 1]}…{name[-(CHIP_CHARS // 2):]}"
-        self.setText(f"{shown or 'Model'}  ▾")
-        self.setAccessibleName(f"Model: {name}" if name else "Model")  # what is shown, as a screen reader says it
-        self.setToolTip(f"{model + chr(10) if model else ''}Choose this chat's model ({self._key})")
-        self.updateGeometry()
 
 
 class ModelPicker(QFrame):

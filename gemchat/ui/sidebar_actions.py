@@ -11,11 +11,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QApplication, QInputDialog, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from gemchat.ui.sidebar import SidebarPanel
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QInputDialog
+
     from gemchat.session import ChatSession
 
 HIDES_BELOW = 700
@@ -58,6 +60,8 @@ class SidebarActions(QObject):
 
     def ask_folder_name(self, title: str, name: str, done: Callable[[str], None]) -> QInputDialog:
         """A folder's name, asked in a small dialog that does not hold up the window; `done` gets it on OK."""
+        from PySide6.QtWidgets import QInputDialog
+
         dialog = QInputDialog(self._window)
         dialog.setWindowTitle(f"{title} — gemchat")
         dialog.setLabelText("Folder name:")

@@ -9,9 +9,12 @@ run the action registered for them, with its numbers.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QUrl
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 APP_SCHEME = "gemchat"

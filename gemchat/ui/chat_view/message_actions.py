@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDateTime, QEvent, QLocale, QPoint, QRectF, Qt
+from PySide6.QtCore import QEvent, QPoint, QRectF, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QMenu, QToolButton, QWidget
 
@@ -256,6 +256,8 @@ class MessageActions(QFrame):
 def _when(created_at: str) -> str:
     """A message's time as the user's locale writes it: the time alone today, with the date before."""
     import datetime as dt
+
+    from PySide6.QtCore import QDateTime, QLocale
 
     try:
         when = dt.datetime.fromisoformat(created_at.replace("Z", "+00:00"))

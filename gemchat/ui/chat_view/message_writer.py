@@ -12,7 +12,6 @@ from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QUrl
 from PySide6.QtGui import QFont, QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextBrowser
 
@@ -196,6 +195,7 @@ class MessageWriter:
 
     def _insert_thumbnail(self, cursor: QTextCursor, name: str, image: QImage, tooltip: str,
                           href: str | None = None) -> None:
+        from PySide6.QtCore import QUrl
         from PySide6.QtGui import QTextDocument, QTextImageFormat
 
         # Added to the document, never loaded by name: loadResource still fetches nothing.

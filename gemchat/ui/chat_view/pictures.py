@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, QUrl
+from PySide6.QtCore import QPoint
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QImage
-from PySide6.QtWidgets import QFileDialog, QMenu, QTextBrowser, QToolTip
+from PySide6.QtWidgets import QMenu, QTextBrowser, QToolTip
 
 if TYPE_CHECKING:
     from gemchat.core.messages import Message
@@ -54,6 +54,8 @@ class Pictures:
         """A click on an answer's picture: opened full size in the system's image viewer."""
         path = self.path(message_id, index)
         if path is not None:
+            from PySide6.QtCore import QUrl
+
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
     def add_actions(self, menu: QMenu, position: QPoint) -> None:
@@ -74,6 +76,8 @@ class Pictures:
     def save(self, path: Path, target: str | None = None) -> None:
         """Save Image As…: a copy of the picture where the user chooses (`target` skips the dialog)."""
         if target is None:
+            from PySide6.QtWidgets import QFileDialog
+
             suffix = path.suffix or ".png"
             target, _ = QFileDialog.getSaveFileName(self._browser, "Save Image As", f"gemini-image{suffix}",
                                                     f"Image (*{suffix})")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QEvent, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QContextMenuEvent,
@@ -51,7 +51,7 @@ from gemchat.ui.theme import is_dark
 from gemchat.ui.viewports import give_own_viewport
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QMimeData
+    from PySide6.QtCore import QMimeData, QUrl
 
     from gemchat.core.markdown import MarkdownStyle
     from gemchat.core.messages import Message
@@ -451,5 +451,7 @@ class ChatView(QTextBrowser):
         An empty byte array, not None: for None, QTextDocument falls back to
         reading `file:` URLs from disk itself.
         """
+        from PySide6.QtCore import QByteArray
+
         return QByteArray()
 
