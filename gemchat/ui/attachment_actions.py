@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, Qt
-from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMainWindow, QWidget
 
 from gemchat.ui.attachment_tray import AttachmentTray
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QImage
+
     from gemchat.core.messages import Attachment
     from gemchat.session import ChatSession
 
@@ -117,8 +119,14 @@ class AttachmentActions(QObject):
         files = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
         if files:
             self.attach_paths(files)
-        elif mime.hasImage() and isinstance(mime.imageData(), QImage):
+        elif mime.hasImage() and _is_image(mime.imageData()):
             self.attach_image(mime.imageData())
         else:
             return False
         return True
+
+
+def _is_image(data: object) -> bool:
+    from PySide6.QtGui import QImage  # not at import: its Python enums, before the first paint
+
+    return isinstance(data, QImage)

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 
 from gemchat.core.attachments import MAX_ATTACHMENTS, format_size, kind_of
 from gemchat.ui.painted import border_color
-from gemchat.ui.thumbnails import thumbnail
 from gemchat.ui.viewports import give_own_viewport
 
 if TYPE_CHECKING:
@@ -65,6 +64,8 @@ class AttachmentChip(QFrame):
         self.preview = QLabel()
         self.preview.setFixedSize(THUMBNAIL_SIDE, THUMBNAIL_SIDE)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        from gemchat.ui.thumbnails import thumbnail  # QImage's Python enums: not before the window's first paint
+
         image = thumbnail(attachment.sha256, path, THUMBNAIL_SIDE) if kind_of(attachment.mime_type) == "image" \
             else None
         if image is not None:

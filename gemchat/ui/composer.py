@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QResizeEvent, QTextCursor, QTextOption
+from PySide6.QtGui import QKeyEvent, QResizeEvent, QTextCursor, QTextOption
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from gemchat.ui.viewports import give_own_viewport
@@ -245,6 +245,8 @@ class Composer(QPlainTextEdit):
             self.files_pasted.emit(files)
             return True
         if source.hasImage():
+            from PySide6.QtGui import QImage  # not at import: its Python enums, before the first paint
+
             image = source.imageData()
             if isinstance(image, QImage) and not image.isNull():
                 self.image_pasted.emit(image)

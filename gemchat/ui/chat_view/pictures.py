@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint
-from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QImage
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QMenu, QTextBrowser, QToolTip
 
 if TYPE_CHECKING:
@@ -89,6 +89,8 @@ class Pictures:
 
     def copy(self, path: Path) -> None:
         """Copy Image: the picture, full size, on the clipboard."""
+        from PySide6.QtGui import QImage  # not at import: its Python enums, before the window's first paint
+
         image = QImage(str(path))
         if not image.isNull():
             QGuiApplication.clipboard().setImage(image)
