@@ -104,11 +104,12 @@ def build_window(directory: Path) -> MainWindow:
 
 def show_window(window: MainWindow, minimized: bool = False, paint: bool = True) -> None:
     """Shows the window and lets it paint (unless `paint` is False: from inside the running event loop, which
-    paints it next), then gives the app its icon (the quick-ask window's too), once.
+    paints it next), then makes its conversation view and gives the app its icon (the quick-ask window's too).
 
-    Given before, the icon's seven sizes, read and converted for the X server as the
-    window is made, cost the start 10 M instructions (3-4 ms) and QIcon's Python enums
-    as much again: the taskbar shows the icon a moment later instead.
+    The first frame shows no message (`gemchat.ui.conversation`). Given before, the
+    icon's seven sizes, read and converted for the X server as the window is made, cost
+    the start 10 M instructions (3-4 ms) and QIcon's Python enums as much again: the
+    taskbar shows the icon a moment later instead.
     """
     from PySide6.QtWidgets import QApplication
 
@@ -118,6 +119,7 @@ def show_window(window: MainWindow, minimized: bool = False, paint: bool = True)
         window.show()
     if paint:
         QApplication.processEvents()
+    window.build_conversation()
     if QApplication.windowIcon().isNull():
         from gemchat.ui.icons import app_icon
 

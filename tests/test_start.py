@@ -29,7 +29,8 @@ def test_the_window_shows_before_asyncio_the_database_the_session_or_the_sdk_loa
     a widget ask the style for a themed icon (a command link's arrow, a search field's clear button): the first
     one costs 10-20 ms (`gemchat.ui.starter_button`, `gemchat.ui.fields`). Nor QIcon's enums (3-6 ms): the icon
     comes after the first paint (`gemchat.app.show_window`), and a button or action made with its text
-    (QPushButton(text, parent)) makes them, since PySide6 tries the call as (icon, text)."""
+    (QPushButton(text, parent)) makes them, since PySide6 tries the call as (icon, text). Nor the conversation
+    view and what works on it (`gemchat.ui.conversation`): they are made once the window has painted."""
     # A fresh process: this one has long imported everything.
     probe = NOTE_ENUMS + f"""
 import json, sys
@@ -39,6 +40,8 @@ app = QApplication([])
 from gemchat.app import build_window, show_window
 window = build_window(Path({str(tmp_path)!r}))
 icon_enums_before_showing = "ThemeIcon" in made
+conversation_before_showing = sorted(name for name in ("gemchat.ui.chat_view", "gemchat.ui.conversation",
+                                                       "gemchat.ui.presenter", "gemchat.ui.sender") if name in sys.modules)
 show_window(window)
 icon = window.windowIcon()
 print(json.dumps({{"visible": window.isVisible(), "icon": [s.width() for s in icon.availableSizes()],
@@ -47,6 +50,8 @@ print(json.dumps({{"visible": window.isVisible(), "icon": [s.width() for s in ic
                       "gemchat.core.gemini", "google.genai", "markdown_it", "pygments", "keyring",
                       "mdit_py_plugins", "ziamath", "PySide6.QtSvg", "gemchat.core.messages")
     if name in sys.modules), "every widget type": "WizardOption" in made, "QIcon's enums": icon_enums_before_showing,
+    "conversation before showing": conversation_before_showing,
+    "conversation after": "gemchat.ui.chat_view" in sys.modules and window.view.isVisible(),
     "themed icons asked for": [type(w).__name__ for w in window.findChildren(QWidget)
                                if isinstance(w, QCommandLinkButton) or isinstance(w, QLineEdit) and w.isClearButtonEnabled()]}}))
 """
@@ -56,7 +61,8 @@ print(json.dumps({{"visible": window.isVisible(), "icon": [s.width() for s in ic
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout.strip().splitlines()[-1])
     assert shown == {"visible": True, "icon": [16, 24, 32, 48, 64, 128, 256], "icon drawn": True, "loaded": [],
-                     "every widget type": False, "QIcon's enums": False, "themed icons asked for": []}
+                     "every widget type": False, "QIcon's enums": False, "conversation before showing": [],
+                     "conversation after": True, "themed icons asked for": []}
 
 
 def test_markdown_is_prepared_at_start_only_when_a_chat_will_be_shown_and_its_failing_does_not_stop_the_start(

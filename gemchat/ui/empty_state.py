@@ -82,6 +82,13 @@ class EmptyState(QWidget):
         centred.addWidget(column, 100)
         centred.addStretch(1)
 
+    def stand_in_for(self, conversation: QWidget) -> None:
+        """`conversation` takes the place of the one this stood in for (the surface shown before it was made)."""
+        parent = self.parentWidget()
+        standing_in = self.isVisibleTo(parent) if parent is not None else self.isVisible()
+        conversation.setVisible(not standing_in)  # a widget put in a new parent is hidden until shown
+        self._instead_of = conversation
+
     def carry(self, widget: QWidget, home: QBoxLayout) -> None:
         """Shows `widget` (the message box) in the middle while the chat is empty; `home` is where it goes back to."""
         self._carried = (widget, home)

@@ -3,8 +3,9 @@
 The window lays its widgets out and answers what the session says happened;
 the jobs around it have their own modules: the header (`chat_header`), the
 card (`composer_card`), the model chips and picker (`model_choice`), the
-answer being streamed (`presenter`), dialogs (`dialogs`), attaching files
-(`attachment_actions`), drafts (`draft_keeper`), sending (`sender`), the last
+conversation and what works on it (`conversation`: the view, the answer being
+streamed, sending; made once the window has painted), dialogs (`dialogs`),
+attaching files (`attachment_actions`), drafts (`draft_keeper`), the last
 question and answer (`last_turn`), the actions (`actions`).
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPalette, QResizeEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from gemchat.core.context import chat_tokens
@@ -26,9 +27,8 @@ from gemchat.ui.activity_line import ActivityLine
 from gemchat.ui.attachment_actions import AttachmentActions
 from gemchat.ui.attachment_tray import AttachmentTray, UploadBar
 from gemchat.ui.chat_header import ChatHeader
-from gemchat.ui.chat_view import ChatView
 from gemchat.ui.composer import Composer
-from gemchat.ui.composer_card import ComposerCard, ComposerColumn
+from gemchat.ui.composer_card import COLUMN_WIDTH, ComposerCard, ComposerColumn
 from gemchat.ui.context_meter import ContextMeter
 from gemchat.ui.dialogs import Dialogs
 from gemchat.ui.draft_keeper import DraftKeeper
@@ -36,17 +36,19 @@ from gemchat.ui.empty_state import EmptyState
 from gemchat.ui.keymap import binding
 from gemchat.ui.last_turn import LastTurnActions
 from gemchat.ui.model_choice import ModelChoice
-from gemchat.ui.presenter import AnswerPresenter
-from gemchat.ui.sender import MessageSender
 from gemchat.ui.sidebar import SidebarPanel
 from gemchat.ui.sidebar_actions import SidebarActions
 from gemchat.ui.text_zoom import TextZoom
 from gemchat.ui.theme import apply_theme
-from gemchat.ui.view_options import ViewOptions
 
 if TYPE_CHECKING:
     from gemchat.core.messages import Chat, Message
     from gemchat.session import ChatSession, Generation
+    from gemchat.ui.chat_view import ChatView
+    from gemchat.ui.conversation import Conversation
+    from gemchat.ui.presenter import AnswerPresenter
+    from gemchat.ui.sender import MessageSender
+    from gemchat.ui.view_options import ViewOptions
 
 # Dialogs, the session and asyncio are imported where first used: the window is
 # shown before any of them is needed (see `attach_session`), and each costs
@@ -98,24 +100,75 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self._lay_out()
         self.text_zoom = TextZoom(settings.text_zoom, parent=self)
-        self.text_zoom.follow(self.view)
         self.text_zoom.follow(self.composer)
-        self.presenter = AnswerPresenter(self.view, self.upload_bar, settings.typing_speed, settings.typing_effect,
-                                         parent=self)
-        self.view_options = ViewOptions(self, settings, self.view, self.foot, self.presenter, self.settings_changed.emit)
+        # As wide as the conversation's column will be (`ViewOptions.fit_foot`, once it is made).
+        self.foot.set_column_width(None if settings.full_width else round(COLUMN_WIDTH * self.text_zoom.level / 100))
+        self._conversation: Conversation | None = None  # `build_conversation`
         self.dialogs = Dialogs(self, settings, self.composer)
         self.attachments = AttachmentActions(self, self.tray, self.composer)
         self.drafts = DraftKeeper(self.composer, parent=self)
         self.last_turn = LastTurnActions(self, self.composer)
-        self.message_sender = MessageSender(self, self.composer, self.meter, self.tray, self.view, self.drafts)
         self.actions_by_name = self._build_actions()
         build_menus(self.menuBar(), self.actions_by_name)
         self._connect_widgets()
         self._set_tab_order()
         self.composer.setFocus()
 
+    def build_conversation(self) -> None:
+        """Makes the conversation view and what works on it, in the place of the surface shown until then.
+
+        Called once the window has painted its first frame (`gemchat.app.show_window`),
+        and by the first use of any of them before that (`view`, `presenter`, ...).
+        """
+        if self._conversation is not None:
+            return
+        from gemchat.ui.conversation import Conversation
+
+        parts = self._conversation = Conversation(self, self._settings, self.composer, self.meter, self.tray,
+                                                  self.upload_bar, self.foot, self.drafts, self.settings_changed.emit)
+        view = parts.view
+        self._conversation_layout.replaceWidget(self._surface, view)
+        self.empty_state.stand_in_for(view)
+        self._surface.deleteLater()
+        self.text_zoom.follow(view)
+        view.retry_requested.connect(lambda _message_id: self.retry())
+        view.edit_requested.connect(self.last_turn.edit_question)
+        view.continue_requested.connect(lambda _message_id: self.last_turn.continue_answer())
+        parts.presenter.activity_changed.connect(self.activity.show_activity)
+        parts.presenter.streaming_changed.connect(self.card.show_streaming)
+        parts.presenter.answer_ended.connect(self._on_presenter_answer_ended)
+        self.text_zoom.changed.connect(parts.options.text_zoom_changed)
+        self._set_tab_order()
+
+    @property
+    def view(self) -> ChatView:
+        self.build_conversation()
+        assert self._conversation is not None
+        return self._conversation.view
+
+    @property
+    def presenter(self) -> AnswerPresenter:
+        self.build_conversation()
+        assert self._conversation is not None
+        return self._conversation.presenter
+
+    @property
+    def view_options(self) -> ViewOptions:
+        self.build_conversation()
+        assert self._conversation is not None
+        return self._conversation.options
+
+    @property
+    def message_sender(self) -> MessageSender:
+        self.build_conversation()
+        assert self._conversation is not None
+        return self._conversation.sender
+
     def _build_widgets(self) -> None:
-        self.view = ChatView()
+        # Where the conversation goes, in its colour, until it is made (`build_conversation`).
+        self._surface = QWidget()
+        self._surface.setBackgroundRole(QPalette.ColorRole.Base)
+        self._surface.setAutoFillBackground(True)
         model_key = binding("choose_model").sequences()[0].toString(QKeySequence.SequenceFormat.NativeText)
         self.header = ChatHeader(model_key)
         self.composer = Composer()
@@ -131,7 +184,7 @@ class MainWindow(QMainWindow):
         self.editing_banner = QLabel("Editing your question: Enter sends it as a new version, Esc cancels.")
         self.editing_banner.setObjectName("editingBanner")
         self.editing_banner.setVisible(False)
-        self.empty_state = EmptyState(instead_of=self.view)
+        self.empty_state = EmptyState(instead_of=self._surface)
         self.empty_state.setVisible(False)
         self.foot = ComposerColumn([self.activity, self.editing_banner, self.upload_bar], self.card, [self.meter])
         self.sidebar_panel = SidebarPanel()
@@ -152,7 +205,8 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.header)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self._surface, 1)
+        self._conversation_layout = layout
         layout.addWidget(self.empty_state, 1)
         layout.addWidget(self.foot)
         self.empty_state.carry(self.foot, home=layout)  # in the middle of a new, empty chat
@@ -173,10 +227,10 @@ class MainWindow(QMainWindow):
         The starters of an empty chat stand under its message box, and come after it.
         """
         panel = self.sidebar_panel
-        order = [panel.new_chat, panel.filter, self.sidebar, *self.header.focus_chain(), self.view,
-                 *self.view.message_actions.focus_chain(),
-                 self.view.jump_button, *self.card.focus_chain(), self.upload_bar.cancel, *self.empty_state.starters,
-                 self.undo_button]
+        view = self._conversation.view if self._conversation is not None else None
+        conversation = [view, *view.message_actions.focus_chain(), view.jump_button] if view is not None else []
+        order = [panel.new_chat, panel.filter, self.sidebar, *self.header.focus_chain(), *conversation,
+                 *self.card.focus_chain(), self.upload_bar.cancel, *self.empty_state.starters, self.undo_button]
         for before, after in pairwise(order):
             QWidget.setTabOrder(before, after)
 
@@ -196,15 +250,8 @@ class MainWindow(QMainWindow):
         self.upload_bar.cancel_requested.connect(self.stop)
         self.send_button.clicked.connect(self.composer.submit)
         self.stop_button.clicked.connect(self.stop)
-        self.view.retry_requested.connect(lambda _message_id: self.retry())
-        self.view.edit_requested.connect(self.last_turn.edit_question)
-        self.view.continue_requested.connect(lambda _message_id: self.last_turn.continue_answer())
-        self.presenter.activity_changed.connect(self.activity.show_activity)
-        self.presenter.streaming_changed.connect(self.card.show_streaming)
-        self.presenter.answer_ended.connect(self._on_presenter_answer_ended)
         self.dialogs.settings_accepted.connect(self._on_dialogs_settings_accepted)
         self.undo_button.clicked.connect(self.undo_delete)
-        self.text_zoom.changed.connect(self.view_options.text_zoom_changed)
         self.header.title_finished.connect(self.composer.setFocus)
         self.header.tool_off_requested.connect(lambda tool: self.actions_by_name[tool].setChecked(False))
         self.model_choice.model_changed.connect(lambda _model: self.meter.refresh_limit())
@@ -244,7 +291,8 @@ class MainWindow(QMainWindow):
             "zoom_out": self.text_zoom.zoom_out,
             "zoom_reset": self.text_zoom.reset,
         }
-        toggles = {"typing_effect": self.view_options.set_typing_effect, "full_width": self.view_options.set_full_width,
+        toggles = {"typing_effect": lambda on: self.view_options.set_typing_effect(on),
+                   "full_width": lambda on: self.view_options.set_full_width(on),
                    **{tool: self._tool_toggle(tool) for tool, _on in TOOL_TOGGLED},
                    "toggle_sidebar": self.sidebar_actions.toggle}
         actions = build_actions(self, slots, toggles)
@@ -361,7 +409,8 @@ class MainWindow(QMainWindow):
 
     def apply_settings(self) -> None:
         """Makes the window follow the settings object after it changed."""
-        self.presenter.set_typing(self._settings.typing_effect, self._settings.typing_speed)
+        if self._conversation is not None:  # else it is made with them
+            self.presenter.set_typing(self._settings.typing_effect, self._settings.typing_speed)
         set_checked_quietly(self.actions_by_name["typing_effect"], self._settings.typing_effect)
         apply_theme(self._settings.theme)
         self.text_zoom.set_level(self._settings.text_zoom)

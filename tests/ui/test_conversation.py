@@ -1,0 +1,67 @@
+"""The conversation view is made after the window's first frame (`gemchat.ui.conversation`): nothing of it shows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+
+from gemchat.app import build_window
+from gemchat.paths import settings_path
+from gemchat.ui.chat_view import ChatView
+from gemchat.ui.theme import apply_theme
+
+
+def test_the_first_frame_painted_before_the_conversation_is_made_looks_as_it_does_once_it_is(
+        qtbot: Any, data_dir: Path) -> None:
+    """The surface that holds the conversation's place paints what the empty view then paints, in both themes."""
+    def frames(theme: str) -> tuple[QImage, QImage]:
+        settings_path(data_dir).parent.mkdir(parents=True, exist_ok=True)
+        settings_path(data_dir).write_text(json.dumps({"theme": theme}))
+        window = build_window(data_dir)  # in that theme
+        qtbot.addWidget(window)
+        window.resize(1280, 800)
+        window.show()
+        qtbot.waitExposed(window)
+        qtbot.waitUntil(window.composer.hasFocus, timeout=2000)  # its card's border and caret: the same in both
+        QApplication.processEvents()  # the status bar's layout
+        assert not window.findChildren(ChatView), "made before the first frame"
+        before = window.grab().toImage()
+        window.build_conversation()
+        QApplication.processEvents()
+        assert window.view.isVisible() and window.view.document().isEmpty()
+        after = window.grab().toImage()
+        window.allow_close()
+        window.close()
+        return before, after
+
+    flash = QApplication.cursorFlashTime()
+    QApplication.setCursorFlashTime(0)  # the caret does not blink between the two pictures
+    try:
+        for theme in ("light", "dark"):
+            before, after = frames(theme)
+            dark = before.pixelColor(900, 400).lightness() < 128
+            assert dark == (theme == "dark")
+            assert before == after, f"the first frame differs once the conversation is made ({theme})"
+    finally:
+        QApplication.setCursorFlashTime(flash)
+        apply_theme("light")
+
+
+def test_using_the_conversation_before_the_first_frame_makes_it_once_in_the_surfaces_place(
+        qtbot: Any, data_dir: Path) -> None:
+    """What tests and later code reach for (`window.view`, `presenter`, ...) is there when asked for."""
+    window = build_window(data_dir)
+    qtbot.addWidget(window)
+    view = window.view
+    assert window.presenter is not None and window.view_options is not None and window.message_sender is not None
+    assert window.view is view and window.findChildren(ChatView) == [view]
+    window.show()
+    qtbot.waitExposed(window)
+    window.build_conversation()  # a second time: nothing more is made
+    assert window.findChildren(ChatView) == [view] and view.isVisible()
+    window.allow_close()
+    window.close()
