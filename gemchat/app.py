@@ -104,12 +104,11 @@ def build_window(directory: Path) -> MainWindow:
 
 def show_window(window: MainWindow, minimized: bool = False, paint: bool = True) -> None:
     """Shows the window and lets it paint (unless `paint` is False: from inside the running event loop, which
-    paints it next), then makes its conversation view and gives the app its icon (the quick-ask window's too).
+    paints it next), then gives the app its icon (the quick-ask window's too), once.
 
-    The first frame shows no message (`gemchat.ui.conversation`). Given before, the
-    icon's seven sizes, read and converted for the X server as the window is made, cost
-    the start 10 M instructions (3-4 ms) and QIcon's Python enums as much again: the
-    taskbar shows the icon a moment later instead.
+    Given before, the icon's seven sizes, read and converted for the X server as the
+    window is made, cost the start 10 M instructions (3-4 ms) and QIcon's Python enums
+    as much again: the taskbar shows the icon a moment later instead.
     """
     from PySide6.QtWidgets import QApplication
 
@@ -119,7 +118,6 @@ def show_window(window: MainWindow, minimized: bool = False, paint: bool = True)
         window.show()
     if paint:
         QApplication.processEvents()
-    window.build_conversation()
     if QApplication.windowIcon().isNull():
         from gemchat.ui.icons import app_icon
 
@@ -427,9 +425,11 @@ def _run_window(qt_app: QApplication, directory: Path, model: str | None, prompt
     show_window(window, minimized=quick)
     from gemchat.data_directory import storage_problem
     from gemchat.storage.errors import StorageError
+    from gemchat.ui.theme import markdown_colours
 
     try:
-        storage, prerendered = _load_behind_the_window(directory, window.view.markdown_colours())
+        storage, prerendered = _load_behind_the_window(directory, markdown_colours(window.palette()),
+                                                       window.build_conversation)
     except StorageError as exc:
         window.allow_close()
         window.close()
@@ -464,22 +464,29 @@ def _run_window(qt_app: QApplication, directory: Path, model: str | None, prompt
 
 
 BEHIND_THE_WINDOW = (
-    "asyncio", "qasync", "gemchat.core.credentials", "gemchat.core.gemini", "gemchat.gemini_access",
+    "gemchat.ui.conversation", "asyncio", "qasync", "gemchat.core.credentials", "gemchat.core.gemini", "gemchat.gemini_access",
     "gemchat.session", "gemchat.storage.drafts", "gemchat.storage.worker", "gemchat.tasks", "gemchat.ui.accessibility",
     "gemchat.ui.chat_view.typesetter", "gemchat.desktop_notifications", "gemchat.ui.answer_notifications",
     "gemchat.ui.dialogs", "gemchat.ui.launch_requests", "gemchat.launch_listener", "gemchat.os_signals",
 )
-"""What `build_app` and `run_app` import, imported by `_load_behind_the_window` (not the SDK: that waits for a key)."""
+"""What `build_app` and `run_app` import, imported by `_load_behind_the_window` (not the SDK: that waits for a key).
+
+First the conversation view's modules, which the window makes its view from (`build_conversation`) as soon
+as they are in."""
 
 
-def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str]
+def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str], build_conversation: Callable[[], None]
                             ) -> tuple[OpenedStorage, tuple[MarkdownStyle, Prerendered] | None]:
     """Starts the log, imports what the rest of the app needs and opens the store, on a thread, while the shown window paints
     and takes keys (its actions wait for the chats); raises what `open_storage` raises.
 
+    Once the conversation view's modules are imported, `build_conversation` is called
+    on the UI thread, in a turn of its own, while the thread goes on (made in the turn
+    after the first paint, with its imports there, it froze the window for 60-70 ms).
+
     With chats, the last one's latest answers are rendered there too, in the window's
-    Markdown colours (`colours`, from `ChatView.markdown_colours`): the store and that
-    HTML are returned.
+    Markdown colours (`colours`, from `gemchat.ui.theme.markdown_colours`): the store
+    and that HTML are returned.
 
     On the UI thread, between the first paint and the event loop, those imports (asyncio,
     qasync, the session, the backend: 90 modules, each also read by PySide6's feature
@@ -495,12 +502,15 @@ def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str]
     from gemchat.logs import setup_logging
 
     outcome: list[tuple[OpenedStorage, tuple[MarkdownStyle, Prerendered] | None] | BaseException] = []
+    conversation_importable = threading.Event()
 
     def load() -> None:
         try:
             setup_logging(directory)  # its handlers' imports too (socket, selectors: 6-100 ms)
             for name in BEHIND_THE_WINDOW:
                 importlib.import_module(name)
+                if name == BEHIND_THE_WINDOW[0]:
+                    conversation_importable.set()
             storage = open_storage(directory)
             last = storage[0].last_chat_id()
             outcome.append((storage, None if last is None else _render_last_chat(storage[0], last, colours)))
@@ -514,7 +524,17 @@ def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str]
     waiting = QEventLoop()
     poll = QTimer()
     poll.setInterval(5)
-    poll.timeout.connect(lambda: None if worker.is_alive() else waiting.quit())
+    built = False
+
+    def check() -> None:
+        nonlocal built
+        if not built and conversation_importable.is_set():
+            built = True
+            build_conversation()
+        elif not worker.is_alive():
+            waiting.quit()
+
+    poll.timeout.connect(check)
     worker.start()
     poll.start()
     waiting.exec()

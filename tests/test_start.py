@@ -30,7 +30,8 @@ def test_the_window_shows_before_asyncio_the_database_the_session_or_the_sdk_loa
     one costs 10-20 ms (`gemchat.ui.starter_button`, `gemchat.ui.fields`). Nor QIcon's enums (3-6 ms): the icon
     comes after the first paint (`gemchat.app.show_window`), and a button or action made with its text
     (QPushButton(text, parent)) makes them, since PySide6 tries the call as (icon, text). Nor the conversation
-    view and what works on it (`gemchat.ui.conversation`): they are made once the window has painted."""
+    view and what works on it (`gemchat.ui.conversation`): they are made once the window has painted, from modules
+    imported on the start-up thread (`_load_behind_the_window`)."""
     # A fresh process: this one has long imported everything.
     probe = NOTE_ENUMS + f"""
 import json, sys
@@ -40,8 +41,10 @@ app = QApplication([])
 from gemchat.app import build_window, show_window
 window = build_window(Path({str(tmp_path)!r}))
 icon_enums_before_showing = "ThemeIcon" in made
-conversation_before_showing = sorted(name for name in ("gemchat.ui.chat_view", "gemchat.ui.conversation",
-                                                       "gemchat.ui.presenter", "gemchat.ui.sender") if name in sys.modules)
+def conversation_loaded():
+    return sorted(name for name in ("gemchat.ui.chat_view", "gemchat.ui.conversation", "gemchat.ui.presenter",
+                                    "gemchat.ui.sender") if name in sys.modules)
+conversation_before_showing = conversation_loaded()
 show_window(window)
 icon = window.windowIcon()
 print(json.dumps({{"visible": window.isVisible(), "icon": [s.width() for s in icon.availableSizes()],
@@ -51,7 +54,7 @@ print(json.dumps({{"visible": window.isVisible(), "icon": [s.width() for s in ic
                       "mdit_py_plugins", "ziamath", "PySide6.QtSvg", "gemchat.core.messages")
     if name in sys.modules), "every widget type": "WizardOption" in made, "QIcon's enums": icon_enums_before_showing,
     "conversation before showing": conversation_before_showing,
-    "conversation after": "gemchat.ui.chat_view" in sys.modules and window.view.isVisible(),
+    "conversation once shown": conversation_loaded(),
     "themed icons asked for": [type(w).__name__ for w in window.findChildren(QWidget)
                                if isinstance(w, QCommandLinkButton) or isinstance(w, QLineEdit) and w.isClearButtonEnabled()]}}))
 """
@@ -62,16 +65,17 @@ print(json.dumps({{"visible": window.isVisible(), "icon": [s.width() for s in ic
     shown = json.loads(result.stdout.strip().splitlines()[-1])
     assert shown == {"visible": True, "icon": [16, 24, 32, 48, 64, 128, 256], "icon drawn": True, "loaded": [],
                      "every widget type": False, "QIcon's enums": False, "conversation before showing": [],
-                     "conversation after": True, "themed icons asked for": []}
+                     "conversation once shown": [], "themed icons asked for": []}
 
 
 def test_markdown_is_prepared_at_start_only_when_a_chat_will_be_shown_and_its_failing_does_not_stop_the_start(
         tmp_path: Path) -> None:
     """A new data directory leaves Markdown unloaded (memory at rest); one with chats has it prepared on the
     start-up thread, with the last chat's answers rendered there, before the chat is shown; and a failure
-    there only costs that time."""
+    there only costs that time. The conversation view is made on the UI thread once its modules are in, while the
+    thread goes on (`build_conversation`)."""
     probe = """
-import json, sys
+import json, sys, threading
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
@@ -93,9 +97,13 @@ if mode == "failing":
         raise RuntimeError("no lexers here")
         yield
     markdown.warm_up = broken
-(store, _recovered, _files), made = gemchat_app._load_behind_the_window(directory, (False, "#5f6368", "#ffffff"))
+builds = []
+def build_conversation():
+    builds.append([threading.current_thread() is threading.main_thread(), "gemchat.ui.chat_view" in sys.modules])
+(store, _recovered, _files), made = gemchat_app._load_behind_the_window(directory, (False, "#5f6368", "#ffffff"),
+                                                                        build_conversation)
 html = [piece for pieces in (made[1].values() if made else ()) for piece in pieces]
-print(json.dumps({"markdown": "markdown_it" in sys.modules, "chats": len(store.list_chats()),
+print(json.dumps({"markdown": "markdown_it" in sys.modules, "chats": len(store.list_chats()), "builds": builds,
                   "answers_rendered": "<b>Hi</b>" in "".join(html) or "<strong>Hi</strong>" in "".join(html)}))
 """
     seen = {}
@@ -106,9 +114,11 @@ print(json.dumps({"markdown": "markdown_it" in sys.modules, "chats": len(store.l
                                      "HOME": str(tmp_path)})
         assert result.returncode == 0, result.stderr
         seen[mode] = json.loads(result.stdout.strip().splitlines()[-1])
-    assert seen == {"new": {"markdown": False, "chats": 0, "answers_rendered": False},
-                    "chats": {"markdown": True, "chats": 1, "answers_rendered": True},
-                    "failing": {"markdown": True, "chats": 1, "answers_rendered": False}}
+    made_once_on_the_ui_thread = [[True, True]]
+    assert seen == {"new": {"markdown": False, "chats": 0, "builds": made_once_on_the_ui_thread, "answers_rendered": False},
+                    "chats": {"markdown": True, "chats": 1, "builds": made_once_on_the_ui_thread, "answers_rendered": True},
+                    "failing": {"markdown": True, "chats": 1, "builds": made_once_on_the_ui_thread,
+                                "answers_rendered": False}}
     log = (tmp_path / "failing" / "logs" / "gemchat.log").read_text(encoding="utf-8")
     assert "Markdown could not be prepared at start" in log and "no lexers here" in log
 

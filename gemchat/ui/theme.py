@@ -32,6 +32,15 @@ def apply_theme(theme: str) -> None:
     _match_palette(app)
 
 
+def markdown_colours(palette: QPalette) -> tuple[bool, str, str]:
+    """What `palette` gives rendered Markdown (`core.markdown.palette_style`): dark, muted text, the page.
+
+    Plain values, which a thread may use (`gemchat.app` renders the last chat's answers on one).
+    """
+    return (is_dark(palette), palette.color(QPalette.ColorRole.PlaceholderText).name(),
+            palette.color(QPalette.ColorRole.Base).name())
+
+
 def is_dark(palette: QPalette | None = None) -> bool:
     """Whether text is light on dark, judged from the palette in use (whoever set it)."""
     if palette is None:

@@ -25,7 +25,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser
 
 from gemchat.core.message_labels import Role, Status
-from gemchat.ui.theme import is_dark
+from gemchat.ui.theme import is_dark, markdown_colours
 
 if TYPE_CHECKING:  # Markdown modules load on first render, after the window is shown.
     from PySide6.QtGui import QTextDocument
@@ -135,9 +135,7 @@ class Formats:
     def markdown_colours(self) -> tuple[bool, str, str]:
         """What the palette gives rendered Markdown (`core.markdown.palette_style`): dark, muted text, the page."""
         self.ready()
-        palette = self._browser.palette()
-        return (self.dark, palette.color(QPalette.ColorRole.PlaceholderText).name(),
-                palette.color(QPalette.ColorRole.Base).name())
+        return markdown_colours(self._browser.palette())
 
     def link(self, href: str, tooltip: str | None = None) -> QTextCharFormat:
         """A link in a note (Retry, a version arrow, a source): `links` decides what a click does."""
