@@ -20,6 +20,8 @@ from gemchat import DESKTOP_ID
 from gemchat.paths import attachments_dir, database_path, drafts_path, key_file_path, settings_path
 
 if TYPE_CHECKING:
+    import threading
+
     from PySide6.QtWidgets import QApplication
 
     from gemchat.core.credentials import KeyStore
@@ -498,8 +500,6 @@ def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str], bui
     import importlib
     import threading
 
-    from PySide6.QtCore import QEventLoop, QTimer
-
     from gemchat.logs import setup_logging
 
     outcome: list[tuple[OpenedStorage, tuple[MarkdownStyle, Prerendered] | None] | BaseException] = []
@@ -520,7 +520,21 @@ def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str], bui
     # What is loaded now lives as long as the app: a full collection in the middle of it (40-50 ms, holding
     # the GIL the window needs to paint) would walk it for nothing, and so would every later one.
     gc.disable()
-    worker = threading.Thread(target=load, name="gemchat-start", daemon=True)
+    _run_behind_the_window(threading.Thread(target=load, name="gemchat-start", daemon=True),
+                           conversation_importable, build_conversation)
+    gc.freeze()
+    gc.enable()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _run_behind_the_window(worker: threading.Thread, conversation_importable: threading.Event,
+                           build_conversation: Callable[[], None]) -> None:
+    """Runs `worker` while the window takes its events, until it ends (looked at every 5 ms); makes the
+    conversation view in a turn of its own once `conversation_importable` is set."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
     waiting = QEventLoop()
     poll = QTimer()
     poll.setInterval(5)
@@ -540,11 +554,6 @@ def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str], bui
     waiting.exec()
     poll.stop()
     worker.join()
-    gc.freeze()
-    gc.enable()
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
 
 
 def _render_last_chat(store: ChatStore, chat_id: int, colours: tuple[bool, str, str]

@@ -140,29 +140,26 @@ class MainWindow(QMainWindow):
         self.text_zoom.changed.connect(parts.options.text_zoom_changed)
         self._set_tab_order()
 
-    @property
-    def view(self) -> ChatView:
+    def _built(self) -> Conversation:
         self.build_conversation()
         assert self._conversation is not None
-        return self._conversation.view
+        return self._conversation
+
+    @property
+    def view(self) -> ChatView:
+        return self._built().view
 
     @property
     def presenter(self) -> AnswerPresenter:
-        self.build_conversation()
-        assert self._conversation is not None
-        return self._conversation.presenter
+        return self._built().presenter
 
     @property
     def view_options(self) -> ViewOptions:
-        self.build_conversation()
-        assert self._conversation is not None
-        return self._conversation.options
+        return self._built().options
 
     @property
     def message_sender(self) -> MessageSender:
-        self.build_conversation()
-        assert self._conversation is not None
-        return self._conversation.sender
+        return self._built().sender
 
     def _build_widgets(self) -> None:
         # Where the conversation goes, in its colour, until it is made (`build_conversation`).
