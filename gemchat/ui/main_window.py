@@ -117,8 +117,9 @@ class MainWindow(QMainWindow):
     def build_conversation(self) -> None:
         """Makes the conversation view and what works on it, in the place of the surface shown until then.
 
-        Called once the window has painted its first frame (`gemchat.app.show_window`),
-        and by the first use of any of them before that (`view`, `presenter`, ...).
+        Called after the window's first frame, once the start-up thread has imported their
+        modules (`gemchat.app._load_behind_the_window`), or by the first use of any of them
+        before that (`view`, `presenter`, ...: a key typed in the message box warms the view up).
         """
         if self._conversation is not None:
             return
