@@ -2,10 +2,11 @@
 
 No first frame shows a message: the chats load behind the window, and until
 they have, the conversation is an empty surface. So the view, the presenter of
-answers, the view options and the sender are made just after that frame
-(`MainWindow.build_conversation`), with the chat view's modules: about 55 M
-instructions (15-20 ms) that the window no longer waits for to appear. Until
-then a plain surface in the conversation's colour holds its place.
+answers, the view options and the sender are made after that frame
+(`MainWindow.build_conversation`), their modules imported on the start-up thread
+(`gemchat.app.BEHIND_THE_WINDOW`): about 55 M instructions (15-20 ms) that the
+window no longer waits for to appear. Until then a plain surface in the
+conversation's colour holds its place, and paints what the empty view paints.
 """
 
 from __future__ import annotations
