@@ -132,6 +132,7 @@ class MainWindow(QMainWindow):
         self.empty_state.stand_in_for(view)
         self._surface.deleteLater()
         self.text_zoom.follow(view)
+        parts.options.fit_foot()  # to the column at the text size, which the view has only now
         view.retry_requested.connect(lambda _message_id: self.retry())
         view.edit_requested.connect(self.last_turn.edit_question)
         view.continue_requested.connect(lambda _message_id: self.last_turn.continue_answer())

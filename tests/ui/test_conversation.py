@@ -17,11 +17,13 @@ from gemchat.ui.theme import apply_theme
 
 def test_the_first_frame_painted_before_the_conversation_is_made_looks_as_it_does_once_it_is(
         qtbot: Any, data_dir: Path) -> None:
-    """The surface that holds the conversation's place paints what the empty view then paints, in both themes."""
-    def frames(theme: str) -> tuple[QImage, QImage]:
+    """The surface that holds the conversation's place paints what the empty view then paints, in both themes;
+    and the message box's card, as wide as the conversation's column, stays as wide (at 150 % it was 800 px
+    once the view came, not 1,200: the view took the text size after the card was fitted to it)."""
+    def frames(theme: str, text_zoom: int) -> tuple[QImage, QImage]:
         settings_path(data_dir).parent.mkdir(parents=True, exist_ok=True)
-        settings_path(data_dir).write_text(json.dumps({"theme": theme}))
-        window = build_window(data_dir)  # in that theme
+        settings_path(data_dir).write_text(json.dumps({"theme": theme, "text_zoom": text_zoom}))
+        window = build_window(data_dir)  # in that theme and text size
         qtbot.addWidget(window)
         window.resize(1280, 800)
         window.show()
@@ -41,11 +43,11 @@ def test_the_first_frame_painted_before_the_conversation_is_made_looks_as_it_doe
     flash = QApplication.cursorFlashTime()
     QApplication.setCursorFlashTime(0)  # the caret does not blink between the two pictures
     try:
-        for theme in ("light", "dark"):
-            before, after = frames(theme)
+        for theme, text_zoom in (("light", 100), ("dark", 100), ("light", 150), ("dark", 80)):
+            before, after = frames(theme, text_zoom)
             dark = before.pixelColor(900, 400).lightness() < 128
             assert dark == (theme == "dark")
-            assert before == after, f"the first frame differs once the conversation is made ({theme})"
+            assert before == after, f"the first frame differs once the conversation is made ({theme}, {text_zoom} %)"
     finally:
         QApplication.setCursorFlashTime(flash)
         apply_theme("light")
