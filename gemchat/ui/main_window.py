@@ -141,6 +141,8 @@ class MainWindow(QMainWindow):
         parts.presenter.answer_ended.connect(self._on_presenter_answer_ended)
         self.text_zoom.changed.connect(parts.options.text_zoom_changed)
         self._set_tab_order()
+        if not self.composer.is_blank():  # typed while the chats loaded
+            view.warm_up()
 
     def _built(self) -> Conversation:
         self.build_conversation()
@@ -369,8 +371,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Chat restored.", 3000)
 
     def _on_composer_emptied(self, blank: bool) -> None:
-        if not blank:
-            self.view.warm_up()  # a question is coming, then its answer
+        # A question is coming, then its answer. Typed before the view is made, the view warms up when it is
+        # (`build_conversation`): made here, its modules would be imported on this thread while the start-up
+        # thread imports others (`gemchat.ui.chat_view.markdown_warm_up` says why that is avoided).
+        if not blank and self._conversation is not None:
+            self.view.warm_up()
 
     def _on_composer_submitted(self, text: str) -> None:
         if not self.ready:

@@ -67,3 +67,25 @@ def test_using_the_conversation_before_the_first_frame_makes_it_once_in_the_surf
     assert window.findChildren(ChatView) == [view] and view.isVisible()
     window.allow_close()
     window.close()
+
+
+def test_typing_before_the_conversation_is_made_leaves_it_to_the_start_up_thread_and_warms_it_up_once_made(
+        qtbot: Any, data_dir: Path, monkeypatch: Any) -> None:
+    """A key in the first instant does not make the view on the UI thread (its modules would be imported there
+    while the start-up thread imports others); Markdown is prepared for the answer once the view is made."""
+    import gemchat.ui.chat_view.markdown_warm_up as warm_up_module
+
+    prepared: list[bool] = []
+    monkeypatch.setattr(warm_up_module, "_prepare", prepared.append)
+    window = build_window(data_dir)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.keyClicks(window.composer, "Hello")
+    qtbot.wait(2 * warm_up_module.WARM_AFTER_MS)
+    assert window.findChildren(ChatView) == [] and prepared == []
+    window.build_conversation()
+    qtbot.waitUntil(lambda: prepared == [False], timeout=2000)
+    window.allow_close()
+    window.close()
+
