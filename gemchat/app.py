@@ -478,7 +478,7 @@ The conversation view's modules last: the window makes its view from them (`buil
 thread opens the store, whose integrity check runs in SQLite without the GIL, so the two do not take turns."""
 
 
-def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str], build_conversation: Callable[[], None]
+def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str], build_conversation: Callable[[], object]
                             ) -> tuple[OpenedStorage, tuple[MarkdownStyle, Prerendered] | None]:
     """Starts the log, imports what the rest of the app needs and opens the store, on a thread, while the shown window paints
     and takes keys (its actions wait for the chats); raises what `open_storage` raises.
@@ -530,7 +530,7 @@ def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str], bui
 
 
 def _run_behind_the_window(worker: threading.Thread, conversation_importable: threading.Event,
-                           build_conversation: Callable[[], None]) -> None:
+                           build_conversation: Callable[[], object]) -> None:
     """Runs `worker` while the window takes its events, until it ends (looked at every 5 ms); makes the
     conversation view in a turn of its own once `conversation_importable` is set."""
     from PySide6.QtCore import QEventLoop, QTimer

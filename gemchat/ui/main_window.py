@@ -114,15 +114,15 @@ class MainWindow(QMainWindow):
         self._set_tab_order()
         self.composer.setFocus()
 
-    def build_conversation(self) -> None:
-        """Makes the conversation view and what works on it, in the place of the surface shown until then.
+    def build_conversation(self) -> Conversation:
+        """Makes the conversation view and what works on it (once), in the place of the surface shown until then.
 
         Called after the window's first frame, once the start-up thread has imported their
         modules (`gemchat.app._load_behind_the_window`), or by the first use of any of them
         before that (`view`, `presenter`, ...: a key typed in the message box warms the view up).
         """
         if self._conversation is not None:
-            return
+            return self._conversation
         from gemchat.ui.conversation import Conversation
 
         parts = self._conversation = Conversation(self, self._settings, self.composer, self.meter, self.tray,
@@ -143,27 +143,23 @@ class MainWindow(QMainWindow):
         self._set_tab_order()
         if not self.composer.is_blank():  # typed while the chats loaded
             view.warm_up()
-
-    def _built(self) -> Conversation:
-        self.build_conversation()
-        assert self._conversation is not None
-        return self._conversation
+        return parts
 
     @property
     def view(self) -> ChatView:
-        return self._built().view
+        return self.build_conversation().view
 
     @property
     def presenter(self) -> AnswerPresenter:
-        return self._built().presenter
+        return self.build_conversation().presenter
 
     @property
     def view_options(self) -> ViewOptions:
-        return self._built().options
+        return self.build_conversation().options
 
     @property
     def message_sender(self) -> MessageSender:
-        return self._built().sender
+        return self.build_conversation().sender
 
     def _build_widgets(self) -> None:
         # Where the conversation goes, in its colour, until it is made (`build_conversation`).
