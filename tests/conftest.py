@@ -34,8 +34,15 @@ import pytest_timeout
 import qasync
 from hypothesis import settings as hypothesis_settings
 
+from gemchat.pyside_scan import answer_from_names
 from tests.fakes.gemini_server import FakeGemini
 from tests.fakes.memory_keyring import MemoryKeyring
+
+# As the app does (`gemchat.app.qt_application`): PySide6's source scan of each new module answered from its
+# name. Left to PySide6, the scan asked a half-imported pydantic for `__wrapped__`, its module `__getattr__`
+# imported pydantic again, and google.genai failed to import ("partially initialized module") in a test
+# process that loaded the SDK first on a stream (tests/test_start.py, now and then when run on its own).
+answer_from_names()
 
 TEST_KEY = "test-key-123456"
 
