@@ -466,16 +466,17 @@ def _run_window(qt_app: QApplication, directory: Path, model: str | None, prompt
 
 
 BEHIND_THE_WINDOW = (
-    "asyncio", "qasync", "gemchat.core.credentials", "gemchat.core.gemini", "gemchat.gemini_access",
+    "gemchat.ui.conversation", "asyncio", "qasync", "gemchat.core.credentials", "gemchat.core.gemini", "gemchat.gemini_access",
     "gemchat.session", "gemchat.storage.drafts", "gemchat.storage.worker", "gemchat.tasks", "gemchat.ui.accessibility",
     "gemchat.ui.chat_view.typesetter", "gemchat.desktop_notifications", "gemchat.ui.answer_notifications",
     "gemchat.ui.dialogs", "gemchat.ui.launch_requests", "gemchat.launch_listener", "gemchat.os_signals",
-    "gemchat.ui.conversation",
 )
 """What `build_app` and `run_app` import, imported by `_load_behind_the_window` (not the SDK: that waits for a key).
 
-The conversation view's modules last: the window makes its view from them (`build_conversation`) while the
-thread opens the store, whose integrity check runs in SQLite without the GIL, so the two do not take turns."""
+The conversation view's modules first: the window makes its view from them (`build_conversation`) a moment
+after its first paint, before a user (or a screen reader's user) is likely to type. Made later, after a
+question was begun, the view's name reached a screen reader after the question (CI, 14:15); made last, while
+the store opened, its turn was shorter (no GIL shared with imports), but that is the smaller cost."""
 
 
 def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str], build_conversation: Callable[[], object]
@@ -510,7 +511,7 @@ def _load_behind_the_window(directory: Path, colours: tuple[bool, str, str], bui
             setup_logging(directory)  # its handlers' imports too (socket, selectors: 6-100 ms)
             for name in BEHIND_THE_WINDOW:
                 importlib.import_module(name)
-            conversation_importable.set()
+                conversation_importable.set()  # after the first
             storage = open_storage(directory)
             last = storage[0].last_chat_id()
             outcome.append((storage, None if last is None else _render_last_chat(storage[0], last, colours)))
