@@ -18,6 +18,7 @@ _SCHEMES = {
     "dark": Qt.ColorScheme.Dark,
 }
 _THEME_PROPERTY = "gemchat_theme"
+_OURS_PROPERTY = "gemchat_palette_set"  # the app's palette is one set here, not the platform's
 _WATCHER_NAME = "gemchat_theme_watcher"
 
 
@@ -83,21 +84,33 @@ def dark_palette() -> QPalette:
     return palette
 
 
-def _wants_dark(app: QGuiApplication) -> bool:
+def _wants_dark(app: QGuiApplication) -> bool | None:
+    """Whether the theme wants a dark palette; None: the platform's own, light or dark.
+
+    "system" on a platform that names no colour scheme (qt6ct, Kvantum, a desktop Qt
+    does not know) takes the palette it gives: a dark one there is the user's choice.
+    """
     theme = app.property(_THEME_PROPERTY) or "system"
-    if theme == "dark":
-        return True
-    return theme == "system" and app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+    if theme != "system":
+        return theme == "dark"
+    scheme = app.styleHints().colorScheme()
+    return None if scheme == Qt.ColorScheme.Unknown else scheme == Qt.ColorScheme.Dark
 
 
 def _match_palette(app: QGuiApplication) -> None:
+    if (app.property(_THEME_PROPERTY) or "system") == "system" and app.property(_OURS_PROPERTY):
+        app.setPalette(QPalette())  # back to the platform's own, from the one set here for "light" or "dark"
+        app.setProperty(_OURS_PROPERTY, False)
     want = _wants_dark(app)
-    if want and not is_dark(app.palette()):
+    if want is None or want == is_dark(app.palette()):
+        return
+    if want:
         app.setPalette(dark_palette())
-    elif not want and is_dark(app.palette()):
+    else:
         app.setPalette(QPalette())  # back to the platform's own (light) palette
-        if is_dark(app.palette()):  # the platform itself is dark: "light" was asked for explicitly
+        if is_dark(app.palette()):  # the platform itself is dark: light was asked for
             app.setPalette(_light_palette(app))
+    app.setProperty(_OURS_PROPERTY, True)
 
 
 def _light_palette(app: QGuiApplication) -> QPalette:
