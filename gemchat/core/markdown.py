@@ -339,7 +339,12 @@ class _QtHtmlRenderer(RendererHTML):
         return "<br>" if any(t.type == "math_inline_double" for t in near) else " "
 
     def math_inline(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-        return _formula_html(tokens[idx], False, env)
+        token = tokens[idx]
+        if idx and tokens[idx - 1].type == "text" and tokens[idx - 1].content.endswith("$"):
+            # `$$x$`: a `$$` formula still being written (its other half comes later in the stream), not a `$`
+            # and a formula that would show for a moment, then turn into one set apart.
+            return escapeHtml(f"{token.markup}{token.content}{token.markup}")
+        return _formula_html(token, False, env)
 
     def math_inline_double(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         return _formula_html(tokens[idx], True, env)

@@ -45,9 +45,10 @@ def test_each_kind_of_formula_is_marked_with_its_latex_and_how_it_is_set(
 @pytest.mark.parametrize("text", [
     "It costs $5 and $10.", "From $5 to $10 a month", "US$5-$10", "$5, $6 or $7", "a $ 5 $ gap",
     "Escaped \\$x\\$ dollars", "`$x$` in code", "```\n$$x$$\n```", "    $x$ indented code", "$$ $$", "\\\\(x\\\\)",
-    "Claim one.\\[1\\] Claim two.\\[1\\]\\[2\\]", "\\[x\\] and more on its line",
+    "Claim one.\\[1\\] Claim two.\\[1\\]\\[2\\]", "\\[x\\] and more on its line", "the sum $$\\sum_k k$ so far",
 ], ids=["prices", "range in words", "range", "list of prices", "spaces inside", "escaped", "code span", "fence",
-        "indented code", "empty", "escaped backslash", "citations", "brackets before text"])
+        "indented code", "empty", "escaped backslash", "citations", "brackets before text",
+        "a $$ formula not closed yet"])
 def test_prices_code_and_escaped_dollars_are_not_formulas(text: str) -> None:
     assert formulas_in(text) == []
 
