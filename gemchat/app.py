@@ -106,7 +106,7 @@ def build_window(directory: Path) -> MainWindow:
 
 def show_window(window: MainWindow, minimized: bool = False, paint: bool = True) -> None:
     """Shows the window and lets it paint (unless `paint` is False: from inside the running event loop, which
-    paints it next), then gives the app its icon (the quick-ask window's too), once.
+    paints it next), then gives the app its icon (the quick-ask window's too), once, and the window its actions.
 
     Given before, the icon's seven sizes, read and converted for the X server as the
     window is made, cost the start 10 M instructions (3-4 ms) and QIcon's Python enums
@@ -124,6 +124,7 @@ def show_window(window: MainWindow, minimized: bool = False, paint: bool = True)
         from gemchat.ui.icons import app_icon
 
         QApplication.setWindowIcon(app_icon())
+    window.build_actions()  # and the menus' entries: not needed for the first frame (`MainWindow.actions_by_name`)
 
 
 def build_app(directory: Path, model: str | None = None, key_store: KeyStore | None = None,

@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
+from gemchat.ui.actions import MENUS
 from tests.conftest import run, until
 from tests.driving import rows
 from tests.fakes.gemini_server import FakeGemini, Reply
@@ -31,7 +32,8 @@ def test_the_window_shows_before_asyncio_the_database_the_session_or_the_sdk_loa
     comes after the first paint (`gemchat.app.show_window`), and a button or action made with its text
     (QPushButton(text, parent)) makes them, since PySide6 tries the call as (icon, text). Nor the conversation
     view and what works on it (`gemchat.ui.conversation`): they are made once the window has painted, from modules
-    imported on the start-up thread (`_load_behind_the_window`)."""
+    imported on the start-up thread (`_load_behind_the_window`). Nor the actions and the menus' entries (QAction's
+    enums and 50 actions, 1 %): they are disabled until the first chat shows, and made once the window has painted."""
     # A fresh process: this one has long imported everything.
     probe = NOTE_ENUMS + f"""
 import json, sys
@@ -41,6 +43,8 @@ app = QApplication([])
 from gemchat.app import build_window, show_window
 window = build_window(Path({str(tmp_path)!r}))
 icon_enums_before_showing = "ThemeIcon" in made
+actions_before_showing = "MenuRole" in made or window._actions is not None
+menus_before_showing = [menu.title() for menu in window._menus if menu.actions()]
 def conversation_loaded():
     return sorted(name for name in ("gemchat.ui.chat_view", "gemchat.ui.conversation", "gemchat.ui.presenter",
                                     "gemchat.ui.sender") if name in sys.modules)
@@ -54,6 +58,8 @@ print(json.dumps({{"visible": window.isVisible(), "icon": [s.width() for s in ic
                       "mdit_py_plugins", "ziamath", "PySide6.QtSvg", "gemchat.core.messages")
     if name in sys.modules), "every widget type": "WizardOption" in made, "QIcon's enums": icon_enums_before_showing,
     "conversation before showing": conversation_before_showing,
+    "actions before showing": actions_before_showing, "menus with entries before showing": menus_before_showing,
+    "entries once shown": [len(menu.actions()) for menu in window._menus],
     "conversation once shown": conversation_loaded(),
     "themed icons asked for": [type(w).__name__ for w in window.findChildren(QWidget)
                                if isinstance(w, QCommandLinkButton) or isinstance(w, QLineEdit) and w.isClearButtonEnabled()]}}))
@@ -65,6 +71,8 @@ print(json.dumps({{"visible": window.isVisible(), "icon": [s.width() for s in ic
     shown = json.loads(result.stdout.strip().splitlines()[-1])
     assert shown == {"visible": True, "icon": [16, 24, 32, 48, 64, 128, 256], "icon drawn": True, "loaded": [],
                      "every widget type": False, "QIcon's enums": False, "conversation before showing": [],
+                     "actions before showing": False, "menus with entries before showing": [],
+                     "entries once shown": [len(names) for names in MENUS.values()],
                      "conversation once shown": [], "themed icons asked for": []}
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenuBar, QToolButton, QWidget
+from PySide6.QtWidgets import QMenu, QMenuBar, QToolButton, QWidget
 
 from gemchat.ui.keymap import KEYMAP
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QAction  # imported where the actions are made: after the first paint
 
 MENUS: dict[str, tuple[str | None, ...]] = {  # None: a separator
     "&File": ("new_chat", "search", None, "export_chat", "export_all", "import_chats", None,
@@ -35,6 +38,8 @@ def build_actions(window: QWidget, triggered: Mapping[str, Callable[[], object]]
     An action named in `toggled` is a check box calling its slot with the new state;
     every other calls its slot in `triggered`.
     """
+    from PySide6.QtGui import QAction
+
     actions: dict[str, QAction] = {}
     for entry in KEYMAP:
         action = QAction(window)  # not (label, window): matching that call makes QIcon's Python enums (3-6 ms)
@@ -54,18 +59,24 @@ def build_actions(window: QWidget, triggered: Mapping[str, Callable[[], object]]
     return actions
 
 
-def build_menus(bar: QMenuBar, actions: Mapping[str, QAction]) -> None:
-    for title, names in MENUS.items():
-        menu = bar.addMenu(title)
+def add_menus(bar: QMenuBar) -> list[QMenu]:
+    """The menu bar's menus, empty: their titles are in the window's first frame, their entries come with the
+    actions (`fill_menus`)."""
+    menus = [bar.addMenu(title) for title in MENUS]
+    # The » button Qt shows when the window is too narrow for every menu: an icon, so it needs a name.
+    overflow = bar.findChild(QToolButton, "qt_menubar_ext_button")
+    if overflow is not None:
+        overflow.setAccessibleName("More menus")
+    return menus
+
+
+def fill_menus(menus: list[QMenu], actions: Mapping[str, QAction]) -> None:
+    for menu, names in zip(menus, MENUS.values(), strict=True):
         for name in names:
             if name is None:
                 menu.addSeparator()
             else:
                 menu.addAction(actions[name])
-    # The » button Qt shows when the window is too narrow for every menu: an icon, so it needs a name.
-    overflow = bar.findChild(QToolButton, "qt_menubar_ext_button")
-    if overflow is not None:
-        overflow.setAccessibleName("More menus")
 
 
 def set_checked_quietly(action: QAction, on: bool) -> None:

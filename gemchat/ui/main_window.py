@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPalette, QResizeEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QPalette, QResizeEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from gemchat.core.context import chat_tokens
 from gemchat.settings import Settings
-from gemchat.ui.actions import build_actions, build_menus, set_checked_quietly
+from gemchat.ui.actions import add_menus, build_actions, fill_menus, set_checked_quietly
 from gemchat.ui.activity_line import ActivityLine
 from gemchat.ui.attachment_actions import AttachmentActions
 from gemchat.ui.attachment_tray import AttachmentTray, UploadBar
@@ -42,6 +42,8 @@ from gemchat.ui.text_zoom import TextZoom
 from gemchat.ui.theme import apply_theme
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QAction
+
     from gemchat.core.messages import Chat, Message
     from gemchat.session import ChatSession, Generation
     from gemchat.ui.chat_view import ChatView
@@ -95,6 +97,7 @@ class MainWindow(QMainWindow):
         self.close_requested.connect(self._remember_quit)
         self._sends_waiting: list[str] | None = None  # sent before the first chat opened, sent into it
         self.ready = False
+        self._actions: dict[str, QAction] | None = None  # `actions_by_name`
         self.setWindowTitle(APP_NAME)  # the icon comes once the window has painted (`gemchat.app.show_window`)
         self.resize(900, 720)
         self._build_widgets()
@@ -108,11 +111,29 @@ class MainWindow(QMainWindow):
         self.attachments = AttachmentActions(self, self.tray, self.composer)
         self.drafts = DraftKeeper(self.composer, parent=self)
         self.last_turn = LastTurnActions(self, self.composer)
-        self.actions_by_name = self._build_actions()
-        build_menus(self.menuBar(), self.actions_by_name)
+        self._menus = add_menus(self.menuBar())
         self._connect_widgets()
         self._set_tab_order()
         self.composer.setFocus()
+        self._made = True
+
+    @property
+    def actions_by_name(self) -> dict[str, QAction]:
+        """The window's actions, one per keymap entry, by name, and the menus' entries: made at the first use.
+
+        `gemchat.app.show_window` uses them once the window has painted: they are disabled
+        until the first chat shows anyway (`_on_session_chat_opened`), and made before,
+        they and their keys' sequences (QAction's and QKeySequence's Python enums) cost the
+        start 10 M instructions, 1.1 %.
+        """
+        return self.build_actions()
+
+    def build_actions(self) -> dict[str, QAction]:
+        """Makes the actions and the menus' entries, once (`actions_by_name`)."""
+        if self._actions is None:
+            self._actions = self._build_actions()
+            fill_menus(self._menus, self._actions)
+        return self._actions
 
     def build_conversation(self) -> Conversation:
         """Makes the conversation view and what works on it (once), in the place of the surface shown until then.
@@ -188,7 +209,7 @@ class MainWindow(QMainWindow):
         self.sidebar = self.sidebar_panel.chats
         self.sidebar_actions = SidebarActions(
             self, self.sidebar_panel, tell=self.statusBar().showMessage,
-            shown_changed=lambda shown: set_checked_quietly(self.actions_by_name["toggle_sidebar"], shown),
+            shown_changed=self._on_sidebar_shown_changed,
             focus_elsewhere=self.composer.setFocus)
         self.undo_button = QPushButton("Undo")
         self.undo_button.setFlat(True)
@@ -295,7 +316,7 @@ class MainWindow(QMainWindow):
         actions = build_actions(self, slots, toggles)
         set_checked_quietly(actions["typing_effect"], self._settings.typing_effect)
         set_checked_quietly(actions["full_width"], self._settings.full_width)
-        set_checked_quietly(actions["toggle_sidebar"], True)
+        set_checked_quietly(actions["toggle_sidebar"], not self.sidebar_panel.isHidden())
         return actions
 
     def attach_session(self, session: ChatSession) -> None:
@@ -353,8 +374,12 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        if hasattr(self, "actions_by_name"):  # built last in __init__: a resize may come before
+        if getattr(self, "_made", False):  # a resize may come before `__init__` has made what `place` moves
             self.sidebar_actions.place()
+
+    def _on_sidebar_shown_changed(self, shown: bool) -> None:
+        if self._actions is not None:  # else the View menu's check mark is set as it is made
+            set_checked_quietly(self._actions["toggle_sidebar"], shown)
 
     def _delete_current_chat(self) -> None:
         chat = self.session.chat
@@ -411,7 +436,8 @@ class MainWindow(QMainWindow):
         """Makes the window follow the settings object after it changed."""
         if self._conversation is not None:  # else it is made with them
             self.presenter.set_typing(self._settings.typing_effect, self._settings.typing_speed)
-        set_checked_quietly(self.actions_by_name["typing_effect"], self._settings.typing_effect)
+        if self._actions is not None:  # else they are made with the settings' states
+            set_checked_quietly(self._actions["typing_effect"], self._settings.typing_effect)
         apply_theme(self._settings.theme)
         self.text_zoom.set_level(self._settings.text_zoom)
 
