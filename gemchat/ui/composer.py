@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QResizeEvent, QTextCursor, QTextOption
+from PySide6.QtGui import QKeyEvent, QResizeEvent, QTextOption
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from gemchat.ui.viewports import give_own_viewport
@@ -283,6 +283,8 @@ class Composer(QPlainTextEdit):
         end = min(end, self.document().characterCount() - 1)
         # A cursor of its own: not a copy of the box's, which is a null one while `setPlainText` replaces the text
         # (a starter, a question to edit, a draft), and selects nothing: Send stayed grey with the text there.
+        from PySide6.QtGui import QTextCursor  # its enums wait for the first text: not in the first frame
+
         cursor = QTextCursor(self.document())
         position, step = start, 64
         while position < end:
