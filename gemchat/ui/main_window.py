@@ -131,7 +131,7 @@ class MainWindow(QMainWindow):
     def build_actions(self) -> dict[str, QAction]:
         """Makes the actions and the menus' entries, once (`actions_by_name`)."""
         if self._actions is None:
-            self._actions = self._build_actions()
+            self._actions = self._make_actions()
             fill_menus(self._menus, self._actions)
         return self._actions
 
@@ -274,7 +274,7 @@ class MainWindow(QMainWindow):
         self.header.tool_off_requested.connect(lambda tool: self.actions_by_name[tool].setChecked(False))
         self.model_choice.model_changed.connect(lambda _model: self.meter.refresh_limit())
 
-    def _build_actions(self) -> dict[str, QAction]:
+    def _make_actions(self) -> dict[str, QAction]:
         dialogs, last_turn = self.dialogs, self.last_turn
         slots: dict[str, Callable[..., object]] = {
             "new_chat": lambda: self.session.tasks.start(self.session.new_chat()),
