@@ -125,7 +125,7 @@ def show_window(window: MainWindow, minimized: bool = False, paint: bool = True)
         from gemchat.ui.icons import app_icon
 
         QApplication.setWindowIcon(app_icon())
-    window.build_actions()  # and the menus' entries: not needed for the first frame (`MainWindow.actions_by_name`)
+    window.window_actions.make()  # and the menus' entries: not needed for the first frame (`WindowActions`)
 
 
 def build_app(directory: Path, model: str | None = None, key_store: KeyStore | None = None,

@@ -43,8 +43,8 @@ app = QApplication([])
 from gemchat.app import build_window, show_window
 window = build_window(Path({str(tmp_path)!r}))
 icon_enums_before_showing = "ThemeIcon" in made
-actions_before_showing = "MenuRole" in made or window._actions is not None
-menus_before_showing = [menu.title() for menu in window._menus if menu.actions()]
+actions_before_showing = "MenuRole" in made or window.window_actions.made
+menus_before_showing = [menu.title() for menu in window.window_actions.menus if menu.actions()]
 def conversation_loaded():
     return sorted(name for name in ("gemchat.ui.chat_view", "gemchat.ui.conversation", "gemchat.ui.presenter",
                                     "gemchat.ui.sender") if name in sys.modules)
@@ -59,7 +59,7 @@ print(json.dumps({{"visible": window.isVisible(), "icon": [s.width() for s in ic
     if name in sys.modules), "every widget type": "WizardOption" in made, "QIcon's enums": icon_enums_before_showing,
     "conversation before showing": conversation_before_showing,
     "actions before showing": actions_before_showing, "menus with entries before showing": menus_before_showing,
-    "entries once shown": [len(menu.actions()) for menu in window._menus],
+    "entries once shown": [len(menu.actions()) for menu in window.window_actions.menus],
     "conversation once shown": conversation_loaded(),
     "themed icons asked for": [type(w).__name__ for w in window.findChildren(QWidget)
                                if isinstance(w, QCommandLinkButton) or isinstance(w, QLineEdit) and w.isClearButtonEnabled()]}}))

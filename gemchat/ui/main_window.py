@@ -6,12 +6,11 @@ card (`composer_card`), the model chips and picker (`model_choice`), the
 conversation and what works on it (`conversation`: the view, the answer being
 streamed, sending; made once the window has painted), dialogs (`dialogs`),
 attaching files (`attachment_actions`), drafts (`draft_keeper`), the last
-question and answer (`last_turn`), the actions (`actions`).
+question and answer (`last_turn`), the actions and menus (`window_actions`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton, QSplitter, QVBox
 
 from gemchat.core.context import chat_tokens
 from gemchat.settings import Settings
-from gemchat.ui.actions import add_menus, build_actions, fill_menus, set_checked_quietly
+from gemchat.ui.actions import set_checked_quietly
 from gemchat.ui.activity_line import ActivityLine
 from gemchat.ui.attachment_actions import AttachmentActions
 from gemchat.ui.attachment_tray import AttachmentTray, UploadBar
@@ -40,6 +39,7 @@ from gemchat.ui.sidebar import SidebarPanel
 from gemchat.ui.sidebar_actions import SidebarActions
 from gemchat.ui.text_zoom import TextZoom
 from gemchat.ui.theme import apply_theme
+from gemchat.ui.window_actions import TOOL_TOGGLED, WindowActions
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction
@@ -60,17 +60,6 @@ if TYPE_CHECKING:
 APP_NAME = "gemchat"
 CLEAR_BUTTON_AFTER_MS = 50
 """The search field's clear button comes this long after the first chat shows (`SearchField`)."""
-
-
-# What the status bar says when a tool of the chat is turned on or off (Chat menu, or its key).
-TOOL_TOGGLED = {
-    ("google_search", True): "Answers in this chat search Google and cite sources.",
-    ("google_search", False): "Google Search is off for this chat.",
-    ("code_execution", True): "Gemini may run code to answer in this chat.",
-    ("code_execution", False): "Code execution is off for this chat.",
-    ("url_context", True): "Gemini may read the pages your messages in this chat link to.",
-    ("url_context", False): "Reading links is off for this chat.",
-}
 
 
 class MainWindow(QMainWindow):
@@ -97,7 +86,6 @@ class MainWindow(QMainWindow):
         self.close_requested.connect(self._remember_quit)
         self._sends_waiting: list[str] | None = None  # sent before the first chat opened, sent into it
         self.ready = False
-        self._actions: dict[str, QAction] | None = None  # `actions_by_name`
         self.setWindowTitle(APP_NAME)  # the icon comes once the window has painted (`gemchat.app.show_window`)
         self.resize(900, 720)
         self._build_widgets()
@@ -111,7 +99,7 @@ class MainWindow(QMainWindow):
         self.attachments = AttachmentActions(self, self.tray, self.composer)
         self.drafts = DraftKeeper(self.composer, parent=self)
         self.last_turn = LastTurnActions(self, self.composer)
-        self._menus = add_menus(self.menuBar())
+        self.window_actions = WindowActions(self)
         self._connect_widgets()
         self._set_tab_order()
         self.composer.setFocus()
@@ -119,21 +107,8 @@ class MainWindow(QMainWindow):
 
     @property
     def actions_by_name(self) -> dict[str, QAction]:
-        """The window's actions, one per keymap entry, by name, and the menus' entries: made at the first use.
-
-        `gemchat.app.show_window` uses them once the window has painted: they are disabled
-        until the first chat shows anyway (`_on_session_chat_opened`), and made before,
-        they and their keys' sequences (QAction's and QKeySequence's Python enums) cost the
-        start 10 M instructions, 1.1 %.
-        """
-        return self.build_actions()
-
-    def build_actions(self) -> dict[str, QAction]:
-        """Makes the actions and the menus' entries, once (`actions_by_name`)."""
-        if self._actions is None:
-            self._actions = self._make_actions()
-            fill_menus(self._menus, self._actions)
-        return self._actions
+        """The window's actions, one per keymap entry, by name (made at the first use: `WindowActions`)."""
+        return self.window_actions.make()
 
     def build_conversation(self) -> Conversation:
         """Makes the conversation view and what works on it (once), in the place of the surface shown until then.
@@ -209,7 +184,7 @@ class MainWindow(QMainWindow):
         self.sidebar = self.sidebar_panel.chats
         self.sidebar_actions = SidebarActions(
             self, self.sidebar_panel, tell=self.statusBar().showMessage,
-            shown_changed=self._on_sidebar_shown_changed,
+            shown_changed=lambda shown: self.window_actions.show_checked("toggle_sidebar", shown),
             focus_elsewhere=self.composer.setFocus)
         self.undo_button = QPushButton("Undo")
         self.undo_button.setFlat(True)
@@ -274,51 +249,6 @@ class MainWindow(QMainWindow):
         self.header.tool_off_requested.connect(lambda tool: self.actions_by_name[tool].setChecked(False))
         self.model_choice.model_changed.connect(lambda _model: self.meter.refresh_limit())
 
-    def _make_actions(self) -> dict[str, QAction]:
-        dialogs, last_turn = self.dialogs, self.last_turn
-        slots: dict[str, Callable[..., object]] = {
-            "new_chat": lambda: self.session.tasks.start(self.session.new_chat()),
-            "quit": self.close,
-            "stop": self.stop,
-            "retry": self.retry,
-            "focus_composer": self.composer.setFocus,
-            "api_key": dialogs.ask_api_key,
-            "settings": dialogs.open_settings,
-            "shortcuts": dialogs.show_shortcuts,
-            "rename_chat": lambda: self.header.edit_title(self.statusBar().showMessage),
-            "choose_model": lambda: self.model_choice.open_picker(),
-            "pin_chat": self.sidebar_actions.pin_open_chat,
-            "delete_chat": self._delete_current_chat,
-            "undo_delete": self.undo_delete,
-            "next_chat": lambda: self.session.switch_by(1),
-            "previous_chat": lambda: self.session.switch_by(-1),
-            **{f"chat_{n}": (lambda _checked=False, n=n: self.session.switch_to(n - 1)) for n in range(1, 10)},
-            "search": lambda: dialogs.open_search(),
-            "copy_last_answer": last_turn.copy_last_answer,
-            "copy_last_code": last_turn.copy_last_code_block,
-            "continue_answer": last_turn.continue_answer,
-            "edit_last_question": last_turn.edit_last_question,
-            "previous_version": lambda: last_turn.switch_last_answer_version(-1),
-            "next_version": lambda: last_turn.switch_last_answer_version(1),
-            "chat_settings": dialogs.open_chat_options,
-            "export_chat": lambda: dialogs.export_chats(current_only=True),
-            "export_all": lambda: dialogs.export_chats(current_only=False),
-            "import_chats": dialogs.import_chats,
-            "attach_files": self.attachments.choose,
-            "zoom_in": self.text_zoom.zoom_in,
-            "zoom_out": self.text_zoom.zoom_out,
-            "zoom_reset": self.text_zoom.reset,
-        }
-        toggles = {"typing_effect": lambda on: self.view_options.set_typing_effect(on),
-                   "full_width": lambda on: self.view_options.set_full_width(on),
-                   **{tool: self._tool_toggle(tool) for tool, _on in TOOL_TOGGLED},
-                   "toggle_sidebar": self.sidebar_actions.toggle}
-        actions = build_actions(self, slots, toggles)
-        set_checked_quietly(actions["typing_effect"], self._settings.typing_effect)
-        set_checked_quietly(actions["full_width"], self._settings.full_width)
-        set_checked_quietly(actions["toggle_sidebar"], not self.sidebar_panel.isHidden())
-        return actions
-
     def attach_session(self, session: ChatSession) -> None:
         """Connects the window to the chats; until then it shows, and takes typing, but sends nothing.
 
@@ -377,11 +307,7 @@ class MainWindow(QMainWindow):
         if getattr(self, "_made", False):  # a resize may come before `__init__` has made what `place` moves
             self.sidebar_actions.place()
 
-    def _on_sidebar_shown_changed(self, shown: bool) -> None:
-        if self._actions is not None:  # else the View menu's check mark is set as it is made
-            set_checked_quietly(self._actions["toggle_sidebar"], shown)
-
-    def _delete_current_chat(self) -> None:
+    def delete_current_chat(self) -> None:
         chat = self.session.chat
         if chat is not None:
             self.session.delete_chat(chat.id)
@@ -418,15 +344,6 @@ class MainWindow(QMainWindow):
     def _update_send_button(self) -> None:
         self.send_button.setEnabled(not self.composer.is_blank() or bool(self.tray.attachments()))
 
-    def _tool_toggle(self, tool: str) -> Callable[[bool], None]:
-        """The slot of a tool's menu entry: the open chat's toggle, and a word in the status bar."""
-        def toggled(on: bool) -> None:
-            self.session.set_tool(tool, on)
-            self._show_tools()
-            self.statusBar().showMessage(TOOL_TOGGLED[tool, on], 4000)
-
-        return toggled
-
     def _on_dialogs_settings_accepted(self) -> None:
         self.apply_settings()
         self.model_choice.show_model(self.session.current_model())  # a new chat's model is Settings' own
@@ -436,8 +353,7 @@ class MainWindow(QMainWindow):
         """Makes the window follow the settings object after it changed."""
         if self._conversation is not None:  # else it is made with them
             self.presenter.set_typing(self._settings.typing_effect, self._settings.typing_speed)
-        if self._actions is not None:  # else they are made with the settings' states
-            set_checked_quietly(self._actions["typing_effect"], self._settings.typing_effect)
+        self.window_actions.show_checked("typing_effect", self._settings.typing_effect)
         apply_theme(self._settings.theme)
         self.text_zoom.set_level(self._settings.text_zoom)
 
@@ -519,9 +435,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{title} — {APP_NAME}")
         self.header.show_chat(chat)
         self.model_choice.show_model(self.session.current_model())
-        self._show_tools()
+        self.show_tools()
 
-    def _show_tools(self) -> None:
+    def show_tools(self) -> None:
         self.header.show_tools({tool for tool, _on in TOOL_TOGGLED if self.session.tool(tool)})
 
     # -- the window itself ---------------------------------------------------------------

@@ -84,13 +84,12 @@ def dark_palette() -> QPalette:
     return palette
 
 
-def _wants_dark(app: QGuiApplication) -> bool | None:
-    """Whether the theme wants a dark palette; None: the platform's own, light or dark.
+def _wants_dark(app: QGuiApplication, theme: str) -> bool | None:
+    """Whether `theme` wants a dark palette; None: the platform's own, light or dark.
 
     "system" on a platform that names no colour scheme (qt6ct, Kvantum, a desktop Qt
     does not know) takes the palette it gives: a dark one there is the user's choice.
     """
-    theme = app.property(_THEME_PROPERTY) or "system"
     if theme != "system":
         return theme == "dark"
     scheme = app.styleHints().colorScheme()
@@ -98,10 +97,11 @@ def _wants_dark(app: QGuiApplication) -> bool | None:
 
 
 def _match_palette(app: QGuiApplication) -> None:
-    if (app.property(_THEME_PROPERTY) or "system") == "system" and app.property(_OURS_PROPERTY):
+    theme = app.property(_THEME_PROPERTY) or "system"
+    if theme == "system" and app.property(_OURS_PROPERTY):
         app.setPalette(QPalette())  # back to the platform's own, from the one set here for "light" or "dark"
         app.setProperty(_OURS_PROPERTY, False)
-    want = _wants_dark(app)
+    want = _wants_dark(app, theme)
     if want is None or want == is_dark(app.palette()):
         return
     if want:
